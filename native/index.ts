@@ -1,0 +1,15 @@
+export * from './constants.js';
+export { SyscallError, errnoName } from './errno.js';
+export {
+  unshare,
+  setns,
+  mount,
+  umount2,
+  sethostname,
+  gettid,
+  flock,
+  socket,
+  send,
+  recv,
+  close,
+} from './libc.js';

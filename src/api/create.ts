@@ -1,0 +1,153 @@
+// tsnet create: validate → claim the name → reserve an address → namespaces → veth → files → record.
+// The record is written before any kernel object exists, so a crash at any later point leaves a
+// record that `tsnet prune` can follow to clean up.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsnetError, wrap } from '../errors.js';
+import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
+import { broadcastOf, parseIPv4 } from '../config/ipv4.js';
+import { renderContainerFiles, resolveDnsConfig } from '../files/container-files.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { RtnlSocket, withRtnl } from '../net/rtnl.js';
+import { inNewNamespaces } from '../ns/enter.js';
+import { bindHandle, pinCurrentNamespace } from '../ns/handles.js';
+import * as native from '../../native/index.js';
+import { withLock } from '../state/lock.js';
+import * as store from '../state/store.js';
+import { RECORD_VERSION, type ContainerRecord } from '../state/records.js';
+import { ensureNetwork } from './network.js';
+import { teardownContainer } from './teardown.js';
+import { requireRoot } from './privileges.js';
+import type { Deps } from '../deps.js';
+
+const generateName = () => `ctr-${randomBytes(3).toString('hex')}`;
+
+function readHostResolvConf(path: string): { path: string; text: string } | undefined {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch {
+    return undefined;
+  }
+}
+
+function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
+  const { paths } = deps;
+  const etc = paths.etcDir(spec.name);
+  return {
+    version: RECORD_VERSION,
+    id: randomBytes(6).toString('hex'),
+    name: spec.name,
+    status: 'creating',
+    owner: { pid: process.pid, start: store.processStart(process.pid) ?? '' },
+    created: new Date().toISOString(),
+    network: spec.network,
+    subnet: null,
+    address: null,
+    gateway: null,
+    hostname: spec.hostname,
+    hostVeth: paths.hostVeth(spec.name),
+    namespaces: {
+      net: paths.netnsHandle(spec.name),
+      uts: paths.utsnsHandle(spec.name),
+      ipNetns: paths.ipNetnsName(spec.name),
+    },
+    dns: {
+      mode: spec.dnsMode,
+      stubActive: false,
+      nameservers: [],
+      search: [],
+      options: [],
+      nsswitch: spec.nsswitch,
+    },
+    addHosts: spec.addHosts.map((h) => ({ name: h.names[0]!, address: h.address })),
+    files: {
+      resolvConf: join(etc, 'resolv.conf'),
+      hosts: join(etc, 'hosts'),
+      nsswitch: join(etc, 'nsswitch.conf'),
+      hostname: join(etc, 'hostname'),
+    },
+  };
+}
+
+export async function createContainer(req: CreateRequest, deps: Deps): Promise<ContainerRecord> {
+  const spec = validateCreate(req, generateName);
+  requireRoot('create');
+  const { paths, log } = deps;
+  const started = process.hrtime.bigint();
+  const hostResolv = spec.dns === undefined ? readHostResolvConf(deps.hostResolvConf) : undefined;
+  if (!existsSync(paths.containerDir(spec.name)) && existsSync(paths.ipNetnsHandle(spec.name))) {
+    throw new TsnetError('TSNET_CONFLICT', `name "${spec.name}" is taken: ${paths.ipNetnsHandle(spec.name)} exists`, {
+      hint: 'choose another name (another tsnet root or `ip netns add` uses this one)',
+    });
+  }
+
+  store.ensureRoot(paths);
+  store.claimContainer(paths, spec.name);
+  const record = initialRecord(deps, spec);
+  try {
+    store.writeContainer(paths, record);
+    withRtnl((host) => {
+      const net = withLock(paths.lockFile, () => {
+        const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
+        record.address = store.reserveAddress(paths, ready.record, ready.subnet, spec.name, spec.ip);
+        return ready;
+      });
+      record.subnet = net.record.subnet;
+      record.gateway = net.record.gateway;
+      const dns = resolveDnsConfig(spec, hostResolv);
+      record.dns.nameservers = dns.nameservers;
+      record.dns.search = dns.search.values;
+      record.dns.options = dns.options.values;
+      store.writeContainer(paths, record);
+      if (dns.nameservers.length === 0) {
+        log.warn({ container: spec.name }, 'no usable nameserver on the host; the container has none (pass --dns IP)');
+      }
+
+      const files = renderContainerFiles(spec, dns, record.address!);
+      mkdirSync(paths.etcDir(spec.name), { recursive: true });
+      for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
+
+      // Fresh namespaces on this thread: set the hostname, open a netlink socket that stays in the
+      // new network namespace, and pin both namespaces with bind mounts before switching back.
+      const inner = inNewNamespaces(() => {
+        native.sethostname(spec.hostname);
+        pinCurrentNamespace('net', record.namespaces.net);
+        pinCurrentNamespace('uts', record.namespaces.uts);
+        return new RtnlSocket();
+      });
+      try {
+        mkdirSync('/run/netns', { recursive: true });
+        bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
+        const nsFd = openSync(record.namespaces.net, 'r');
+        try {
+          host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
+        } finally {
+          closeSync(nsFd);
+        }
+        const hostEnd = host.getLink(record.hostVeth);
+        const eth0 = inner.getLink('eth0');
+        if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
+        host.setUp(hostEnd.index, record.hostVeth);
+        inner.setUp(1, 'lo');
+        inner.addAddress(eth0.index, parseIPv4(record.address!), net.subnet.prefix, broadcastOf(net.subnet), 'eth0');
+        inner.setUp(eth0.index, 'eth0');
+        inner.addDefaultRoute(parseIPv4(net.record.gateway), eth0.index);
+      } finally {
+        inner.close();
+      }
+    });
+    record.status = 'running';
+    record.owner = null;
+    store.writeContainer(paths, record);
+  } catch (err) {
+    try {
+      teardownContainer(deps, { name: spec.name, record });
+    } catch (cleanupErr) {
+      log.error({ err: cleanupErr, container: spec.name }, 'rollback after a failed create was incomplete; run `tsnet prune`');
+    }
+    throw wrap(`create container "${spec.name}"`, err);
+  }
+  log.info({ container: spec.name, address: record.address, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'container created');
+  return record;
+}

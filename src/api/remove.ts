@@ -1,0 +1,17 @@
+import { requireRoot } from './privileges.js';
+import { findContainer } from './lookup.js';
+import { teardownContainer } from './teardown.js';
+import * as store from '../state/store.js';
+import type { Deps } from '../deps.js';
+
+/** tsnet rm: marks the record as being removed (so a crash mid-way is visible to prune), then tears down. */
+export async function removeContainer(ref: string, deps: Deps): Promise<string> {
+  const record = findContainer(deps, ref);
+  requireRoot('rm');
+  record.status = 'removing';
+  record.owner = { pid: process.pid, start: store.processStart(process.pid) ?? '' };
+  store.writeContainer(deps.paths, record);
+  teardownContainer(deps, { name: record.name, record });
+  deps.log.info({ container: record.name }, 'container removed');
+  return record.name;
+}

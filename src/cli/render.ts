@@ -1,0 +1,51 @@
+// Human output. No logic beyond layout.
+import type { ContainerRecord } from '../state/records.js';
+import type { ListedContainer } from '../api/lookup.js';
+import type { PruneReport } from '../api/prune.js';
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function renderList(items: ListedContainer[]): string {
+  return table(
+    ['NAME', 'ID', 'ADDRESS', 'HOSTNAME', 'DNS-MODE', 'NETWORK', 'STATUS', 'CREATED'],
+    items.map(({ name, record: r, problem }) =>
+      r
+        ? [r.name, r.id, r.address ?? '-', r.hostname, r.dns.mode, r.network, r.status, r.created]
+        : [name, '-', '-', '-', '-', '-', `broken: ${problem ?? 'unknown'}`, '-'],
+    ),
+  );
+}
+
+export function renderInspect(r: ContainerRecord): string {
+  const ns = r.dns.nameservers.map((n) => `${n.address} (${n.source})`).join(', ') || 'none';
+  return [
+    `name:        ${r.name}`,
+    `id:          ${r.id}`,
+    `status:      ${r.status}`,
+    `created:     ${r.created}`,
+    `network:     ${r.network} (${r.subnet ?? '-'}, gateway ${r.gateway ?? '-'})`,
+    `address:     ${r.address ?? '-'}/eth0, host side ${r.hostVeth}`,
+    `hostname:    ${r.hostname}`,
+    `namespaces:  net ${r.namespaces.net}, uts ${r.namespaces.uts}, ip netns ${r.namespaces.ipNetns}`,
+    `dns-mode:    ${r.dns.mode}${r.dns.mode !== 'direct' && !r.dns.stubActive ? ' (recorded; the stub resolver is not active yet: upstreams are listed directly)' : ''}`,
+    `nameservers: ${ns}`,
+    `search:      ${r.dns.search.join(' ') || '-'}`,
+    `options:     ${r.dns.options.join(' ') || '-'}`,
+    `nsswitch:    hosts: ${r.dns.nsswitch}`,
+    `add-hosts:   ${r.addHosts.map((h) => `${h.name}:${h.address}`).join(', ') || '-'}`,
+    `files:       ${Object.values(r.files).join(', ')}`,
+  ].join('\n') + '\n';
+}
+
+export function renderPrune(r: PruneReport): string {
+  const out: string[] = [];
+  if (r.removed.length === 0 && r.errors.length === 0) out.push('nothing to prune');
+  for (const x of r.removed) out.push(`removed ${x}`);
+  for (const x of r.skipped) out.push(`left alone ${x}`);
+  for (const x of r.errors) out.push(`error: ${x}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,138 @@
+// Turns raw create options into a validated spec before anything is touched. Pure.
+import { isIP } from 'node:net';
+import { usageError } from '../errors.js';
+import { parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
+import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
+import type { HostsEntry } from '../files/hosts.js';
+
+export const DNS_MODES = ['glibc', 'musl', 'direct'] as const;
+export type DnsMode = (typeof DNS_MODES)[number];
+
+export const DNS_FLAG_OPTIONS = [
+  'rotate', 'single-request', 'single-request-reopen', 'edns0', 'use-vc', 'no-aaaa', 'trust-ad',
+] as const;
+export const DNS_NUMERIC_OPTIONS = ['ndots', 'timeout', 'attempts'] as const;
+
+export interface CreateRequest {
+  name?: string | undefined;
+  network?: string | undefined;
+  subnet?: string | undefined;
+  ip?: string | undefined;
+  hostname?: string | undefined;
+  dns?: string[] | undefined;
+  dnsSearch?: string[] | undefined;
+  dnsOptions?: string[] | undefined;
+  addHosts?: string[] | undefined;
+  nsswitch?: string | undefined;
+  dnsMode?: string | undefined;
+}
+
+export interface CreateSpec {
+  name: string;
+  network: string;
+  /** requested subnet; only used when the network does not exist yet */
+  subnet: Subnet | undefined;
+  ip: number | undefined;
+  hostname: string;
+  /** undefined: take the host's non-loopback nameservers */
+  dns: string[] | undefined;
+  search: string[];
+  options: string[];
+  addHosts: HostsEntry[];
+  nsswitch: string;
+  dnsMode: DnsMode;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const NETWORK_RE = /^[a-z0-9][a-z0-9_-]*$/;
+const LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+export function validateName(name: string, what = 'container name'): string {
+  if (name.length === 0 || name.length > 63 || !NAME_RE.test(name)) {
+    throw usageError(
+      `invalid ${what} "${name}": use 1-63 characters from letters, digits, "_", "." and "-", starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+export function validateNetworkName(name: string): string {
+  if (name.length === 0 || name.length > 32 || !NETWORK_RE.test(name)) {
+    throw usageError(
+      `invalid network name "${name}": use 1-32 lower-case letters, digits, "_" and "-", starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/** RFC 1123 host or domain name; sethostname(2) takes at most 64 bytes. */
+export function isDomainName(name: string, maxLength = 253): boolean {
+  const n = name.endsWith('.') ? name.slice(0, -1) : name;
+  return n.length > 0 && n.length <= maxLength && n.split('.').every((l) => l.length <= 63 && LABEL_RE.test(l));
+}
+
+export function validateHostname(name: string): string {
+  if (!isDomainName(name, 64) || name.endsWith('.')) {
+    throw usageError(
+      `invalid hostname "${name}": use dot-separated labels of letters, digits and "-" (at most 64 characters)`,
+    );
+  }
+  return name;
+}
+
+export function validateDnsOption(opt: string): string {
+  const [key, value, ...rest] = opt.split(':');
+  if ((DNS_NUMERIC_OPTIONS as readonly string[]).includes(key!)) {
+    if (rest.length > 0 || value === undefined || !/^\d{1,3}$/.test(value)) {
+      throw usageError(`invalid --dns-option "${opt}": ${key} needs a number, like ${key}:${key === 'ndots' ? 1 : 2}`);
+    }
+    return `${key}:${Number(value)}`;
+  }
+  if ((DNS_FLAG_OPTIONS as readonly string[]).includes(opt)) return opt;
+  throw usageError(
+    `unknown --dns-option "${opt}": use ${DNS_NUMERIC_OPTIONS.map((o) => `${o}:N`).join(', ')}, ${DNS_FLAG_OPTIONS.join(', ')}`,
+  );
+}
+
+export function validateAddHost(spec: string): HostsEntry {
+  const i = spec.indexOf(':');
+  const name = i < 0 ? '' : spec.slice(0, i);
+  const address = i < 0 ? '' : spec.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  if (i < 0 || !isDomainName(name) || name.endsWith('.') || isIP(address) === 0) {
+    throw usageError(`invalid --add-host "${spec}": expected NAME:IP, like db:10.89.0.77`);
+  }
+  return { address, names: [name] };
+}
+
+export function validateDnsMode(mode: string): DnsMode {
+  if (!(DNS_MODES as readonly string[]).includes(mode)) {
+    throw usageError(`unknown --dns-mode "${mode}": use one of ${DNS_MODES.join(', ')}`);
+  }
+  return mode as DnsMode;
+}
+
+export function validateCreate(req: CreateRequest, generateName: () => string): CreateSpec {
+  const name = validateName(req.name ?? generateName());
+  const hostname = validateHostname(req.hostname ?? name.replace(/_/g, '-'));
+  const dns = req.dns?.map((a) => {
+    if (isIP(a) === 0) throw usageError(`invalid --dns "${a}": expected an IP address, like 10.89.255.250`);
+    return a;
+  });
+  const search = (req.dnsSearch ?? []).map((d) => {
+    if (!isDomainName(d)) throw usageError(`invalid --dns-search "${d}": expected a domain name, like corp.example`);
+    return d.replace(/\.$/, '');
+  });
+  return {
+    name,
+    network: validateNetworkName(req.network ?? 'tsnet'),
+    subnet: req.subnet === undefined ? undefined : parseSubnet(req.subnet),
+    ip: req.ip === undefined ? undefined : parseIPv4(req.ip, '--ip address'),
+    hostname,
+    dns,
+    search,
+    options: (req.dnsOptions ?? []).map(validateDnsOption),
+    addHosts: (req.addHosts ?? []).map(validateAddHost),
+    nsswitch: formatHostsLine(parseHostsLine(req.nsswitch ?? 'files dns')),
+    dnsMode: validateDnsMode(req.dnsMode ?? 'glibc'),
+  };
+}

@@ -1,0 +1,31 @@
+// One flock'd lock file per state root, held for each read-modify-write of shared state (network
+// records, address reservations). The kernel drops an flock when its holder dies, so a crash never
+// leaves a stale lock behind. LOCK_NB + short sleeps instead of a blocking flock keep a timeout possible.
+import { closeSync, openSync, writeSync, ftruncateSync } from 'node:fs';
+import * as native from '../../native/index.js';
+import { TsnetError } from '../errors.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleepSync = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
+
+export function withLock<T>(path: string, fn: () => T, timeoutMs = 30_000): T {
+  const fd = openSync(path, 'a+', 0o600);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let wait = 1;
+    while (!native.flock(fd, native.LOCK_EX | native.LOCK_NB, path)) {
+      if (Date.now() > deadline) {
+        throw new TsnetError('TSNET_LOCK_TIMEOUT', `state lock ${path} still held after ${timeoutMs / 1000} s`, {
+          hint: 'another tsnet command is running; `fuser -v` on the lock file shows which',
+        });
+      }
+      sleepSync(wait);
+      wait = Math.min(wait * 2, 20);
+    }
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`);
+    return fn();
+  } finally {
+    closeSync(fd); // closing the last fd releases the flock
+  }
+}

@@ -1,0 +1,44 @@
+// Where everything lives under the state root. See docs/state-format.md.
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+export const DEFAULT_ROOT = '/run/tsnet';
+export const IP_NETNS_DIR = '/run/netns';
+
+export const shortHash = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+export class Paths {
+  readonly root: string;
+  /** 4 hex chars naming this root in kernel object names, so two roots never collide */
+  readonly tag: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.tag = shortHash(this.root, 4);
+  }
+
+  get lockFile() { return join(this.root, 'lock'); }
+  get containersDir() { return join(this.root, 'containers'); }
+  get networksDir() { return join(this.root, 'networks'); }
+
+  containerDir(name: string) { return join(this.containersDir, name); }
+  record(name: string) { return join(this.containerDir(name), 'container.json'); }
+  etcDir(name: string) { return join(this.containerDir(name), 'etc'); }
+  netnsHandle(name: string) { return join(this.containerDir(name), 'ns', 'net'); }
+  utsnsHandle(name: string) { return join(this.containerDir(name), 'ns', 'uts'); }
+  ipNetnsName(name: string) { return `tsnet-${name}`; }
+  ipNetnsHandle(name: string) { return join(IP_NETNS_DIR, this.ipNetnsName(name)); }
+
+  networkDir(net: string) { return join(this.networksDir, net); }
+  networkRecord(net: string) { return join(this.networkDir(net), 'network.json'); }
+  ipsDir(net: string) { return join(this.networkDir(net), 'ips'); }
+  ipFile(net: string, ip: string) { return join(this.ipsDir(net), ip); }
+  lastReserved(net: string) { return join(this.networkDir(net), 'last_reserved'); }
+
+  /** Host-side veth: "tsv" + root tag + hash of the name = 15 chars (IFNAMSIZ - 1). */
+  hostVeth(name: string) { return `tsv${this.tag}${shortHash(name, 8)}`; }
+  /** Bridge of a network: "tsb" + root tag + hash of the network name. */
+  bridge(net: string) { return `tsb${this.tag}${shortHash(net, 8)}`; }
+  isOurVeth(ifname: string) { return ifname.length === 15 && ifname.startsWith(`tsv${this.tag}`); }
+  isOurBridge(ifname: string) { return ifname.length === 15 && ifname.startsWith(`tsb${this.tag}`); }
+}
