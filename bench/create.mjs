@@ -150,13 +150,16 @@ function hostAddr(second, i) {
 
 /** One-line summary of what a container namespace got, to show every method did the full job. */
 async function describeNetns(ns) {
-  const links = JSON.parse(await run('ip', ['-n', ns, '-j', 'addr', 'show']));
+  // tsnet keeps its namespace files under its root, which `ip -n` cannot name; nsenter can.
+  const ip = (...args) =>
+    ns.includes('/') ? run('nsenter', [`--net=${ns}`, 'ip', ...args]) : run('ip', ['-n', ns, ...args]);
+  const links = JSON.parse(await ip('-j', 'addr', 'show'));
   const parts = links.map((l) => {
     const v4 = (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
     const up = l.flags.includes('UP') ? 'up' : 'down';
     return `${l.ifname} ${up}${v4.length ? ' ' + v4.join(',') : ''}`;
   });
-  const routes = JSON.parse(await run('ip', ['-n', ns, '-j', 'route', 'show', 'default']));
+  const routes = JSON.parse(await ip('-j', 'route', 'show', 'default'));
   parts.push(routes.length ? `default via ${routes[0].gateway}` : 'no default route');
   return parts.join('; ');
 }
@@ -446,10 +449,25 @@ async function tsnetDrain() {
   }
 }
 
-const summarize = (x) => {
-  const s = typeof x === 'string' ? x.trim() : JSON.stringify(x);
-  return s === undefined ? '(no result)' : s.length > 300 ? s.slice(0, 300) + '…' : s;
-};
+/** What a tsnet create returned (object, or the CLI's --json text), checked against the kernel. */
+async function describeTsnet(result) {
+  let rec = result;
+  if (typeof rec === 'string') {
+    try {
+      rec = JSON.parse(rec);
+    } catch {
+      return `non-JSON output: ${rec.trim().slice(0, 200)}`;
+    }
+  }
+  const netns = rec?.namespaces?.net;
+  if (typeof netns !== 'string') return `result: ${JSON.stringify(rec)?.slice(0, 300) ?? '(none)'}`;
+  const parts = [await describeNetns(netns)];
+  if (typeof rec.hostVeth === 'string') {
+    const [veth] = JSON.parse(await run('ip', ['-j', 'link', 'show', rec.hostVeth]));
+    parts.push(`host ${rec.hostVeth} ${veth.operstate} master ${veth.master ?? 'none'}`);
+  }
+  return parts.join('; ');
+}
 
 function tsnetLib() {
   let seq = 0;
@@ -478,7 +496,7 @@ function tsnetLib() {
       await tsnetShared.lib.removeContainer(h.name, tsnetShared.deps);
       tsnetShared.live.delete(h.name);
     },
-    sanity: async (h) => summarize(h.result),
+    sanity: (h) => describeTsnet(h.result),
     teardown: tsnetDrain,
   };
 }
@@ -511,7 +529,7 @@ function tsnetCliMethod() {
       await tsnetCli('rm', h.name);
       tsnetShared.live.delete(h.name);
     },
-    sanity: async (h) => summarize(h.out),
+    sanity: (h) => describeTsnet(h.out),
     teardown: tsnetDrain,
   };
 }

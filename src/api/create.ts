@@ -19,6 +19,7 @@ import { RECORD_VERSION, type ContainerRecord } from '../state/records.js';
 import { ensureNetwork } from './network.js';
 import { teardownContainer } from './teardown.js';
 import { requireRoot } from './privileges.js';
+import { crashPoint } from './crash-points.js';
 import type { Deps } from '../deps.js';
 
 const generateName = () => `ctr-${randomBytes(3).toString('hex')}`;
@@ -84,15 +85,18 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
 
   store.ensureRoot(paths);
   store.claimContainer(paths, spec.name);
+  crashPoint('create:claimed');
   const record = initialRecord(deps, spec);
   try {
     store.writeContainer(paths, record);
+    crashPoint('create:recorded');
     withRtnl((host) => {
       const net = withLock(paths.lockFile, () => {
         const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
         record.address = store.reserveAddress(paths, ready.record, ready.subnet, spec.name, spec.ip);
         return ready;
       });
+      crashPoint('create:reserved');
       record.subnet = net.record.subnet;
       record.gateway = net.record.gateway;
       const dns = resolveDnsConfig(spec, hostResolv);
@@ -107,6 +111,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
       const files = renderContainerFiles(spec, dns, record.address!);
       mkdirSync(paths.etcDir(spec.name), { recursive: true });
       for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
+      crashPoint('create:files');
 
       // Fresh namespaces on this thread: set the hostname, open a netlink socket that stays in the
       // new network namespace, and pin both namespaces with bind mounts before switching back.
@@ -116,15 +121,18 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
         pinCurrentNamespace('uts', record.namespaces.uts);
         return new RtnlSocket();
       });
+      crashPoint('create:namespaces');
       try {
         mkdirSync('/run/netns', { recursive: true });
         bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
+        crashPoint('create:ipnetns');
         const nsFd = openSync(record.namespaces.net, 'r');
         try {
           host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
         } finally {
           closeSync(nsFd);
         }
+        crashPoint('create:veth');
         const hostEnd = host.getLink(record.hostVeth);
         const eth0 = inner.getLink('eth0');
         if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
@@ -137,6 +145,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
         inner.close();
       }
     });
+    crashPoint('create:configured');
     record.status = 'running';
     record.owner = null;
     store.writeContainer(paths, record);

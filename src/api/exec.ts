@@ -7,8 +7,8 @@ import type { Deps } from '../deps.js';
 /** tsnet exec: runs argv in the container. The process must exit afterwards (see ns/exec.ts). */
 export async function execInContainer(ref: string, argv: string[], deps: Deps): Promise<ExecResult> {
   if (argv.length === 0) throw new TsnetError('TSNET_USAGE', 'no command given', { hint: 'usage: tsnet exec NAME -- COMMAND [ARGS...]' });
-  const record = findContainer(deps, ref);
   requireRoot('exec');
+  const record = findContainer(deps, ref);
   if (record.status !== 'running') {
     throw new TsnetError('TSNET_USAGE', `container "${record.name}" is ${record.status}, not running`, {
       hint: 'wait for it, or clean it up with `tsnet prune`',

@@ -1,11 +1,11 @@
 // tsnet prune: removes what a crash (or a hand edit of the state) left behind, and says what it did.
 // Everything tsnet creates is named by a record written first, so most leftovers are records of
 // operations whose process died; the rest are found by the root's tag in kernel object names.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireRoot } from './privileges.js';
 import { listContainers } from './lookup.js';
-import { teardownContainer } from './teardown.js';
+import { teardownContainer, tidyRoot } from './teardown.js';
 import { dropNetworkIfUnused } from './network.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
 import { inNetns } from '../ns/enter.js';
@@ -37,6 +37,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
   requireRoot('prune');
   const { paths } = deps;
   const report: PruneReport = { removed: [], skipped: [], errors: [] };
+  if (!existsSync(paths.root)) return report;
   const tear = (name: string, why: string, record?: Parameters<typeof teardownContainer>[1]['record']) => {
     try {
       teardownContainer(deps, { name, record });
@@ -99,6 +100,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
     pruneIpNetns(deps, host, live, report);
   });
   removeStaleTempFiles(paths.containersDir, report);
+  tidyRoot(deps);
   return report;
 }
 
@@ -139,6 +141,7 @@ function pruneIpNetns(deps: Deps, host: RtnlSocket, live: Set<string>, report: P
 
 /** Temp files of atomic writes whose writer died mid-write. */
 function removeStaleTempFiles(dir: string, report: PruneReport): void {
+  if (!existsSync(dir)) return;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: false }) as string[]) {
     const m = /\.tmp-(\d+)$/.exec(entry);
     if (m && store.processStart(Number(m[1])) === undefined) {

@@ -1,4 +1,5 @@
 import { requireRoot } from './privileges.js';
+import { crashPoint } from './crash-points.js';
 import { findContainer } from './lookup.js';
 import { teardownContainer } from './teardown.js';
 import * as store from '../state/store.js';
@@ -6,11 +7,12 @@ import type { Deps } from '../deps.js';
 
 /** tsnet rm: marks the record as being removed (so a crash mid-way is visible to prune), then tears down. */
 export async function removeContainer(ref: string, deps: Deps): Promise<string> {
-  const record = findContainer(deps, ref);
   requireRoot('rm');
+  const record = findContainer(deps, ref);
   record.status = 'removing';
   record.owner = { pid: process.pid, start: store.processStart(process.pid) ?? '' };
   store.writeContainer(deps.paths, record);
+  crashPoint('rm:marked');
   teardownContainer(deps, { name: record.name, record });
   deps.log.info({ container: record.name }, 'container removed');
   return record.name;

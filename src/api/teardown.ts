@@ -1,7 +1,7 @@
 // Removing a container's kernel objects and state. Idempotent (what is gone counts as done) and
 // thorough (every step runs even when an earlier one failed), so rm, prune and a failed create's
 // rollback all use it.
-import { rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TsnetError, runAll } from '../errors.js';
 import { releaseHandle } from '../ns/handles.js';
@@ -10,6 +10,7 @@ import { withLock } from '../state/lock.js';
 import * as store from '../state/store.js';
 import type { ContainerRecord } from '../state/records.js';
 import { dropNetworkIfUnused } from './network.js';
+import { crashPoint } from './crash-points.js';
 import type { Deps } from '../deps.js';
 
 const sameFile = (a: string, b: string) => {
@@ -44,7 +45,7 @@ export function teardownContainer(deps: Deps, { name, record }: TeardownTarget):
   const ipNetns = record ? `/run/netns/${record.namespaces.ipNetns}` : paths.ipNetnsHandle(name);
   const failures = withRtnl((rtnl) =>
     runAll([
-      ['delete veth', () => void rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name))],
+      ['delete veth', () => { rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name)); crashPoint('rm:veth'); }],
       ['release ip netns handle', () => { if (ownsIpNetns(ipNetns, netHandle)) releaseHandle(ipNetns); }],
       ['release net namespace', () => releaseHandle(netHandle)],
       ['release uts namespace', () => releaseHandle(record?.namespaces.uts ?? paths.utsnsHandle(name))],
@@ -69,4 +70,14 @@ export function teardownContainer(deps: Deps, { name, record }: TeardownTarget):
     });
   }
   rmSync(paths.containerDir(name), { recursive: true, force: true });
+  tidyRoot(deps);
+}
+
+/** With no container and no network left, the lock file goes too: an idle root holds nothing. */
+export function tidyRoot(deps: Deps): void {
+  const { paths } = deps;
+  if (!existsSync(paths.root)) return;
+  withLock(paths.lockFile, (lock) => {
+    if (store.listContainerNames(paths).length === 0 && store.listNetworkNames(paths).length === 0) lock.remove();
+  });
 }

@@ -13,7 +13,10 @@ program
   .option('--root <dir>', 'state root (env TSNET_ROOT)', undefined)
   .addOption(new Option('--log-level <level>', 'log level for the JSON logs on stderr (env TSNET_LOG_LEVEL; default warn)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
   .enablePositionalOptions()
-  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({
+    // Usage mistakes get the same one-line shape as every other tsnet error.
+    outputError: (str, write) => write(`tsnet: ${str.replace(/^error: /, '').trim()} (see tsnet --help)\n`),
+  })
   .exitOverride();
 
 async function deps(): Promise<Deps> {

@@ -23,8 +23,11 @@ export function readJson<T>(path: string, check: (v: unknown) => v is T): T | un
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new TsnetError('TSNET_STATE', `cannot read state file ${path}: ${code ?? (err as Error).message}`, {
+      hint: code === 'EACCES' ? 'run tsnet as root' : 'check the state root (--root / TSNET_ROOT)',
+    });
   }
   let value: unknown;
   try {

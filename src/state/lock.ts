@@ -1,31 +1,50 @@
 // One flock'd lock file per state root, held for each read-modify-write of shared state (network
 // records, address reservations). The kernel drops an flock when its holder dies, so a crash never
 // leaves a stale lock behind. LOCK_NB + short sleeps instead of a blocking flock keep a timeout possible.
-import { closeSync, openSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, writeSync, ftruncateSync, fstatSync, statSync, rmSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleepSync = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
-export function withLock<T>(path: string, fn: () => T, timeoutMs = 30_000): T {
-  const fd = openSync(path, 'a+', 0o600);
+/** Whether the locked fd is still the file at `path` (a holder may have deleted it meanwhile). */
+function stillCurrent(fd: number, path: string): boolean {
   try {
-    const deadline = Date.now() + timeoutMs;
-    let wait = 1;
-    while (!native.flock(fd, native.LOCK_EX | native.LOCK_NB, path)) {
-      if (Date.now() > deadline) {
-        throw new TsnetError('TSNET_LOCK_TIMEOUT', `state lock ${path} still held after ${timeoutMs / 1000} s`, {
-          hint: 'another tsnet command is running; `fuser -v` on the lock file shows which',
-        });
+    return fstatSync(fd).ino === statSync(path).ino;
+  } catch {
+    return false;
+  }
+}
+
+export interface LockHandle {
+  /** Deletes the lock file while holding it; safe because takers re-check the inode after locking. */
+  remove(): void;
+}
+
+export function withLock<T>(path: string, fn: (lock: LockHandle) => T, timeoutMs = 30_000): T {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 1;
+  for (;;) {
+    const fd = openSync(path, 'a+', 0o600);
+    try {
+      if (native.flock(fd, native.LOCK_EX | native.LOCK_NB, path)) {
+        if (stillCurrent(fd, path)) {
+          ftruncateSync(fd, 0);
+          writeSync(fd, `${process.pid}\n`);
+          return fn({ remove: () => rmSync(path, { force: true }) });
+        }
+        continue; // locked a file that was deleted under us: take the new one
       }
-      sleepSync(wait);
-      wait = Math.min(wait * 2, 20);
+    } finally {
+      closeSync(fd); // closing the last fd releases the flock
     }
-    ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid}\n`);
-    return fn();
-  } finally {
-    closeSync(fd); // closing the last fd releases the flock
+    if (Date.now() > deadline) {
+      throw new TsnetError('TSNET_LOCK_TIMEOUT', `state lock ${path} still held after ${timeoutMs / 1000} s`, {
+        hint: 'another tsnet command is running; `fuser -v` on the lock file shows which',
+      });
+    }
+    sleepSync(wait);
+    wait = Math.min(wait * 2, 20);
   }
 }
