@@ -22,7 +22,7 @@ export interface PruneReport {
   errors: string[];
 }
 
-/** A record-less container directory younger than this may be a create in progress. */
+/** An empty container directory younger than this may be a create in progress. */
 const CLAIM_GRACE_MS = 30_000;
 
 const isMounted = (path: string) => {
@@ -51,8 +51,11 @@ export async function prune(deps: Deps): Promise<PruneReport> {
   for (const c of listContainers(deps)) {
     const r = c.record;
     if (!r) {
-      const age = Date.now() - statSync(paths.containerDir(c.name)).mtimeMs;
-      if (c.problem === 'no record' && age < CLAIM_GRACE_MS) {
+      // The record is written right after the claim, so only an empty, young directory can be a
+      // create still in progress; anything more in it means the record existed and was lost.
+      const dir = paths.containerDir(c.name);
+      const young = Date.now() - statSync(dir).mtimeMs < CLAIM_GRACE_MS;
+      if (c.problem === 'no record' && young && readdirSync(dir).length === 0) {
         report.skipped.push(`container ${c.name} (no record yet: a create may be in progress)`);
         live.add(c.name);
       } else tear(c.name, c.problem ?? 'no record');

@@ -2,12 +2,18 @@ import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
 import { findContainer } from './lookup.js';
 import { teardownContainer } from './teardown.js';
+import { existsSync } from 'node:fs';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
 
 /** tsnet rm: marks the record as being removed (so a crash mid-way is visible to prune), then tears down. */
 export async function removeContainer(ref: string, deps: Deps): Promise<string> {
   requireRoot('rm');
+  if (isClaimWithoutRecord(deps, ref)) {
+    // A create died before writing its record: nothing in the kernel is named yet but its claim.
+    teardownContainer(deps, { name: ref, record: undefined });
+    return ref;
+  }
   const record = findContainer(deps, ref);
   record.status = 'removing';
   record.owner = { pid: process.pid, start: store.processStart(process.pid) ?? '' };
@@ -16,4 +22,8 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
   teardownContainer(deps, { name: record.name, record });
   deps.log.info({ container: record.name }, 'container removed');
   return record.name;
+}
+
+function isClaimWithoutRecord(deps: Deps, name: string): boolean {
+  return !name.includes('/') && name !== '' && existsSync(deps.paths.containerDir(name)) && !existsSync(deps.paths.record(name));
 }
