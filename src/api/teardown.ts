@@ -43,41 +43,46 @@ export function teardownContainer(deps: Deps, { name, record }: TeardownTarget):
   const { paths } = deps;
   const netHandle = record?.namespaces.net ?? paths.netnsHandle(name);
   const ipNetns = record ? `/run/netns/${record.namespaces.ipNetns}` : paths.ipNetnsHandle(name);
-  const failures = withRtnl((rtnl) =>
-    runAll([
+  withRtnl((rtnl) => {
+    const failures = runAll([
       ['delete veth', () => { rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name)); crashPoint('rm:veth'); }],
       ['release ip netns handle', () => { if (ownsIpNetns(ipNetns, netHandle)) releaseHandle(ipNetns); }],
       ['release net namespace', () => releaseHandle(netHandle)],
       ['release uts namespace', () => releaseHandle(record?.namespaces.uts ?? paths.utsnsHandle(name))],
-      ['release address', () =>
-        withLock(paths.lockFile, () => {
-          const network = record?.network;
-          const nets = network !== undefined ? [network] : store.listNetworkNames(paths);
-          for (const net of nets) {
-            if (record?.address) store.releaseAddress(paths, net, record.address, name);
-            // Without a known address (a create that crashed early), look for what it reserved.
-            else for (const r of store.listReservations(paths, net)) {
-              if (r.owner === name) store.releaseAddress(paths, net, r.ip, name);
-            }
-            if (store.readNetwork(paths, net) || network !== undefined) dropNetworkIfUnused(deps, rtnl, net);
+    ]);
+    // Shared state last, in one locked step: the address, the network if this was its last
+    // container, the record (only when everything else is gone) and, for an idle root, the lock.
+    failures.push(...runAll([['release address and record', () =>
+      withLock(paths.lockFile, (lock) => {
+        const network = record?.network;
+        const nets = network !== undefined ? [network] : store.listNetworkNames(paths);
+        for (const net of nets) {
+          if (record?.address) store.releaseAddress(paths, net, record.address, name);
+          // Without a known address (a create that crashed early), look for what it reserved.
+          else for (const r of store.listReservations(paths, net)) {
+            if (r.owner === name) store.releaseAddress(paths, net, r.ip, name);
           }
-        })],
-    ]),
-  );
-  if (failures.length > 0) {
-    throw new TsnetError('TSNET_SYSTEM', `remove container "${name}": ${failures.join('; ')}`, {
-      hint: 'fix the cause and run `tsnet rm` again; its state is kept until removal succeeds',
-    });
-  }
-  rmSync(paths.containerDir(name), { recursive: true, force: true });
-  tidyRoot(deps);
+          if (store.readNetwork(paths, net) || network !== undefined) dropNetworkIfUnused(deps, rtnl, net);
+        }
+        if (failures.length === 0) {
+          rmSync(paths.containerDir(name), { recursive: true, force: true });
+          if (isIdle(deps)) lock.remove();
+        }
+      })]]));
+    if (failures.length > 0) {
+      throw new TsnetError('TSNET_SYSTEM', `remove container "${name}": ${failures.join('; ')}`, {
+        hint: 'fix the cause and run `tsnet rm` again; its state is kept until removal succeeds',
+      });
+    }
+  });
 }
+
+const isIdle = ({ paths }: Deps) => store.listContainerNames(paths).length === 0 && store.listNetworkNames(paths).length === 0;
 
 /** With no container and no network left, the lock file goes too: an idle root holds nothing. */
 export function tidyRoot(deps: Deps): void {
-  const { paths } = deps;
-  if (!existsSync(paths.root)) return;
-  withLock(paths.lockFile, (lock) => {
-    if (store.listContainerNames(paths).length === 0 && store.listNetworkNames(paths).length === 0) lock.remove();
+  if (!existsSync(deps.paths.root)) return;
+  withLock(deps.paths.lockFile, (lock) => {
+    if (isIdle(deps)) lock.remove();
   });
 }

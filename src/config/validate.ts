@@ -111,9 +111,21 @@ export function validateDnsMode(mode: string): DnsMode {
   return mode as DnsMode;
 }
 
+/** A valid hostname made from any valid container name: "_" becomes "-", empty and edge-dash labels go. */
+export function hostnameFromName(name: string): string {
+  const labels = name
+    .replace(/_/g, '-')
+    .split('.')
+    .map((l) => l.replace(/^-+|-+$/g, ''))
+    .filter(Boolean);
+  let host = labels.join('.');
+  while (host.length > 64) host = host.slice(0, host.lastIndexOf('.') > 0 ? host.lastIndexOf('.') : 64);
+  return host === '' ? 'container' : host;
+}
+
 export function validateCreate(req: CreateRequest, generateName: () => string): CreateSpec {
   const name = validateName(req.name ?? generateName());
-  const hostname = validateHostname(req.hostname ?? name.replace(/_/g, '-'));
+  const hostname = req.hostname === undefined ? hostnameFromName(name) : validateHostname(req.hostname);
   const dns = req.dns?.map((a) => {
     if (isIP(a) === 0) throw usageError(`invalid --dns "${a}": expected an IP address, like 10.89.255.250`);
     return a;

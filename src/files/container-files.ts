@@ -7,6 +7,8 @@ import { renderHosts } from './hosts.js';
 import { renderNsswitch } from './nsswitch.js';
 
 export interface DnsConfig {
+  /** comment lines about how the nameservers were chosen */
+  notes: string[];
   nameservers: Nameserver[];
   search: Sourced;
   options: Sourced;
@@ -20,13 +22,16 @@ export function resolveDnsConfig(spec: CreateSpec, hostResolvConf: { path: strin
   const host = hostResolvConf ? parseResolvConf(hostResolvConf.text) : undefined;
   const from = hostResolvConf ? `from the host's ${hostResolvConf.path}` : '';
   let nameservers: Nameserver[];
+  const notes: string[] = [];
   if (spec.dns !== undefined) {
     nameservers = spec.dns.map((address) => ({ address, source: 'from --dns' }));
   } else {
     const all = (host?.nameservers ?? []).filter((a) => isIP(a) !== 0);
     const skipped = all.filter(isLoopback);
-    const note = skipped.length > 0 ? ` (loopback ${skipped.join(', ')} skipped, as Docker does)` : '';
-    nameservers = all.filter((a) => !isLoopback(a)).map((address) => ({ address, source: `${from}${note}` }));
+    if (skipped.length > 0) {
+      notes.push(`host nameserver ${skipped.join(', ')} skipped: loopback addresses would point at the container itself (as Docker does)`);
+    }
+    nameservers = all.filter((a) => !isLoopback(a)).map((address) => ({ address, source: from }));
   }
   const search: Sourced =
     spec.search.length > 0 || !host
@@ -36,7 +41,7 @@ export function resolveDnsConfig(spec: CreateSpec, hostResolvConf: { path: strin
     spec.options.length > 0 || !host
       ? { values: spec.options, source: 'from --dns-option' }
       : { values: host.options, source: from };
-  return { nameservers, search, options };
+  return { notes, nameservers, search, options };
 }
 
 export interface ContainerFiles {
@@ -55,7 +60,7 @@ export function renderContainerFiles(spec: CreateSpec, dns: DnsConfig, address: 
   const shortName = spec.hostname.split('.')[0]!;
   const ownNames = [...new Set([spec.hostname, shortName, spec.name])];
   return {
-    'resolv.conf': renderResolvConf({ header: [by, modeNote], ...dns }),
+    'resolv.conf': renderResolvConf({ ...dns, header: [by, modeNote, ...dns.notes] }),
     hosts: renderHosts(
       [by],
       [

@@ -13,7 +13,7 @@ export interface HostsSection {
 export function parseHosts(text: string): HostsEntry[] {
   const entries: HostsEntry[] = [];
   for (const raw of text.split('\n')) {
-    const fields = raw.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean);
+    const fields = raw.replace(/#.*$/s, '').trim().split(/\s+/).filter(Boolean);
     const [address, ...names] = fields;
     if (address !== undefined && names.length > 0) entries.push({ address, names });
   }

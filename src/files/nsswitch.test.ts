@@ -178,10 +178,7 @@ describe('renderNsswitch / hostsLineOf', () => {
     expect(hostsLineOf('myhosts: files')).toBeUndefined();
   });
 
-  // BUG: hostsLineOf uses /^\s*hosts\s*:(.*)$/ without the "m"/"s" flag on each raw line; "." does not match "\r",
-  // so in a CRLF file the hosts line is not found at all. glibc treats "\r" as whitespace and reads it.
-  // Repro: hostsLineOf('hosts: files dns\r\n') returns undefined (expected 'files dns').
-  it.fails('hostsLineOf reads the hosts line of a CRLF file', () => {
+  it('hostsLineOf reads the hosts line of a CRLF file', () => {
     expect(hostsLineOf('passwd: files\r\nhosts: files dns\r\n')).toBe('files dns');
   });
 

@@ -86,7 +86,7 @@ export function renderNsswitch(header: string[], hostsLine: string): string {
 /** The hosts line of an nsswitch.conf text, or undefined when there is none. */
 export function hostsLineOf(text: string): string | undefined {
   for (const raw of text.split('\n')) {
-    const m = /^\s*hosts\s*:(.*)$/.exec(raw.replace(/#.*$/, ''));
+    const m = /^\s*hosts\s*:(.*)$/s.exec(raw.replace(/#.*$/s, ''));
     if (m) return m[1]!.trim();
   }
   return undefined;

@@ -32,7 +32,7 @@ const KEYWORDS = new Set(['nameserver', 'search', 'domain', 'options', 'sortlist
 export function parseResolvConf(text: string): ResolvConf {
   const rc: ResolvConf = { nameservers: [], search: [], options: [], warnings: [] };
   text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/[#;].*$/, '').trim();
+    const line = raw.replace(/[#;].*$/s, '').trim();
     if (line === '') return;
     const [keyword, ...args] = line.split(/\s+/);
     switch (keyword) {

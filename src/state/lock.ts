@@ -1,6 +1,6 @@
 // One flock'd lock file per state root, held for each read-modify-write of shared state (network
 // records, address reservations). The kernel drops an flock when its holder dies, so a crash never
-// leaves a stale lock behind. LOCK_NB + short sleeps instead of a blocking flock keep a timeout possible.
+// leaves a stale lock behind. LOCK_NB + 1 ms sleeps instead of a blocking flock keep a timeout possible.
 import { closeSync, openSync, writeSync, ftruncateSync, fstatSync, statSync, rmSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
@@ -24,7 +24,6 @@ export interface LockHandle {
 
 export function withLock<T>(path: string, fn: (lock: LockHandle) => T, timeoutMs = 30_000): T {
   const deadline = Date.now() + timeoutMs;
-  let wait = 1;
   for (;;) {
     const fd = openSync(path, 'a+', 0o600);
     try {
@@ -44,7 +43,7 @@ export function withLock<T>(path: string, fn: (lock: LockHandle) => T, timeoutMs
         hint: 'another tsnet command is running; `fuser -v` on the lock file shows which',
       });
     }
-    sleepSync(wait);
-    wait = Math.min(wait * 2, 20);
+    // Holders keep the lock for well under a millisecond: poll finely rather than back off.
+    sleepSync(1);
   }
 }

@@ -18,9 +18,16 @@ function snapshot(lab: Lab): string[] {
     }
   };
   walk(lab.root);
-  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim() ?? '');
-  const netns = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  // Kernel objects of this lab only: other test files run beside this one.
+  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter((l) => lab.paths.isOurVeth(l) || lab.paths.isOurBridge(l));
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(`tsnet-${lab.prefix}`)) : [];
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(lab.root) || m.startsWith(`/run/netns/tsnet-${lab.prefix}`));
   return [...files.sort(), ...links.sort(), ...netns.sort(), ...mounts.sort()];
 }
 
