@@ -1,7 +1,6 @@
 // tsnet create: validate → claim the name → reserve an address → namespaces → veth → files → record.
 // The record is written before any kernel object exists, so a crash at any later point leaves a
 // record that `tsnet prune` can follow to clean up.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsnetError, wrap } from '../errors.js';
@@ -22,7 +21,10 @@ import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
 import type { Deps } from '../deps.js';
 
-const generateName = () => `ctr-${randomBytes(3).toString('hex')}`;
+/** Random hex for names and ids (display identifiers, not secrets: no need to load node:crypto). */
+const randomHex = (chars: number) =>
+  Array.from({ length: chars }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+const generateName = () => `ctr-${randomHex(6)}`;
 
 function readHostResolvConf(path: string): { path: string; text: string } | undefined {
   try {
@@ -37,7 +39,7 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
   const etc = paths.etcDir(spec.name);
   return {
     version: RECORD_VERSION,
-    id: randomBytes(6).toString('hex'),
+    id: randomHex(12),
     name: spec.name,
     status: 'creating',
     owner: { pid: process.pid, start: store.processStart(process.pid) ?? '' },

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { TsnetError } from '../errors.js';
 import {
+  ipVersion,
   broadcastOf,
   contains,
   formatIPv4,
@@ -252,6 +253,30 @@ describe('isLoopback', () => {
   it('does not flag ordinary addresses', () => {
     for (const a of ['10.0.0.1', '1.1.1.1', '128.0.0.1', '12.7.0.0.1', '::', '::2', 'fe80::1', '2001:db8::1', '::10']) {
       expect(isLoopback(a), a).toBe(false);
+    }
+  });
+});
+
+describe('ipVersion (node:net isIP without loading node:net)', () => {
+  it('agrees with node:net isIP on typical and edge-case addresses', async () => {
+    const { isIP } = await import('node:net');
+    const samples = [
+      '::1', '::', '1::', 'fe80::1%eth0', '2001:db8::8a2e:370:7334', '2001:0db8:0000:0000:0000:ff00:0042:8329',
+      '::ffff:192.0.2.1', '64:ff9b::192.0.2.33', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1::2::3', ':::',
+      '12345::', 'g::1', '1:2:3:4:5:6:7::', '::1:2:3:4:5:6:7', '1:2:3:4:5:6::1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+      '10.89.0.1', '10.89.0.256', '', 'localhost', '::1.2.3', '1.2.3.4::',
+    ];
+    for (const s of samples) expect(ipVersion(s), s).toBe(isIP(s));
+  });
+
+  it('agrees with node:net isIP on random strings over the address alphabet', async () => {
+    const { isIP } = await import('node:net');
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alphabet = '0123456789abcdef:.';
+    for (let i = 0; i < 20000; i++) {
+      const s = Array.from({ length: 2 + Math.floor(rnd() * 20) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      expect(ipVersion(s), s).toBe(isIP(s));
     }
   });
 });

@@ -64,6 +64,30 @@ export function gatewayOf(s: Subnet): number {
   return s.network + 1;
 }
 
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+/** IPv6 text form (RFC 4291 §2.2), with an optional trailing dotted IPv4 and an optional %zone. */
+export function isIPv6(text: string): boolean {
+  const addr = text.replace(/%[A-Za-z0-9_.-]+$/, '');
+  const halves = addr.split('::');
+  if (halves.length > 2) return false;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const parts = halves.flatMap(groups);
+  const last = parts.at(-1);
+  const v4 = last !== undefined && last.includes('.');
+  // A dotted IPv4 may only be the final group, never before a trailing '::'.
+  if (v4 && (!isIPv4(last) || halves.at(-1) === '')) return false;
+  const hex = v4 ? parts.slice(0, -1) : parts;
+  if (!hex.every((g) => HEX_GROUP.test(g))) return false;
+  const count = hex.length + (v4 ? 2 : 0);
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+/** 4, 6 or 0 like node:net's isIP, without loading node:net (~1.4 ms of CLI start-up). */
+export function ipVersion(text: string): 0 | 4 | 6 {
+  return isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0;
+}
+
 export function isLoopback(addr: string): boolean {
   return addr.startsWith('127.') || addr === '::1' || /^0*:(0*:)*0*1$/.test(addr);
 }

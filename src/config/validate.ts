@@ -1,7 +1,6 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
-import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
-import { parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
+import { ipVersion, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
 
@@ -98,7 +97,7 @@ export function validateAddHost(spec: string): HostsEntry {
   const i = spec.indexOf(':');
   const name = i < 0 ? '' : spec.slice(0, i);
   const address = i < 0 ? '' : spec.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
-  if (i < 0 || !isDomainName(name) || name.endsWith('.') || isIP(address) === 0) {
+  if (i < 0 || !isDomainName(name) || name.endsWith('.') || ipVersion(address) === 0) {
     throw usageError(`invalid --add-host "${spec}": expected NAME:IP, like db:10.89.0.77`);
   }
   return { address, names: [name] };
@@ -127,7 +126,7 @@ export function validateCreate(req: CreateRequest, generateName: () => string): 
   const name = validateName(req.name ?? generateName());
   const hostname = req.hostname === undefined ? hostnameFromName(name) : validateHostname(req.hostname);
   const dns = req.dns?.map((a) => {
-    if (isIP(a) === 0) throw usageError(`invalid --dns "${a}": expected an IP address, like 10.89.255.250`);
+    if (ipVersion(a) === 0) throw usageError(`invalid --dns "${a}": expected an IP address, like 10.89.255.250`);
     return a;
   });
   const search = (req.dnsSearch ?? []).map((d) => {

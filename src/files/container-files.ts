@@ -1,6 +1,5 @@
 // The four files a container sees under /etc, rendered from its configuration. Pure.
-import { isIP } from 'node:net';
-import { isLoopback } from '../config/ipv4.js';
+import { ipVersion, isLoopback } from '../config/ipv4.js';
 import type { CreateSpec } from '../config/validate.js';
 import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from './resolvconf.js';
 import { renderHosts } from './hosts.js';
@@ -26,7 +25,7 @@ export function resolveDnsConfig(spec: CreateSpec, hostResolvConf: { path: strin
   if (spec.dns !== undefined) {
     nameservers = spec.dns.map((address) => ({ address, source: 'from --dns' }));
   } else {
-    const all = (host?.nameservers ?? []).filter((a) => isIP(a) !== 0);
+    const all = (host?.nameservers ?? []).filter((a) => ipVersion(a) !== 0);
     const skipped = all.filter(isLoopback);
     if (skipped.length > 0) {
       notes.push(`host nameserver ${skipped.join(', ')} skipped: loopback addresses would point at the container itself (as Docker does)`);
