@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CNI_DIR = '/usr/lib/cni';
 const NETAVARK = '/usr/lib/podman/netavark';
-const TSNET_DNS = '192.0.2.53';
+const TSNET_DNS = '127.0.0.1';
 const ALL_METHODS = ['ip-batch', 'cni', 'netavark', 'tsnet-lib', 'tsnet-cli'];
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // imported lazily so `tsnet --help` and short commands start fast.
 import { Command, CommanderError, Option } from 'commander';
 import type { Deps } from '../deps.js';
+import type { CliContext } from './context.js';
+import { registerDnsCommands } from './dns-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -27,6 +29,7 @@ async function deps(): Promise<Deps> {
 
 const print = (text: string) => process.stdout.write(text);
 const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
+const ctx: CliContext = { deps, print, printJson };
 
 program
   .command('create')
@@ -132,6 +135,9 @@ program
     else print((await import('./render.js')).renderPrune(report));
     if (report.errors.length > 0) process.exitCode = 1;
   });
+
+// DNS tools (resolver emulators, fake upstreams) live in their own file.
+registerDnsCommands(program, ctx);
 
 interface UserError {
   message: string;
