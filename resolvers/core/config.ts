@@ -1,0 +1,168 @@
+// resolv.conf as each library reads it. One parser; what differs between libraries is data
+// (LIBRARY_RULES). Pure. Each rule cites the library source it mirrors (see docs/resolvers.md).
+
+export interface ResolverConfig {
+  /** the servers the library will actually use (after its limit) */
+  nameservers: string[];
+  /** nameserver lines beyond the library's limit: parsed, never used */
+  ignoredNameservers: string[];
+  search: string[];
+  ndots: number;
+  /** seconds */
+  timeout: number;
+  attempts: number;
+  /** options the library understands, as written (rotate, single-request, use-vc, ...) */
+  flags: Set<string>;
+}
+
+type OptionMatch = 'glibc-prefix' | 'musl-substring' | 'exact';
+
+export interface LibraryRules {
+  library: string;
+  maxNameservers: number;
+  /** how `options` tokens are recognised */
+  optionMatch: OptionMatch;
+  caps: { ndots: number; timeout: number; attempts: number };
+  defaults: { ndots: number; timeout: number; attempts: number };
+  /** flag options the library implements; others are ignored silently */
+  flags: readonly string[];
+  /** lines longer than this are skipped whole (musl reads into a 256-byte buffer) */
+  maxLineLength: number | undefined;
+  /** no nameserver line → this server */
+  fallbackNameserver: string | undefined;
+}
+
+export const LIBRARY_RULES = {
+  // glibc 2.36 resolv/res_init.c: res_vinit_1, res_setoptions; MAXNS 3; RES_MAXNDOTS 15,
+  // RES_MAXRETRANS 30, RES_MAXRETRY 5; options matched by prefix.
+  glibc: {
+    library: 'glibc',
+    maxNameservers: 3,
+    optionMatch: 'glibc-prefix',
+    caps: { ndots: 15, timeout: 30, attempts: 5 },
+    defaults: { ndots: 1, timeout: 5, attempts: 2 },
+    flags: ['rotate', 'edns0', 'single-request-reopen', 'single-request', 'no-tld-query', 'no_tld_query', 'no-reload', 'use-vc', 'trust-ad', 'no-aaaa'],
+    maxLineLength: undefined,
+    fallbackNameserver: '127.0.0.1',
+  },
+  // musl 1.2.3 src/network/resolvconf.c: __get_resolv_conf (strstr for ndots:/attempts:/timeout:).
+  musl: {
+    library: 'musl',
+    maxNameservers: 3,
+    optionMatch: 'musl-substring',
+    caps: { ndots: 15, timeout: 60, attempts: 10 },
+    defaults: { ndots: 1, timeout: 5, attempts: 2 },
+    flags: [],
+    maxLineLength: 255,
+    fallbackNameserver: '127.0.0.1',
+  },
+  // dnspython 2.3.0 dns/resolver.py: read_resolv_conf (no server limit; attempts ignored; timeout
+  // replaces the per-try timeout).
+  dnspython: {
+    library: 'dnspython',
+    maxNameservers: Infinity,
+    optionMatch: 'exact',
+    caps: { ndots: Infinity, timeout: Infinity, attempts: Infinity },
+    defaults: { ndots: 1, timeout: 2, attempts: 1 },
+    flags: ['rotate', 'edns0'],
+    maxLineLength: undefined,
+    fallbackNameserver: undefined,
+  },
+} as const satisfies Record<string, LibraryRules>;
+
+const isIPv4 = (s: string) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
+const isIPv6 = (s: string) => /^[0-9a-fA-F:.]+(%[\w.-]+)?$/.test(s) && s.includes(':');
+
+/** Parses `options` tokens into cfg according to the library's matching rule. */
+export function applyOptions(cfg: ResolverConfig, tokens: string[], rules: LibraryRules, warn: (m: string) => void, where: string): void {
+  const num = (v: string | undefined) => (v !== undefined && /^\d+/.test(v) ? parseInt(v, 10) : undefined);
+  if (rules.optionMatch === 'musl-substring') {
+    // musl searches the whole line for each key once: "ndots:" anywhere counts.
+    const line = tokens.join(' ');
+    for (const key of ['ndots', 'attempts', 'timeout'] as const) {
+      const at = line.indexOf(`${key}:`);
+      if (at < 0) continue;
+      const v = num(line.slice(at + key.length + 1));
+      if (v !== undefined) cfg[key] = Math.min(v, rules.caps[key]);
+    }
+    return;
+  }
+  for (const tok of tokens) {
+    const numeric = (['ndots', 'timeout', 'attempts'] as const).find((k) =>
+      rules.optionMatch === 'glibc-prefix' ? tok.startsWith(`${k}:`) : tok.startsWith(`${k}:`) && /^\w+:\d+$/.test(tok),
+    );
+    if (numeric) {
+      // glibc uses atoi (junk after the digits ignored, no digits = 0); dnspython int() fails on junk.
+      const raw = tok.slice(numeric.length + 1);
+      const v = rules.optionMatch === 'glibc-prefix' ? (num(raw) ?? 0) : num(raw);
+      if (v === undefined) {
+        warn(`${where}: option "${tok}" is not a number; ${rules.library} ignores it`);
+        continue;
+      }
+      if (rules.library === 'dnspython' && numeric === 'attempts') continue; // read, then never used
+      cfg[numeric] = Math.min(v, rules.caps[numeric]);
+      continue;
+    }
+    const flag = rules.optionMatch === 'glibc-prefix' ? rules.flags.find((f) => tok.startsWith(f)) : rules.flags.find((f) => f === tok);
+    if (flag) cfg.flags.add(flag === 'no_tld_query' ? 'no-tld-query' : flag);
+    else warn(`${where}: option "${tok}" is not understood by ${rules.library}; it is ignored`);
+  }
+}
+
+export function parseResolverConfig(text: string, rules: LibraryRules, warn: (m: string) => void): ResolverConfig {
+  const cfg: ResolverConfig = {
+    nameservers: [],
+    ignoredNameservers: [],
+    search: [],
+    ...rules.defaults,
+    flags: new Set(),
+  };
+  const all: string[] = [];
+  text.split('\n').forEach((rawLine, i) => {
+    const raw = rawLine.replace(/\r$/, '');
+    const where = `resolv.conf line ${i + 1}`;
+    if (rules.maxLineLength !== undefined && raw.length > rules.maxLineLength) {
+      warn(`${where}: longer than ${rules.maxLineLength} characters; ${rules.library} skips the whole line`);
+      return;
+    }
+    if (/^\s*[#;]/.test(raw) || raw.trim() === '') return;
+    const m = /^(\w+)[ \t]+(.*)$/.exec(raw);
+    if (!m) {
+      warn(`${where}: "${raw.trim()}" is not "keyword value"; ${rules.library} skips it`);
+      return;
+    }
+    const [, keyword, rest] = m as unknown as [string, string, string];
+    const args = rest.replace(/[#;].*$/, '').trim().split(/[ \t]+/).filter(Boolean);
+    switch (keyword) {
+      case 'nameserver': {
+        const addr = args[0] ?? '';
+        if (isIPv4(addr) || isIPv6(addr)) all.push(addr);
+        else warn(`${where}: nameserver "${addr}" is not an IP address; ${rules.library} skips it`);
+        break;
+      }
+      case 'domain':
+        cfg.search = args.slice(0, 1);
+        break;
+      case 'search':
+        cfg.search = rules.library === 'musl' ? [rest.trim()].flatMap((s) => s.split(/[ \t]+/)) : args;
+        break;
+      case 'options':
+        applyOptions(cfg, args, rules, warn, where);
+        break;
+      case 'sortlist':
+      case 'lookup':
+      case 'family':
+        break;
+      default:
+        warn(`${where}: unknown keyword "${keyword}"; ${rules.library} ignores it`);
+    }
+  });
+  cfg.nameservers = all.slice(0, rules.maxNameservers);
+  cfg.ignoredNameservers = all.slice(rules.maxNameservers);
+  if (cfg.ignoredNameservers.length > 0) {
+    warn(`${cfg.ignoredNameservers.length} nameserver(s) beyond the first ${rules.maxNameservers} are ignored by ${rules.library}: ${cfg.ignoredNameservers.join(', ')}`);
+  }
+  if (cfg.nameservers.length === 0 && rules.fallbackNameserver) cfg.nameservers = [rules.fallbackNameserver];
+  cfg.search = cfg.search.map((d) => d.replace(/\.$/, '')).filter((d, i, a) => d !== '' || a.length === 1);
+  return cfg;
+}

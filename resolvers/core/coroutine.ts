@@ -1,0 +1,71 @@
+// Writing an emulator as a generator: library code is loops with waits in the middle (try every
+// server, wait `seconds`, retry), and a generator keeps that shape while staying a pure state
+// machine. The generator yields a deadline (or null: wait for an event only) and is resumed with
+// the next event, or null when the deadline passed. It emits actions through `Io`.
+import type { LookupResult, MachineAction, MachineEvent, ResolverMachine } from './types.js';
+
+export class Io {
+  now = 0;
+  private out: MachineAction[] = [];
+  private nextHandle = 1;
+
+  emit(a: MachineAction): void {
+    this.out.push(a);
+  }
+
+  /** A fresh socket / connection number. */
+  handle(): number {
+    return this.nextHandle++;
+  }
+
+  flush(): MachineAction[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
+
+export type Coroutine = Generator<number | null, LookupResult, MachineEvent | null>;
+
+export function machineFromCoroutine(make: (io: Io) => Coroutine): ResolverMachine {
+  const io = new Io();
+  let gen: Coroutine | undefined;
+  let timerId = 0;
+  let armedAt: number | null = null;
+  let finished = false;
+
+  const step = (input: MachineEvent | null): MachineAction[] => {
+    const r = gen!.next(input);
+    if (r.done) {
+      finished = true;
+      const tail: MachineAction[] = armedAt !== null ? [{ type: 'cancel', id: timerId }] : [];
+      return [...io.flush(), ...tail, { type: 'done', result: r.value }];
+    }
+    const until = r.value;
+    const actions = io.flush();
+    if (until !== armedAt) {
+      if (armedAt !== null) actions.push({ type: 'cancel', id: timerId });
+      armedAt = until;
+      if (until !== null) actions.push({ type: 'timer', id: ++timerId, at: until });
+    }
+    return actions;
+  };
+
+  return {
+    start(now) {
+      io.now = now;
+      gen = make(io);
+      return step(null);
+    },
+    handle(now, event) {
+      if (finished) return [];
+      io.now = now;
+      if (event.type === 'timer') {
+        if (event.id !== timerId || armedAt === null) return []; // stale timer
+        armedAt = null;
+        return step(null);
+      }
+      return step(event);
+    },
+  };
+}

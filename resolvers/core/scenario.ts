@@ -1,0 +1,35 @@
+// A simulated network: which server does what. Used by `tsnet resolve --simulate`, what-if
+// predictions and the fast tests; `tsnet fake-dns` takes the same behaviour strings.
+import { addZoneEntry, parseBehaviour, type ServerBehaviour, type Zone } from './responder.js';
+
+export interface ScenarioSpec {
+  /** server address → behaviour list, e.g. "blackhole", "delay:1500", "closed", "drop-aaaa" */
+  servers: Record<string, string>;
+  /** zone entries NAME=TYPE:VALUE */
+  zone?: string[];
+  /** simulated round-trip time to every server, ms (default 0.2) */
+  rttMs?: number;
+}
+
+export interface Scenario {
+  servers: Map<string, ServerBehaviour>;
+  zone: Zone;
+  rttMs: number;
+}
+
+/** Throws Error naming the bad field. Unlisted servers behave as blackholes (no route, no reply). */
+export function parseScenario(spec: unknown): Scenario {
+  if (typeof spec !== 'object' || spec === null) throw new Error('scenario must be a JSON object with "servers"');
+  const s = spec as Partial<ScenarioSpec>;
+  if (typeof s.servers !== 'object' || s.servers === null) throw new Error('scenario needs "servers": {"ADDRESS": "BEHAVIOUR", ...}');
+  const servers = new Map<string, ServerBehaviour>();
+  for (const [addr, b] of Object.entries(s.servers)) {
+    if (typeof b !== 'string') throw new Error(`scenario server ${addr}: behaviour must be a string like "answer" or "delay:1500"`);
+    servers.set(addr, parseBehaviour(b));
+  }
+  const zone: Zone = new Map();
+  for (const e of s.zone ?? []) addZoneEntry(zone, e);
+  const rttMs = s.rttMs ?? 0.2;
+  if (typeof rttMs !== 'number' || rttMs < 0) throw new Error('scenario "rttMs" must be a non-negative number');
+  return { servers, zone, rttMs };
+}

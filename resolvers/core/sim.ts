@@ -1,0 +1,156 @@
+// The simulated driver: runs an emulator against a scripted network on a virtual clock. A lookup
+// that would take 28 s of real time takes microseconds here (what-if answers, fast tests).
+import { respond } from './responder.js';
+import type { Scenario } from './scenario.js';
+import { TraceRecorder } from './trace.js';
+import type { Emulator, EmulatedProcess, LibraryInput, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from './types.js';
+
+/** Linux's connect() gives up on an unanswered SYN after 1+2+4+8+16+32+64 s (tcp_syn_retries=6). */
+const TCP_SYN_TIMEOUT_MS = 127_000;
+/** A lookup that has not finished after this much virtual time is a bug in an emulator. */
+const RUNAWAY_MS = 24 * 3600_000;
+
+interface Scheduled {
+  at: number;
+  seq: number;
+  event: MachineEvent;
+}
+
+export interface SimOptions {
+  mode: string;
+  /** virtual start time, so repeated lookups in one process keep advancing the clock */
+  startAt?: number;
+  warnings?: string[];
+}
+
+export interface SimRun {
+  trace: Trace;
+  /** virtual time when the lookup finished */
+  endAt: number;
+}
+
+export function simulateLookup(process: EmulatedProcess, request: LookupRequest, scenario: Scenario, opts: SimOptions): SimRun {
+  const start = opts.startAt ?? 0;
+  const machine = process.lookup(request);
+  const recorder = new TraceRecorder(start);
+  const queue: Scheduled[] = [];
+  const timers = new Map<number, number>(); // timer id → seq of its live entry
+  const udp = new Map<number, string | null>(); // socket → connected server or null
+  const tcp = new Map<number, { to: string; open: boolean }>();
+  let seq = 0;
+  let now = start;
+  let result: LookupResult | undefined;
+
+  const schedule = (at: number, event: MachineEvent) => {
+    queue.push({ at, seq: seq++, event });
+    return seq - 1;
+  };
+  const rtt = scenario.rttMs;
+  const behaviourOf = (addr: string) => scenario.servers.get(addr) ?? { base: 'blackhole' as const, delayMs: 0 };
+
+  const apply = (actions: MachineAction[]) => {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'udp-open':
+          udp.set(a.socket, a.connect);
+          break;
+        case 'udp-close':
+          udp.delete(a.socket);
+          break;
+        case 'udp-send': {
+          recorder.sent(now, `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
+          const b = behaviourOf(a.to);
+          if (b.base === 'closed') {
+            if (udp.get(a.socket) === a.to) schedule(now + rtt, { type: 'udp-error', socket: a.socket, code: 'ECONNREFUSED' });
+            break;
+          }
+          const d = respond(b, scenario.zone, a.bytes, 'udp');
+          if (d.kind === 'reply') schedule(now + rtt + d.delayMs, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes });
+          break;
+        }
+        case 'tcp-open': {
+          tcp.set(a.conn, { to: a.to, open: true });
+          const b = behaviourOf(a.to);
+          if (b.base === 'closed') schedule(now + rtt, { type: 'tcp-error', conn: a.conn, code: 'ECONNREFUSED' });
+          else if (b.base === 'blackhole') schedule(now + TCP_SYN_TIMEOUT_MS, { type: 'tcp-error', conn: a.conn, code: 'ETIMEDOUT' });
+          break;
+        }
+        case 'tcp-send': {
+          const c = tcp.get(a.conn);
+          if (!c) break;
+          recorder.sent(now, `t${a.conn}`, c.to, 'tcp', a.query.qname, a.query.qtype, a.query.id);
+          const b = behaviourOf(c.to);
+          if (b.base === 'closed' || b.base === 'blackhole') break;
+          const d = respond(b, scenario.zone, a.bytes, 'tcp');
+          // the handshake costs one round trip before the query's own
+          if (d.kind === 'reply') schedule(now + 2 * rtt + d.delayMs, { type: 'tcp', conn: a.conn, bytes: d.bytes });
+          break;
+        }
+        case 'tcp-close':
+          tcp.delete(a.conn);
+          break;
+        case 'timer':
+          timers.set(a.id, schedule(a.at, { type: 'timer', id: a.id }));
+          break;
+        case 'cancel':
+          timers.delete(a.id);
+          break;
+        case 'done':
+          result = a.result;
+          break;
+      }
+    }
+  };
+
+  apply(machine.start(now));
+  while (result === undefined) {
+    if (queue.length === 0) throw new Error(`${opts.mode} emulator is waiting with nothing scheduled (a bug in the emulator)`);
+    queue.sort((x, y) => x.at - y.at || x.seq - y.seq);
+    const next = queue.shift()!;
+    const ev = next.event;
+    if (ev.type === 'timer' && timers.get(ev.id) !== next.seq) continue; // cancelled or re-armed
+    if (ev.type === 'timer') timers.delete(ev.id);
+    if ((ev.type === 'udp' || ev.type === 'udp-error') && !udp.has(ev.socket)) continue; // socket closed meanwhile
+    if ((ev.type === 'tcp' || ev.type === 'tcp-error') && !tcp.has(ev.conn)) continue;
+    now = Math.max(now, next.at);
+    if (now - start > RUNAWAY_MS) throw new Error(`${opts.mode} emulator ran for a simulated day (a bug in the emulator)`);
+    if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes);
+    else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
+    else if (ev.type === 'udp-error') recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
+    else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
+    apply(machine.handle(now, ev));
+  }
+  return { trace: recorder.finish(now, opts.mode, request.name, request.family, result, opts.warnings ?? []), endAt: now };
+}
+
+/** Several lookups in one emulated process, back to back on one virtual clock. */
+export function simulateLookups(
+  emulator: Emulator,
+  input: LibraryInput,
+  scenario: Scenario,
+  requests: LookupRequest[],
+  random: () => number,
+): Trace[] {
+  const warnings: string[] = [];
+  const process = emulator.createProcess({ input, random, warn: (m) => warnings.push(m) });
+  const traces: Trace[] = [];
+  let at = 0;
+  for (const request of requests) {
+    const run = simulateLookup(process, request, scenario, { mode: emulator.mode, startAt: at, warnings: [...warnings] });
+    traces.push(run.trace);
+    at = run.endAt;
+  }
+  return traces;
+}
+
+/** A small deterministic PRNG (mulberry32) for simulated runs and tests. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

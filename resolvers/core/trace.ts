@@ -1,0 +1,61 @@
+// Builds the trace of a lookup from what a driver sent and received. Shared by both drivers so
+// that real and simulated runs describe themselves identically.
+import type { QType, QueryOutcome, Trace, TraceQuery, Transport, LookupResult, Family } from './types.js';
+import { decodeReply, outcomeOf } from './wire.js';
+
+interface Pending {
+  key: string;
+  id: number;
+  entry: TraceQuery;
+  sentAt: number;
+}
+
+export class TraceRecorder {
+  private readonly queries: TraceQuery[] = [];
+  private readonly pending: Pending[] = [];
+
+  constructor(private readonly start: number) {}
+
+  /** `key` names the socket or connection the query went out on. */
+  sent(now: number, key: string, server: string, transport: Transport, qname: string, qtype: QType, id: number): void {
+    const entry: TraceQuery = {
+      t_ms: round(now - this.start),
+      server,
+      transport,
+      qname: qname.replace(/\.$/, '').toLowerCase(),
+      qtype,
+      outcome: 'timeout',
+      rtt_ms: null,
+    };
+    this.queries.push(entry);
+    this.pending.push({ key, id, entry, sentAt: now });
+  }
+
+  /** A reply arrived on `key`: it completes the oldest unanswered query with its id there. */
+  received(now: number, key: string, bytes: Buffer): void {
+    const reply = decodeReply(bytes);
+    if (!reply) return;
+    const i = this.pending.findIndex((p) => p.key === key && p.id === reply.id);
+    if (i < 0) return;
+    const [p] = this.pending.splice(i, 1);
+    p!.entry.outcome = outcomeOf(reply);
+    p!.entry.rtt_ms = round(now - p!.sentAt);
+  }
+
+  /** An error on `key` ends every query waiting there (ICMP unreachable, refused connection). */
+  failed(now: number, key: string, outcome: QueryOutcome): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i]!;
+      if (p.key !== key) continue;
+      p.entry.outcome = outcome;
+      p.entry.rtt_ms = round(now - p.sentAt);
+      this.pending.splice(i, 1);
+    }
+  }
+
+  finish(now: number, mode: string, name: string, family: Family, result: LookupResult, warnings: string[]): Trace {
+    return { mode, name, family, result, elapsed_ms: round(now - this.start), queries: this.queries, warnings };
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,133 @@
+// The shared vocabulary of the resolver emulators. An emulator is a pure state machine (sans-IO,
+// like h11 or c-ares with `now` as an argument): the driver feeds it events and carries out the
+// actions it returns. No sockets, timers or clock reads in resolvers/ — the real driver
+// (src/resolve/real-driver.ts) and the simulated one (core/sim.ts) run the same machines.
+
+export type Transport = 'udp' | 'tcp';
+export type QType = 'A' | 'AAAA' | 'CNAME';
+export type Family = 'any' | 'inet' | 'inet6';
+
+export type ResolveError =
+  | 'EAI_NONAME' // name does not resolve
+  | 'EAI_AGAIN' // temporary failure (timeouts, SERVFAIL)
+  | 'EAI_FAIL' // non-recoverable failure (e.g. REFUSED in musl)
+  | 'EAI_NODATA' // name exists, no address of the family
+  | 'EAI_SYSTEM'
+  | 'EAI_ADDRFAMILY' // a literal address of the other family
+  | 'SIGFPE'; // musl with attempts:0 divides by zero: the process dies
+
+export interface LookupRequest {
+  name: string;
+  family: Family;
+  /** AI_CANONNAME (eventlet sends an extra CNAME query for it) */
+  canonname: boolean;
+}
+
+/** What the emulated process sees: its files and its own environment (never the caller's). */
+export interface LibraryInput {
+  resolvConf: string;
+  hosts: string;
+  /** nsswitch.conf text; undefined = file missing (libraries use their built-in default) */
+  nsswitch: string | undefined;
+  env: Record<string, string>;
+  /** gethostname(): glibc derives the search domain from it when resolv.conf has none */
+  hostname: string;
+}
+
+export interface QueryInfo {
+  qname: string;
+  qtype: QType;
+  id: number;
+}
+
+/** Something the network did. */
+export type MachineEvent =
+  | { type: 'udp'; socket: number; from: string; bytes: Buffer }
+  /** an ICMP error reported on a connected UDP socket (ECONNREFUSED = port unreachable) */
+  | { type: 'udp-error'; socket: number; code: string }
+  /** one complete DNS message received on a TCP connection (length prefix removed) */
+  | { type: 'tcp'; conn: number; bytes: Buffer }
+  | { type: 'tcp-error'; conn: number; code: string }
+  | { type: 'timer'; id: number };
+
+/** Something the emulator wants done. Times are absolute ms on the driver's clock. */
+export type MachineAction =
+  /** connect: the server address for a connected socket (ICMP errors reported), null for unconnected */
+  | { type: 'udp-open'; socket: number; connect: string | null }
+  | { type: 'udp-send'; socket: number; to: string; bytes: Buffer; query: QueryInfo }
+  | { type: 'udp-close'; socket: number }
+  | { type: 'tcp-open'; conn: number; to: string }
+  | { type: 'tcp-send'; conn: number; bytes: Buffer; query: QueryInfo }
+  | { type: 'tcp-close'; conn: number }
+  | { type: 'timer'; id: number; at: number }
+  | { type: 'cancel'; id: number }
+  | { type: 'done'; result: LookupResult };
+
+export interface LookupResult {
+  addresses: string[];
+  error: ResolveError | null;
+}
+
+export interface ResolverMachine {
+  start(now: number): MachineAction[];
+  handle(now: number, event: MachineEvent): MachineAction[];
+}
+
+export interface ProcessContext {
+  input: LibraryInput;
+  /** uniform in [0, 1): query ids, rotate offsets, shuffles */
+  random: () => number;
+  /** warnings about the configuration (bad lines the library skips), reported in traces */
+  warn: (message: string) => void;
+}
+
+/**
+ * One emulated process. State that a real process keeps between lookups lives here: glibc's
+ * rotate counter and sticky single-request fallback, eventlet's dnspython cache.
+ */
+export interface EmulatedProcess {
+  lookup(request: LookupRequest): ResolverMachine;
+}
+
+export interface Emulator {
+  mode: string;
+  /** one line for --help and docs */
+  summary: string;
+  createProcess(ctx: ProcessContext): EmulatedProcess;
+}
+
+/** How each query ended, from the client's point of view. */
+export type QueryOutcome =
+  | 'answer'
+  | 'nodata'
+  | 'nxdomain'
+  | 'servfail'
+  | 'refused'
+  | 'notimp'
+  | 'formerr'
+  | 'truncated'
+  | 'rcode'
+  | 'icmp-unreachable'
+  | 'connection-refused'
+  | 'timeout';
+
+export interface TraceQuery {
+  t_ms: number;
+  server: string;
+  transport: Transport;
+  qname: string;
+  qtype: QType;
+  outcome: QueryOutcome;
+  rtt_ms: number | null;
+}
+
+/** The stable trace shape (docs/resolvers.md): resolve --json, diagnose and the stub's log speak it. */
+export interface Trace {
+  mode: string;
+  name: string;
+  family: Family;
+  result: LookupResult;
+  elapsed_ms: number;
+  queries: TraceQuery[];
+  warnings: string[];
+}

@@ -1,0 +1,95 @@
+// DNS messages for the emulators: build queries, read replies. Pure (dns-packet does the wire format).
+import * as dnsPacket from 'dns-packet';
+import type { QType } from './types.js';
+
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+
+export interface QueryOptions {
+  /** EDNS0 OPT record advertising this UDP payload size */
+  edns?: number;
+  /** set the AD bit (glibc trust-ad) */
+  ad?: boolean;
+}
+
+export function encodeQuery(id: number, qname: string, qtype: QType, opts: QueryOptions = {}): Buffer {
+  return dnsPacket.encode({
+    type: 'query',
+    id,
+    flags: dnsPacket.RECURSION_DESIRED | (opts.ad ? dnsPacket.AUTHENTIC_DATA : 0),
+    questions: [{ type: qtype, name: qname, class: 'IN' }],
+    ...(opts.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as unknown as dnsPacket.Answer] } : {}),
+  });
+}
+
+export interface Reply {
+  id: number;
+  rcode: number;
+  truncated: boolean;
+  authoritative: boolean;
+  recursionAvailable: boolean;
+  question: { name: string; type: string } | undefined;
+  qdcount: number;
+  /** A/AAAA addresses for the question's type, in answer order */
+  addresses: string[];
+  /** CNAME target, when the answer holds one for the question name */
+  cname: string | undefined;
+  ancount: number;
+  arcount: number;
+}
+
+/** Decodes a reply; undefined for anything that is not a well-formed DNS response. */
+export function decodeReply(bytes: Buffer): Reply | undefined {
+  let msg: dnsPacket.Packet;
+  try {
+    msg = dnsPacket.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (msg.type !== 'response') return undefined;
+  const flags = msg.flags ?? 0;
+  const q = msg.questions?.[0];
+  const qtype = q?.type;
+  const answers = (msg.answers ?? []) as Array<{ type: string; data?: unknown }>;
+  return {
+    id: msg.id ?? 0,
+    rcode: flags & 0xf,
+    truncated: (flags & dnsPacket.TRUNCATED_RESPONSE) !== 0,
+    authoritative: (flags & dnsPacket.AUTHORITATIVE_ANSWER) !== 0,
+    recursionAvailable: (flags & dnsPacket.RECURSION_AVAILABLE) !== 0,
+    question: q ? { name: q.name, type: q.type } : undefined,
+    qdcount: msg.questions?.length ?? 0,
+    addresses: answers.filter((a) => a.type === qtype && (a.type === 'A' || a.type === 'AAAA')).map((a) => String(a.data)),
+    cname: answers.find((a) => a.type === 'CNAME')?.data as string | undefined,
+    ancount: answers.length,
+    arcount: msg.additionals?.length ?? 0,
+  };
+}
+
+/** DNS names compare case-insensitively, without the trailing dot. */
+export const sameName = (a: string, b: string) => a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+
+/** Whether a reply answers this query: same id and same question (what glibc's res_queriesmatch checks). */
+export function matches(reply: Reply, id: number, qname: string, qtype: QType): boolean {
+  return reply.id === id && reply.question !== undefined && reply.question.type === qtype && sameName(reply.question.name, qname);
+}
+
+/** The trace's outcome for a reply. */
+export function outcomeOf(reply: Reply): 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'notimp' | 'formerr' | 'truncated' | 'rcode' {
+  if (reply.truncated) return 'truncated';
+  switch (reply.rcode) {
+    case RCODE.NOERROR:
+      return reply.addresses.length > 0 || reply.cname !== undefined ? 'answer' : 'nodata';
+    case RCODE.NXDOMAIN:
+      return 'nxdomain';
+    case RCODE.SERVFAIL:
+      return 'servfail';
+    case RCODE.REFUSED:
+      return 'refused';
+    case RCODE.NOTIMP:
+      return 'notimp';
+    case RCODE.FORMERR:
+      return 'formerr';
+    default:
+      return 'rcode';
+  }
+}

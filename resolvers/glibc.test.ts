@@ -1,0 +1,141 @@
+// glibc emulator on the simulated network: the plans and timings of resolver-behavior.md §1/§7.
+import { describe, expect, it } from 'vitest';
+import { glibc } from './glibc.js';
+import { parseScenario, type ScenarioSpec } from './core/scenario.js';
+import { seededRandom, simulateLookups } from './core/sim.js';
+import type { Family, Trace } from './core/types.js';
+
+const NS1 = '10.0.0.1';
+const NS2 = '10.0.0.2';
+const NS3 = '10.0.0.3';
+const ZONE = ['db.example=A:10.1.2.3', 'db.example=AAAA:fd00::3', 'db.svc.example=A:10.1.2.4', 'app.corp.example=A:10.1.2.5'];
+
+interface Case {
+  resolv: string;
+  servers: ScenarioSpec['servers'];
+  name: string;
+  family?: Family;
+  hosts?: string;
+  nsswitch?: string;
+  env?: Record<string, string>;
+  zone?: string[];
+  repeat?: number;
+}
+
+function run(c: Case): Trace[] {
+  const scenario = parseScenario({ servers: c.servers, zone: c.zone ?? ZONE, rttMs: 0.2 });
+  const input = { resolvConf: c.resolv, hosts: c.hosts ?? '127.0.0.1 localhost\n', nsswitch: c.nsswitch, env: c.env ?? {}, hostname: 'client' };
+  const req = { name: c.name, family: c.family ?? 'any', canonname: false } as const;
+  return simulateLookups(glibc, input, scenario, Array.from({ length: c.repeat ?? 1 }, () => req), seededRandom(7));
+}
+
+const plan = (t: Trace) => t.queries.map((q) => `${q.t_ms} ${q.server} ${q.transport} ${q.qname} ${q.qtype} ${q.outcome}`);
+
+describe('glibc emulator (simulated network)', () => {
+  it('answers from a healthy server at once, A and AAAA together', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name: 'db.example' });
+    expect(t!.result).toEqual({ addresses: ['10.1.2.3', 'fd00::3'], error: null });
+    expect(plan(t!)).toEqual([`0 ${NS1} udp db.example A answer`, `0 ${NS1} udp db.example AAAA answer`]);
+    expect(t!.elapsed_ms).toBe(0.2);
+  });
+
+  it('waits 5 s on a blackholed first server before asking the second, every lookup', () => {
+    const traces = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\n`, servers: { [NS1]: 'blackhole', [NS2]: 'answer' }, name: 'db.example', repeat: 2 });
+    for (const t of traces) {
+      expect(t.result.addresses).toEqual(['10.1.2.3', 'fd00::3']);
+      expect(t.elapsed_ms).toBeCloseTo(5000.2, 3);
+      expect(t.queries.map((q) => q.server)).toEqual([NS1, NS1, NS2, NS2]);
+    }
+  });
+
+  it('moves on at once from an ICMP-closed server', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\n`, servers: { [NS1]: 'closed', [NS2]: 'answer' }, name: 'db.example' });
+    expect(t!.result.error).toBeNull();
+    expect(t!.elapsed_ms).toBeCloseTo(0.4, 3);
+    expect(t!.queries[0]!.outcome).toBe('icmp-unreachable');
+  });
+
+  it('uses 5/3/6 s per-server waits with three dead servers: 28 s, then EAI_AGAIN', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\nnameserver ${NS3}\n`, servers: {}, name: 'db.example.com.' });
+    expect(t!.result.error).toBe('EAI_AGAIN');
+    const starts = [...new Set(t!.queries.map((q) => q.t_ms))];
+    expect(starts).toEqual([0, 5000, 8000, 14000, 19000, 22000]);
+    expect(t!.elapsed_ms).toBe(28000);
+  });
+
+  it('falls back to single-request after a lost AAAA: 15 s first lookup, 5 s later ones, IPv4 only', () => {
+    const traces = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'drop-aaaa' }, name: 'db.example', repeat: 2 });
+    expect(traces[0]!.result).toEqual({ addresses: ['10.1.2.3'], error: null });
+    // each retry restarts the full 5 s wait of send_dg: 0 → 5 s (single-request) → 10 s (reopen) → 15 s
+    expect(traces[0]!.elapsed_ms).toBe(15000);
+    expect(traces[0]!.queries.filter((q) => q.qtype === 'A').map((q) => q.t_ms)).toEqual([0, 5000, 10000]);
+    // the fallback is sticky: the next lookup starts in single-request-reopen mode
+    expect(traces[1]!.elapsed_ms).toBe(5000);
+  });
+
+  it('with single-request set from the start, a lost AAAA costs 10 s', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\noptions single-request\n`, servers: { [NS1]: 'drop-aaaa' }, name: 'db.example' });
+    expect(t!.result.addresses).toEqual(['10.1.2.3']);
+    expect(t!.elapsed_ms).toBe(10000);
+  });
+
+  it('tries the next server at once on SERVFAIL and fails fast when the only server refuses', () => {
+    const [a] = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\n`, servers: { [NS1]: 'servfail', [NS2]: 'answer' }, name: 'db.example' });
+    expect(a!.result.error).toBeNull();
+    expect(a!.elapsed_ms).toBeCloseTo(0.4, 3);
+    const [b] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'refused' }, name: 'db.example' });
+    expect(b!.result.error).toBe('EAI_AGAIN');
+    expect(b!.elapsed_ms).toBeLessThan(1);
+  });
+
+  it('retries a truncated answer over TCP on the same server', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'truncate' }, name: 'db.example' });
+    expect(t!.result.addresses).toEqual(['10.1.2.3', 'fd00::3']);
+    expect(t!.queries.map((q) => q.transport)).toEqual(['udp', 'udp', 'tcp', 'tcp']);
+  });
+
+  it('walks a Kubernetes search list with ndots:5 before the name as is', () => {
+    const resolv = `nameserver ${NS1}\nsearch ns.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`;
+    const [t] = run({ resolv, servers: { [NS1]: 'answer' }, name: 'db.example' });
+    expect(t!.queries.filter((q) => q.qtype === 'A').map((q) => q.qname)).toEqual([
+      'db.example.ns.svc.cluster.local', 'db.example.svc.cluster.local', 'db.example.cluster.local', 'db.example',
+    ]);
+    expect(t!.result.error).toBeNull();
+  });
+
+  it('continues the search past NODATA (unlike musl)', () => {
+    const zone = [...ZONE, 'db.a.example=TXT:only', 'db.b.example=A:10.9.9.9'];
+    const [t] = run({ resolv: `nameserver ${NS1}\nsearch a.example b.example\n`, servers: { [NS1]: 'answer' }, name: 'db', zone });
+    expect(t!.result.addresses).toEqual(['10.9.9.9']);
+  });
+
+  it('answers from /etc/hosts without DNS, and asks DNS first with "hosts: dns files"', () => {
+    const hosts = '10.5.5.5 cache.internal\n';
+    const [a] = run({ resolv: `nameserver ${NS1}\n`, servers: {}, name: 'cache.internal', hosts });
+    expect(a!.result.addresses).toEqual(['10.5.5.5']);
+    expect(a!.queries).toEqual([]);
+    const [b] = run({ resolv: `nameserver ${NS1}\noptions timeout:1 attempts:1\n`, servers: {}, name: 'cache.internal', hosts, nsswitch: 'hosts: dns files\n' });
+    expect(b!.result.addresses).toEqual(['10.5.5.5']);
+    expect(b!.elapsed_ms).toBe(1000);
+  });
+
+  it('sends nothing with attempts:0 and fails with EAI_AGAIN', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\noptions attempts:0\n`, servers: { [NS1]: 'answer' }, name: 'db.example' });
+    expect(t!.queries).toEqual([]);
+    expect(t!.result.error).toBe('EAI_AGAIN');
+  });
+
+  it('rotates the first server by one per query', () => {
+    const traces = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\noptions rotate\n`, servers: { [NS1]: 'answer', [NS2]: 'answer' }, name: 'db.example', repeat: 4 });
+    const firsts = traces.map((t) => t.queries[0]!.server);
+    expect(new Set(firsts).size).toBe(2);
+    for (let i = 1; i < firsts.length; i++) expect(firsts[i]).not.toBe(firsts[i - 1]);
+  });
+
+  it('takes RES_OPTIONS and LOCALDOMAIN from the emulated environment', () => {
+    const [t] = run({ resolv: `nameserver ${NS1}\nsearch a.example\n`, servers: {}, name: 'db', env: { RES_OPTIONS: 'timeout:1 attempts:1', LOCALDOMAIN: 'svc.example' } });
+    // a timeout stops the search walk; the name as is is still tried last
+    expect(t!.queries.map((q) => q.qname)).toEqual(['db.svc.example', 'db.svc.example', 'db', 'db']);
+    expect(t!.elapsed_ms).toBe(2000);
+  });
+});
