@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { CliContext } from './context.js';
 import { registerDnsCommands } from './dns-commands.js';
+import { registerResolveCommand } from './resolve-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -137,6 +138,7 @@ program
   });
 
 // DNS tools (resolver emulators, fake upstreams) live in their own file.
+registerResolveCommand(program, ctx);
 registerDnsCommands(program, ctx);
 
 interface UserError {

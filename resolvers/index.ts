@@ -1,0 +1,19 @@
+// The emulator registry: mode name → emulator. resolvers/ is a pure leaf: nothing here does I/O.
+import { glibc } from './glibc.js';
+import type { Emulator } from './core/types.js';
+
+const EMULATORS: Emulator[] = [glibc];
+
+export const MODES = EMULATORS.map((e) => e.mode);
+
+export function emulatorFor(mode: string): Emulator | undefined {
+  return EMULATORS.find((e) => e.mode === mode);
+}
+
+export function listEmulators(): readonly Emulator[] {
+  return EMULATORS;
+}
+
+export type { Emulator, Trace, TraceQuery, LookupRequest, LibraryInput, Family } from './core/types.js';
+export { parseScenario, type ScenarioSpec } from './core/scenario.js';
+export { simulateLookups, seededRandom } from './core/sim.js';

@@ -1,0 +1,138 @@
+// The real driver: carries out an emulator's actions on real UDP/TCP sockets with the monotonic
+// clock. It runs in whatever network namespace the calling thread is in (the CLI enters the
+// target namespace first), so "real" means the container's own network path.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { TraceRecorder } from '../../resolvers/core/trace.js';
+import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from '../../resolvers/core/types.js';
+
+export interface RealRunOptions {
+  mode: string;
+  /** DNS port of the servers (53; tests of unprivileged setups may use another) */
+  port: number;
+  warnings: string[];
+}
+
+const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
+
+export function lookupReal(process: EmulatedProcess, request: LookupRequest, opts: RealRunOptions): Promise<Trace> {
+  const machine = process.lookup(request);
+  const start = performance.now();
+  const recorder = new TraceRecorder(start);
+  const udp = new Map<number, { sock: dgram.Socket | undefined; connect: string | null }>();
+  const tcp = new Map<number, { sock: net.Socket; to: string; buf: Buffer }>();
+  const timers = new Map<number, NodeJS.Timeout>();
+
+  return new Promise((resolve) => {
+    let result: LookupResult | undefined;
+
+    const deliver = (ev: MachineEvent) => {
+      if (result !== undefined) return;
+      const now = performance.now();
+      if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes);
+      else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
+      else if (ev.type === 'udp-error') recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
+      else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
+      apply(machine.handle(now, ev));
+    };
+
+    const udpSocket = (id: number, to: string) => {
+      const entry = udp.get(id);
+      if (!entry) return undefined;
+      if (!entry.sock) {
+        const sock = dgram.createSocket(family(entry.connect ?? to));
+        sock.on('message', (bytes, rinfo) => {
+          // An unconnected socket hears anyone: the emulator decides what to accept.
+          deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
+        });
+        sock.on('error', (err: NodeJS.ErrnoException) => deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
+        if (entry.connect) sock.connect(opts.port, entry.connect);
+        entry.sock = sock;
+      }
+      return entry.sock;
+    };
+
+    const finish = () => {
+      for (const t of timers.values()) clearTimeout(t);
+      for (const { sock } of udp.values()) sock?.close();
+      for (const { sock } of tcp.values()) sock.destroy();
+      const end = performance.now();
+      resolve(recorder.finish(end, opts.mode, request.name, request.family, result!, opts.warnings));
+    };
+
+    const apply = (actions: MachineAction[]) => {
+      for (const a of actions) {
+        switch (a.type) {
+          case 'udp-open':
+            udp.set(a.socket, { sock: undefined, connect: a.connect });
+            if (a.connect) udpSocket(a.socket, a.connect);
+            break;
+          case 'udp-send': {
+            const sock = udpSocket(a.socket, a.to);
+            if (!sock) break;
+            recorder.sent(performance.now(), `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
+            if (udp.get(a.socket)!.connect) sock.send(a.bytes);
+            else sock.send(a.bytes, opts.port, a.to);
+            break;
+          }
+          case 'udp-close': {
+            udp.get(a.socket)?.sock?.close();
+            udp.delete(a.socket);
+            break;
+          }
+          case 'tcp-open': {
+            const sock = net.connect({ host: a.to, port: opts.port, noDelay: true });
+            const entry = { sock, to: a.to, buf: Buffer.alloc(0) };
+            tcp.set(a.conn, entry);
+            sock.on('data', (chunk: Buffer) => {
+              entry.buf = Buffer.concat([entry.buf, chunk]);
+              while (entry.buf.length >= 2 && entry.buf.length >= 2 + entry.buf.readUInt16BE(0)) {
+                const len = entry.buf.readUInt16BE(0);
+                const msg = entry.buf.subarray(2, 2 + len);
+                entry.buf = entry.buf.subarray(2 + len);
+                deliver({ type: 'tcp', conn: a.conn, bytes: Buffer.from(msg) });
+              }
+            });
+            sock.on('error', (err: NodeJS.ErrnoException) => deliver({ type: 'tcp-error', conn: a.conn, code: err.code ?? 'EIO' }));
+            sock.on('end', () => deliver({ type: 'tcp-error', conn: a.conn, code: 'ECONNRESET' }));
+            break;
+          }
+          case 'tcp-send': {
+            const entry = tcp.get(a.conn);
+            if (!entry) break;
+            recorder.sent(performance.now(), `t${a.conn}`, entry.to, 'tcp', a.query.qname, a.query.qtype, a.query.id);
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(a.bytes.length);
+            entry.sock.write(Buffer.concat([len, a.bytes]));
+            break;
+          }
+          case 'tcp-close':
+            tcp.get(a.conn)?.sock.destroy();
+            tcp.delete(a.conn);
+            break;
+          case 'timer': {
+            clearTimeout(timers.get(a.id));
+            timers.set(
+              a.id,
+              setTimeout(() => {
+                timers.delete(a.id);
+                deliver({ type: 'timer', id: a.id });
+              }, Math.max(0, a.at - performance.now())),
+            );
+            break;
+          }
+          case 'cancel':
+            clearTimeout(timers.get(a.id));
+            timers.delete(a.id);
+            break;
+          case 'done':
+            result = a.result;
+            break;
+        }
+      }
+      if (result !== undefined) finish();
+    };
+
+    apply(machine.start(start));
+  });
+}
