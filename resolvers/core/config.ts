@@ -1,5 +1,6 @@
 // resolv.conf as each library reads it. One parser; what differs between libraries is data
 // (LIBRARY_RULES). Pure. Each rule cites the library source it mirrors (see docs/resolvers.md).
+import { isIPv4, isIPv6 } from './ip.js';
 
 export interface ResolverConfig {
   /** the servers the library will actually use (after its limit) */
@@ -70,8 +71,6 @@ export const LIBRARY_RULES = {
   },
 } as const satisfies Record<string, LibraryRules>;
 
-const isIPv4 = (s: string) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
-const isIPv6 = (s: string) => /^[0-9a-fA-F:.]+(%[\w.-]+)?$/.test(s) && s.includes(':');
 
 /** Parses `options` tokens into cfg according to the library's matching rule. */
 export function applyOptions(cfg: ResolverConfig, tokens: string[], rules: LibraryRules, warn: (m: string) => void, where: string): void {

@@ -1,7 +1,7 @@
 // The fault-injecting authoritative server's decisions, as a pure function: `tsnet fake-dns`
 // (real sockets) and the simulated driver (virtual network) answer with the same code.
 import * as dnsPacket from 'dns-packet';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip.js';
 import type { Transport } from './types.js';
 
 export const BEHAVIOURS = [

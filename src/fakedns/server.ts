@@ -1,0 +1,272 @@
+// The sockets of `tsnet fake-dns`. Every decision (what to answer, drop or delay) is made by the
+// pure responder in resolvers/core, which the simulated driver shares; this module only moves
+// bytes, frames TCP, keeps the delay timers and logs what it received.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { readQuery, respond, type Decision, type ServerBehaviour, type Zone } from '../../resolvers/core/responder.js';
+
+export interface FakeDnsListener {
+  address: string;
+  /** 0 = let the kernel pick (UDP and TCP then share the port it picked) */
+  port: number;
+  behaviour: ServerBehaviour;
+}
+
+export interface FakeDnsLogLine {
+  /** epoch ms with sub-ms precision */
+  ts: number;
+  /** the listener's address */
+  server: string;
+  transport: 'udp' | 'tcp';
+  client_port: number;
+  id: number;
+  /** lower-case, no trailing dot; '' for a malformed query */
+  qname: string;
+  qtype: string;
+  /** the responder's action: answer, nodata, nxdomain, servfail, refused, truncate, blackhole, ... */
+  action: string;
+}
+
+export interface FakeDnsOptions {
+  listeners: FakeDnsListener[];
+  zone: Zone;
+  onLog: (line: FakeDnsLogLine) => void;
+  /** idle TCP connections are closed after this long (default 10 s) */
+  tcpIdleMs?: number;
+}
+
+export interface FakeDns {
+  close(): Promise<void>;
+  /** what is listening, as ADDR:PORT or [V6]:PORT with the real ports (closed listeners are absent) */
+  addresses: string[];
+}
+
+/** A listener could not be bound; the message names the address and says why. */
+export class BindError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'BindError';
+    this.code = code;
+  }
+}
+
+const TCP_IDLE_MS = 10_000;
+
+export const formatAddress = (address: string, port: number) => (isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`);
+
+function bindError(address: string, port: number, transport: string, err: unknown): BindError {
+  const code = (err as { code?: string }).code;
+  const where = `${formatAddress(address, port)} (${transport})`;
+  const message =
+    code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: address ${address} is not configured in this network namespace`
+    : code === 'EADDRINUSE' ? `cannot listen on ${where}: the port is already in use`
+    : code === 'EACCES' ? `cannot listen on ${where}: ports below 1024 need root (CAP_NET_BIND_SERVICE)`
+    : `cannot listen on ${where}: ${(err as Error).message}`;
+  return new BindError(message, code, { cause: err });
+}
+
+/** Everything one server holds, so close() can let go of all of it (and the process can exit). */
+class Resources {
+  readonly udp = new Set<UdpSocket>();
+  readonly tcp = new Set<Server>();
+  readonly conns = new Set<Socket>();
+  readonly timers = new Set<NodeJS.Timeout>();
+  closed = false;
+
+  /**
+   * Runs fn ms from now; 0 runs it at once, so an undelayed reply never waits for a timer tick.
+   * Timers count from the event loop's cached, whole-ms clock and can fire a little early; a
+   * delay:MS reply must never come before MS, so an early timer is re-armed for the rest.
+   */
+  later(ms: number, fn: () => void): void {
+    if (ms <= 0) return fn();
+    const deadline = performance.now() + ms;
+    const arm = (wait: number) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        const left = deadline - performance.now();
+        if (left > 0) arm(Math.ceil(left));
+        else fn();
+      }, wait);
+      this.timers.add(t);
+    };
+    arm(ms);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.conns) c.destroy();
+    await Promise.all([
+      ...[...this.tcp].map((s) => new Promise<void>((done) => s.close(() => done()))),
+      ...[...this.udp].map((s) => new Promise<void>((done) => {
+        try {
+          s.close(() => done());
+        } catch {
+          done(); // already closed
+        }
+      })),
+    ]);
+  }
+}
+
+interface Context {
+  zone: Zone;
+  onLog: (line: FakeDnsLogLine) => void;
+  res: Resources;
+  tcpIdleMs: number;
+}
+
+/** Decides and logs one received message (at receive time, before any delay). */
+function decide(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clientPort: number, bytes: Buffer): Decision {
+  const ts = performance.timeOrigin + performance.now();
+  let decision: Decision;
+  try {
+    decision = respond(l.behaviour, ctx.zone, bytes, transport);
+  } catch {
+    // A reply the encoder cannot build must not take the whole server down mid-reproduction.
+    decision = { kind: 'drop', action: 'error' };
+  }
+  const q = readQuery(bytes);
+  ctx.onLog({
+    ts,
+    server: l.address,
+    transport,
+    client_port: clientPort,
+    id: q?.id ?? (bytes.length >= 2 ? bytes.readUInt16BE(0) : 0),
+    qname: q ? q.qname.replace(/\.$/, '').toLowerCase() : '',
+    qtype: q?.qtype ?? '',
+    action: decision.action,
+  });
+  return decision;
+}
+
+function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSocket> {
+  const v6 = isIPv6(l.address);
+  // ipv6Only: "::" must not also take the IPv4 wildcard another listener may want.
+  const sock = createSocket(v6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  sock.on('message', (msg, rinfo) => {
+    const d = decide(ctx, l, 'udp', rinfo.port, msg);
+    if (d.kind !== 'reply') return;
+    ctx.res.later(d.delayMs, () => {
+      if (!ctx.res.closed) sock.send(d.bytes, rinfo.port, rinfo.address, () => undefined);
+    });
+  });
+  return new Promise((ok, fail) => {
+    sock.once('error', (err) => {
+      try {
+        sock.close();
+      } catch {
+        // never bound
+      }
+      fail(bindError(l.address, port, 'udp', err));
+    });
+    sock.bind({ address: l.address, port, exclusive: true }, () => {
+      sock.removeAllListeners('error');
+      sock.on('error', () => undefined); // send errors to vanished clients are not ours to handle
+      ok(sock);
+    });
+  });
+}
+
+/** One TCP connection: 2-byte length framing, any number of queries, replies in arrival order. */
+function serveTcp(ctx: Context, l: FakeDnsListener, conn: Socket): void {
+  const { res } = ctx;
+  res.conns.add(conn);
+  conn.on('close', () => res.conns.delete(conn));
+  conn.on('error', () => undefined); // resets are routine for DNS clients
+  let pending = 0;
+  let ended = false;
+  // allowHalfOpen: a client may send its queries and shut its side; answer them, then close.
+  conn.on('end', () => {
+    ended = true;
+    if (pending === 0) conn.end();
+  });
+  // A connection waiting for a delayed reply is not idle ('on', not setTimeout's once-callback,
+  // so the check survives a timeout that fired while a reply was pending).
+  conn.setTimeout(ctx.tcpIdleMs);
+  conn.on('timeout', () => {
+    if (pending === 0) conn.destroy();
+  });
+  let buf: Buffer = Buffer.alloc(0);
+  conn.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    while (buf.length >= 2 && !conn.destroyed) {
+      const len = buf.readUInt16BE(0);
+      // A zero length is malformed too (respond says so): never loop on an empty frame.
+      if (len > 0 && buf.length < 2 + len) return;
+      const msg = buf.subarray(2, 2 + len);
+      buf = buf.subarray(2 + len);
+      const d = decide(ctx, l, 'tcp', conn.remotePort ?? 0, msg);
+      if (d.action === 'malformed') {
+        // The stream has lost its framing: nothing after this can be trusted.
+        conn.destroy();
+        return;
+      }
+      if (d.kind !== 'reply') continue;
+      pending++;
+      res.later(d.delayMs, () => {
+        pending--;
+        if (conn.destroyed) return;
+        const framed = Buffer.allocUnsafe(2 + d.bytes.length);
+        framed.writeUInt16BE(d.bytes.length, 0);
+        d.bytes.copy(framed, 2);
+        conn.write(framed);
+        if (ended && pending === 0) conn.end();
+        else conn.setTimeout(ctx.tcpIdleMs); // idle from now on, even if the timer already fired
+      });
+    }
+  });
+}
+
+function bindTcp(ctx: Context, l: FakeDnsListener, port: number): Promise<Server> {
+  const server = createServer({ allowHalfOpen: true }, (conn) => serveTcp(ctx, l, conn));
+  return new Promise((ok, fail) => {
+    server.once('error', (err) => fail(bindError(l.address, port, 'tcp', err)));
+    server.listen({ host: l.address, port, ipv6Only: isIPv6(l.address), exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      ok(server);
+    });
+  });
+}
+
+/** UDP and TCP on one address and port. Port 0: TCP takes the port UDP got, retrying if taken. */
+async function bindListener(ctx: Context, l: FakeDnsListener): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = await bindUdp(ctx, l, l.port);
+    ctx.res.udp.add(udp);
+    const port = udp.address().port;
+    try {
+      ctx.res.tcp.add(await bindTcp(ctx, l, port));
+      return formatAddress(l.address, port);
+    } catch (err) {
+      if (l.port !== 0 || (err as BindError).code !== 'EADDRINUSE' || attempt >= 10) throw err;
+      ctx.res.udp.delete(udp);
+      await new Promise<void>((done) => udp.close(() => done()));
+    }
+  }
+}
+
+/**
+ * Starts the listeners. A `closed` listener binds nothing, so the kernel itself refuses: ICMP port
+ * unreachable for UDP, RST for TCP. Rejects with a BindError (and holds nothing) if any bind fails.
+ */
+export async function startFakeDns(opts: FakeDnsOptions): Promise<FakeDns> {
+  const res = new Resources();
+  const ctx: Context = { zone: opts.zone, onLog: opts.onLog, res, tcpIdleMs: opts.tcpIdleMs ?? TCP_IDLE_MS };
+  const addresses: string[] = [];
+  try {
+    for (const l of opts.listeners) {
+      if (l.behaviour.base !== 'closed') addresses.push(await bindListener(ctx, l));
+    }
+  } catch (err) {
+    await res.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return { addresses, close: () => (closing ??= res.close()) };
+}

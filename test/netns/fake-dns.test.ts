@@ -1,0 +1,96 @@
+// fake-dns inside a network namespace of its own, queried with dig from inside that namespace.
+// Every packet stays in the namespace this file creates; afterAll removes it and the server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, run } from '../support/lab.js';
+
+describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () => {
+  const ns = `fd${randomBytes(4).toString('hex')}`;
+  const net = `10.199.${randomInt(256)}`;
+  const up = `${net}.1`;
+  const closed = `${net}.2`;
+  const dir = mkdtempSync(join(tmpdir(), 'fakedns-netns-'));
+  const ready = join(dir, 'ready');
+  const log = join(dir, 'log.jsonl');
+  let child: ChildProcess | undefined;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let stderr = '';
+
+  const ip = async (args: string[]) => {
+    const r = await run('ip', args);
+    if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+  };
+  const dig = (args: string[]) => run('ip', ['netns', 'exec', ns, 'dig', '+time=1', '+tries=1', ...args]);
+
+  beforeAll(async () => {
+    await ip(['netns', 'add', ns]);
+    await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+    await ip(['-n', ns, 'addr', 'add', `${up}/32`, 'dev', 'lo']);
+    await ip(['-n', ns, 'addr', 'add', `${closed}/32`, 'dev', 'lo']);
+    child = spawn(process.execPath, [
+      CLI, 'fake-dns', '--netns', `/run/netns/${ns}`,
+      '--listen', `${up}=answer`, '--listen', `${closed}=closed`,
+      '--zone', 'db.example=A:10.0.0.5', '--zone', 'db.example=AAAA:fd00::5', '--zone', 'www.example=CNAME:db.example',
+      '--ready-file', ready, '--log', log,
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const c = child;
+    exited = new Promise((done) => c.on('exit', (code, signal) => done({ code, signal })));
+    for (let i = 0; i < 400 && !existsSync(ready); i++) {
+      if (child.exitCode !== null) throw new Error(`fake-dns exited ${child.exitCode}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(readFileSync(ready, 'utf8')).toBe(`${up}:53\n`);
+  });
+
+  afterAll(async () => {
+    // Runs after a failure too: nothing may outlive the suite.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await run('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(existsSync(`/run/netns/${ns}`)).toBe(false);
+  });
+
+  it('answers over UDP and TCP', async () => {
+    const a = await dig(['+short', `@${up}`, 'db.example']);
+    expect(a.stdout, a.stderr).toBe('10.0.0.5\n');
+    const aaaa = await dig(['+short', '+tcp', `@${up}`, 'db.example', 'AAAA']);
+    expect(aaaa.stdout, aaaa.stderr).toBe('fd00::5\n');
+    const cname = await dig(['+short', '+tcp', `@${up}`, 'www.example']);
+    expect(cname.stdout).toBe('db.example.\n10.0.0.5\n');
+    const nx = await dig([`@${up}`, 'nope.example']);
+    expect(nx.stdout).toMatch(/status: NXDOMAIN/);
+  });
+
+  it('a closed address is refused by the kernel at once, over UDP and TCP', async () => {
+    for (const transport of ['+notcp', '+tcp']) {
+      const start = performance.now();
+      const r = await dig(['+short', transport, `@${closed}`, 'db.example']);
+      expect(r.stdout + r.stderr).toMatch(/connection refused/i);
+      expect(r.stdout).not.toMatch(/10\.0\.0\.5/);
+      // ICMP port unreachable / RST: well before dig's 1 s timeout.
+      expect(performance.now() - start).toBeLessThan(900);
+    }
+  });
+
+  it('logs every query, stops on SIGTERM with exit 0 and removes its ready file', async () => {
+    child!.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(stderr).toBe('');
+    expect(existsSync(ready)).toBe(false);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => `${l.server} ${l.transport} ${l.qname} ${l.qtype} ${l.action}`)).toEqual([
+      `${up} udp db.example A answer`,
+      `${up} tcp db.example AAAA answer`,
+      `${up} tcp www.example A answer`,
+      `${up} udp nope.example A nxdomain`,
+    ]);
+  });
+});
