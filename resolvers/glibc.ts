@@ -25,6 +25,7 @@ import { applyOptions, LIBRARY_RULES, parseResolverConfig, type ResolverConfig }
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { glibcHostsLookup } from './core/hosts.js';
 import { countDots } from './core/search.js';
+import { isIPv4, isIPv6 } from './core/ip.js';
 import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
 import { parseNssHosts, type NssSource } from './core/nsswitch.js';
 import type { Emulator, EmulatedProcess, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, ResolveError } from './core/types.js';
@@ -65,8 +66,6 @@ function configure(ctx: ProcessContext): ProcessState {
   };
 }
 
-const isIPv4Literal = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
-const isIPv6Literal = (s: string) => s.includes(':') && /^[0-9a-fA-F:.]+(%\w+)?$/.test(s);
 
 export const glibc: Emulator = {
   mode: 'glibc',
@@ -79,7 +78,7 @@ export const glibc: Emulator = {
 
 function* lookup(io: Io, st: ProcessState, req: LookupRequest): Coroutine {
   const name = req.name;
-  if (isIPv4Literal(name) || isIPv6Literal(name)) {
+  if (isIPv4(name) || isIPv6(name)) {
     const v6 = name.includes(':');
     const ok = req.family === 'any' || (req.family === 'inet6') === v6;
     return ok ? { addresses: [name], error: null } : { addresses: [], error: 'EAI_ADDRFAMILY' };
