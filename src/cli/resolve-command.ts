@@ -35,7 +35,7 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
     .option('--env <KEY=VALUE>', 'environment of the emulated process (repeatable): RES_OPTIONS, LOCALDOMAIN, EVENTLET_NO_GREENDNS; the caller\'s own environment is never used', collect)
     .addOption(new Option('--family <family>', 'address family asked for').choices(['any', 'inet', 'inet6']).default('any'))
     .option('--canonname', 'ask for the canonical name too (AI_CANONNAME)')
-    .option('--simulate <scenario.json>', 'run on a simulated network: {"servers": {"10.0.0.1": "blackhole", ...}, "zone": ["db.example=A:10.0.0.5"]}')
+    .option('--simulate <scenario>', 'run on a simulated network: a JSON file or inline JSON like {"servers": {"10.0.0.1": "blackhole"}, "zone": ["db.example=A:10.0.0.5"]}')
     .option('--repeat <n>', 'look the name up n times in one emulated process (rotate, sticky fallbacks, caches)', '1')
     .option('--port <port>', 'DNS port of the nameservers', '53')
     .option('--json', 'print the trace as JSON (an array with --repeat > 1)')

@@ -117,7 +117,9 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   if (o.simulate !== undefined) {
     let scenario;
     try {
-      scenario = parseScenario(JSON.parse(readInput(o.simulate, 'simulate')));
+      // A file, or the JSON itself when it starts with "{".
+      const text = o.simulate.trimStart().startsWith('{') ? o.simulate : readInput(o.simulate, 'simulate');
+      scenario = parseScenario(JSON.parse(text));
     } catch (err) {
       if (err instanceof TsnetError) throw err;
       throw new TsnetError('TSNET_USAGE', `scenario ${o.simulate}: ${(err as Error).message}`);
