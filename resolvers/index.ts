@@ -1,8 +1,10 @@
 // The emulator registry: mode name → emulator. resolvers/ is a pure leaf: nothing here does I/O.
 import { glibc } from './glibc.js';
+import { musl } from './musl.js';
+import { eventlet, eventlet024 } from './eventlet.js';
 import type { Emulator } from './core/types.js';
 
-const EMULATORS: Emulator[] = [glibc];
+const EMULATORS: Emulator[] = [glibc, musl, eventlet, eventlet024];
 
 export const MODES = EMULATORS.map((e) => e.mode);
 

@@ -1,0 +1,222 @@
+/*
+ * musl 1.2.3 getaddrinfo(): emulated query plan and timing.
+ *
+ * IMPLEMENTATION NOTES (each rule names the musl 1.2.3 source it mirrors)
+ * - Configuration: src/network/resolvconf.c __get_resolv_conf reads only /etc/resolv.conf (no
+ *   environment variables, no nsswitch.conf). At most 3 nameservers, none means 127.0.0.1.
+ *   `options` is searched with strstr for ndots:/attempts:/timeout: (caps 15/10/60). `domain` and
+ *   `search` are the same keyword: the rest of the last such line, verbatim, is the search string.
+ *   Lines that do not fit the 256-byte buffer are skipped whole.
+ * - Order: src/network/lookup_name.c __lookup_name: length check, name_from_numeric (literals,
+ *   src/network/lookup_ipliteral.c: inet_aton shorthand like "10.1", IPv6 with %scope), then
+ *   name_from_hosts (a literal of the other family there is EAI_NONAME and stops the lookup),
+ *   then name_from_dns_search. AI_CANONNAME sends nothing extra.
+ * - Search (name_from_dns_search): dots ≥ ndots or a trailing dot → only the name itself; else
+ *   name.domain for each domain (skipped when the result would not fit 255 bytes), then the name.
+ *   Only NXDOMAIN goes on to the next candidate; addresses, NODATA (EAI_NONAME), no reply
+ *   (EAI_AGAIN) or another rcode (EAI_FAIL) end the search.
+ * - name_from_dns: A then AAAA (only one of them for AF_INET/AF_INET6), built by __res_mkquery
+ *   (a name over 253 bytes or with an empty/over-63 label → EAI_NONAME before anything is sent).
+ *   Evaluated in query order: no stored reply → EAI_AGAIN; NXDOMAIN → "not here"; other rcode →
+ *   EAI_FAIL; then every A/AAAA in both answers (MAXADDRS 48); none → EAI_NONAME.
+ * - Sending: src/network/res_msend.c __res_msend_rc: one unconnected UDP socket (ICMP errors are
+ *   never seen); retry_interval = timeout*1000/attempts (integer division: attempts 0 is SIGFPE);
+ *   every retry_interval all unanswered queries go to all servers; the loop ends when
+ *   now - t0 ≥ timeout, checked after each wait (a non-dividing interval can overshoot, as in C).
+ *   A reply counts only from a configured server, matched by id alone (from the first unanswered
+ *   slot on); rcode 0 and 3 are stored first-wins; SERVFAIL triggers an immediate resend of that
+ *   query to that server (2 × nqueries per interval); everything else is ignored. TC is not
+ *   looked at (no TCP before 1.2.4).
+ * Not emulated: RFC 6724 sorting of mixed v4/v6 results (it depends on routes: addresses come
+ * back in answer order, A first), AI_V4MAPPED, interface names in %scope (assumed to exist).
+ */
+import { isIPv6 } from 'node:net';
+import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
+import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
+import { muslHostsLookup } from './core/hosts.js';
+import { candidates } from './core/search.js';
+import { decodeReply, encodeQuery, RCODE, type Reply } from './core/wire.js';
+import type { Emulator, Family, LookupRequest, LookupResult, MachineEvent, QType, QueryInfo, ResolveError } from './core/types.js';
+
+type Wait<T> = Generator<number | null, T, MachineEvent | null>;
+
+interface MuslProcess {
+  cfg: ResolverConfig;
+  hostsText: string;
+  random: () => number;
+}
+
+/** name_from_*: addresses, 0 ("nothing here, go on") or an error that ends the lookup. */
+type Step = string[] | 0 | ResolveError;
+
+const MAXADDRS = 48;
+const fail = (error: ResolveError): LookupResult => ({ addresses: [], error });
+
+export const musl: Emulator = {
+  mode: 'musl',
+  summary: 'musl 1.2.3 getaddrinfo: hosts then DNS, A+AAAA to every server at once on one socket, resend every timeout/attempts, no TCP',
+  createProcess(ctx) {
+    const cfg = parseResolverConfig(ctx.input.resolvConf, LIBRARY_RULES.musl, ctx.warn);
+    cfg.search = muslSearch(ctx.input.resolvConf);
+    if (cfg.attempts === 0) ctx.warn('options attempts:0: musl 1.2.3 divides by it (res_msend.c) and the process dies of SIGFPE at its first DNS query');
+    if (cfg.timeout === 0) ctx.warn('options timeout:0: musl sends nothing and every DNS lookup fails at once with EAI_AGAIN');
+    const proc: MuslProcess = { cfg, hostsText: ctx.input.hosts, random: ctx.random };
+    return { lookup: (req) => machineFromCoroutine((io) => lookup(io, proc, req)) };
+  },
+};
+
+/**
+ * resolvconf.c keeps the rest of the last `domain`/`search` line as one string (no comment
+ * stripping, `domain a b` searches both); the shared parser treats `domain` the glibc way.
+ */
+function muslSearch(text: string): string[] {
+  let search: string[] = [];
+  for (const raw of text.split('\n')) {
+    // fgets into line[256]: 255 characters or more without the newline do not fit → skipped.
+    if (raw.replace(/\r$/, '').length >= 255) continue;
+    const m = /^(?:domain|search)\s(.*)$/s.exec(raw);
+    if (m) search = m[1]!.trim().split(/\s+/).filter(Boolean);
+  }
+  return search;
+}
+
+function* lookup(io: Io, proc: MuslProcess, req: LookupRequest): Coroutine {
+  const { name, family } = req;
+  // __lookup_name: `strnlen(name, 255) - 1 >= 254` rejects "" and names of 255+ bytes.
+  if (name.length === 0 || name.length >= 255) return fail('EAI_NONAME');
+  for (const step of [ipLiteral(name, family), fromHosts(proc.hostsText, name, family)]) {
+    if (step !== 0) return typeof step === 'string' ? fail(step) : { addresses: step, error: null };
+  }
+  const step = yield* fromDnsSearch(io, proc, name, family);
+  if (step === 0) return fail('EAI_NONAME');
+  return typeof step === 'string' ? fail(step) : { addresses: step, error: null };
+}
+
+/** lookup_ipliteral.c: 1 address, 0 = not a literal, EAI_NONAME = literal of the wrong family. */
+function ipLiteral(name: string, family: Family): Step {
+  const v4 = inetAton(name);
+  if (v4 !== undefined) return family === 'inet6' ? 'EAI_NONAME' : [v4];
+  const pct = name.indexOf('%');
+  const addr = pct >= 0 && pct < 64 ? name.slice(0, pct) : name;
+  if (!isIPv6(addr)) return 0;
+  if (family === 'inet') return 'EAI_NONAME';
+  if (pct >= 0) {
+    const scope = name.slice(pct + 1);
+    const linkLocal = /^fe[89ab]/i.test(addr) || /^ff[0-9a-f]2/i.test(addr);
+    // A numeric scope is taken as is; an interface name only for link-local addresses.
+    if (!/^\d+$/.test(scope) && !(linkLocal && scope !== '' && !/^\d/.test(scope))) return 'EAI_NONAME';
+  }
+  return [name];
+}
+
+/** musl's __inet_aton: 1 to 4 parts, each strtoul base 0 (0x hex, 0 octal), the last fills the rest. */
+function inetAton(s: string): string | undefined {
+  const parts = s.split('.');
+  if (parts.length > 4) return undefined;
+  const a: number[] = [];
+  for (const p of parts) {
+    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(p)) return undefined;
+    a.push(/^0[xX]/.test(p) ? parseInt(p.slice(2), 16) : /^0./.test(p) ? parseInt(p, 8) : Number(p));
+  }
+  const i = a.length - 1;
+  while (a.length < 4) a.push(0);
+  const split = (k: number, bits: number) => {
+    a[k + 1] = a[k]! % 2 ** bits;
+    a[k] = Math.floor(a[k]! / 2 ** bits);
+  };
+  if (i <= 0) split(0, 24);
+  if (i <= 1) split(1, 16);
+  if (i <= 2) split(2, 8);
+  return a.every((x) => x <= 255) ? a.join('.') : undefined;
+}
+
+/** name_from_hosts: every matching line whose address is a literal of the family. */
+function fromHosts(text: string, name: string, family: Family): Step {
+  let badFamily = false;
+  const out: string[] = [];
+  for (const address of muslHostsLookup(text, name, 'any')) {
+    const r = ipLiteral(address, family);
+    if (r === 'EAI_NONAME') badFamily = true;
+    else if (Array.isArray(r) && out.length < MAXADDRS) out.push(...r);
+  }
+  return out.length > 0 ? out : badFamily ? 'EAI_NONAME' : 0;
+}
+
+function* fromDnsSearch(io: Io, proc: MuslProcess, name: string, family: Family): Wait<Step> {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare === '' || bare.endsWith('.')) return 'EAI_NONAME'; // "." or two trailing dots
+  // The search buffer is 256 bytes: name.domain must fit, else that domain is skipped.
+  const list = candidates(name, proc.cfg.search, proc.cfg.ndots, 'musl').filter((c) => c.asIs || c.qname.length <= 255);
+  let step: Step = 0;
+  for (const c of list) {
+    step = yield* fromDns(io, proc, c.qname, family);
+    if (step !== 0) return step; // only NXDOMAIN goes on
+  }
+  return step;
+}
+
+/** __res_mkquery refuses names it cannot encode: >253 bytes, empty or >63-byte labels. */
+const encodable = (qname: string) => qname.length <= 253 && qname.split('.').every((l) => l.length > 0 && l.length <= 63);
+
+function* fromDns(io: Io, proc: MuslProcess, qname: string, family: Family): Wait<Step> {
+  const qtypes: QType[] = family === 'inet' ? ['A'] : family === 'inet6' ? ['AAAA'] : ['A', 'AAAA'];
+  if (!encodable(qname)) return 'EAI_NONAME';
+  // res_msend.c: `retry_interval = timeout / attempts` — the process dies here, before sending.
+  if (proc.cfg.attempts === 0) return 'SIGFPE';
+  const queries = qtypes.map((qtype) => ({ qname, qtype, id: Math.floor(proc.random() * 65536) }));
+  const replies = yield* msend(io, proc.cfg, queries);
+  for (const r of replies) {
+    if (r === undefined || r.rcode === RCODE.SERVFAIL) return 'EAI_AGAIN';
+    if (r.rcode === RCODE.NXDOMAIN) return 0;
+    if (r.rcode !== RCODE.NOERROR) return 'EAI_FAIL';
+  }
+  // A truncated reply is parsed as it is: what it carries counts, nothing → NODATA.
+  const addrs = replies.flatMap((r) => r!.addresses).slice(0, MAXADDRS);
+  return addrs.length > 0 ? addrs : 'EAI_NONAME';
+}
+
+/** __res_msend_rc: the stored reply per query (undefined = none by the end of `timeout`). */
+function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<(Reply | undefined)[]> {
+  const servers = cfg.nameservers;
+  const timeout = cfg.timeout * 1000;
+  const retryInterval = Math.floor(timeout / cfg.attempts);
+  const bytes = queries.map((q) => encodeQuery(q.id, q.qname, q.qtype));
+  const socket = io.handle();
+  io.emit({ type: 'udp-open', socket, connect: null });
+  const send = (i: number, to: string) => io.emit({ type: 'udp-send', socket, to, bytes: bytes[i]!, query: queries[i]! });
+  const answers: (Reply | undefined)[] = queries.map(() => undefined);
+  let next = 0;
+  let servfailRetry = 0;
+  const t0 = io.now;
+  let t1 = t0 - retryInterval;
+  while (io.now - t0 < timeout) {
+    if (io.now - t1 >= retryInterval) {
+      queries.forEach((_, i) => {
+        if (!answers[i]) for (const ns of servers) send(i, ns);
+      });
+      t1 = io.now;
+      servfailRetry = 2 * queries.length;
+    }
+    const ev = yield t1 + retryInterval; // poll(t1 + retry_interval - t2)
+    if (!ev || ev.type !== 'udp' || ev.socket !== socket) continue;
+    if (!servers.includes(ev.from)) continue; // "Ignore replies from addresses we didn't send to"
+    const reply = decodeReply(ev.bytes);
+    if (!reply) continue;
+    let i = next;
+    while (i < queries.length && queries[i]!.id !== reply.id) i++;
+    if (i === queries.length || answers[i]) continue;
+    if (reply.rcode === RCODE.SERVFAIL) {
+      if (servfailRetry > 0) {
+        servfailRetry--;
+        send(i, ev.from);
+      }
+      continue; // not stored: a later good reply can still win
+    }
+    if (reply.rcode !== RCODE.NOERROR && reply.rcode !== RCODE.NXDOMAIN) continue; // REFUSED etc. ignored
+    answers[i] = reply;
+    while (next < queries.length && answers[next]) next++;
+    if (next === queries.length) break;
+  }
+  io.emit({ type: 'udp-close', socket });
+  return answers;
+}
