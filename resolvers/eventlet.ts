@@ -30,7 +30,7 @@
  *   replaced by greendns udp/tcp): core/dnspython.ts.
  * Not emulated: IDNA encoding, AI_V4MAPPED/AI_ALL, the 10 s hosts re-read (input is static).
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from './core/ip.js';
 import { glibc } from './glibc.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { makeResolver, resolve, type DnsError, type DnsResolver, type Wait } from './core/dnspython.js';

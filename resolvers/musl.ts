@@ -30,7 +30,7 @@
  * Not emulated: RFC 6724 sorting of mixed v4/v6 results (it depends on routes: addresses come
  * back in answer order, A first), AI_V4MAPPED, interface names in %scope (assumed to exist).
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from './core/ip.js';
 import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { muslHostsLookup } from './core/hosts.js';
