@@ -28,7 +28,7 @@ import { countDots } from './core/search.js';
 import { isIPv4, isIPv6 } from './core/ip.js';
 import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
 import { parseNssHosts, type NssSource } from './core/nsswitch.js';
-import type { Emulator, EmulatedProcess, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, ResolveError } from './core/types.js';
+import type { Emulator, EmulatedProcess, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
 
 type HErrno = 'NETDB_SUCCESS' | 'HOST_NOT_FOUND' | 'TRY_AGAIN' | 'NO_RECOVERY' | 'NO_DATA';
 type Errno = 'ECONNREFUSED' | 'ETIMEDOUT' | null;
@@ -198,11 +198,7 @@ function* resQuery(io: Io, st: ProcessState, qname: string, qtypes: QType[]): Ge
   return { addresses: [], herrno, errno: null, sendErrno: null, lastRcode: first.rcode };
 }
 
-interface Query {
-  qname: string;
-  qtype: QType;
-  id: number;
-}
+type Query = QueryInfo;
 
 /** lastRcode: the rcode left in the first answer buffer, which the search loop looks at. */
 type SendResult = { ok: true; replies: Reply[] } | { ok: false; errno: Errno; lastRcode: number | undefined };
@@ -276,7 +272,7 @@ function* sendDg(
   const saveGot = s.gotSomewhere;
   const [q1, q2] = queries as [Query, Query | undefined];
   const opts = { ...(st.cfg.flags.has('edns0') ? { edns: 1200 } : {}), ...(st.cfg.flags.has('trust-ad') ? { ad: true } : {}) };
-  const packet = (q: Query) => encodeQuery(q.id, q.qname, q.qtype, opts);
+  const packet = (q: Query) => q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, opts);
   const socketFor = () => {
     let sock = s.sockets.get(ns);
     if (sock === undefined) {
@@ -398,7 +394,7 @@ function* sendVc(io: Io, st: ProcessState, s: SendState, queries: Query[], serve
   const conn = io.handle();
   io.emit({ type: 'tcp-open', conn, to: server });
   const opts = st.cfg.flags.has('edns0') ? { edns: 1200 } : {};
-  for (const q of queries) io.emit({ type: 'tcp-send', conn, bytes: encodeQuery(q.id, q.qname, q.qtype, opts), query: q });
+  for (const q of queries) io.emit({ type: 'tcp-send', conn, bytes: q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, opts), query: q });
   const got = new Map<number, Reply>();
   for (;;) {
     const ev = yield null;
@@ -418,4 +414,20 @@ function* sendVc(io: Io, st: ProcessState, s: SendState, queries: Query[], serve
       return queries.map((x) => got.get(x.id)!);
     }
   }
+}
+
+/**
+ * glibc's sending strategy alone, for one query at a time (the stub resolver's glibc mode): the
+ * same __res_context_send as lookups use, with the process state (rotate counter, sticky
+ * single-request flags) shared by every query of the forwarder.
+ */
+export function glibcForwarder(ctx: ProcessContext): { forward(query: QueryInfo): ResolverMachine } {
+  const st = configure(ctx);
+  return {
+    forward: (query) =>
+      machineFromCoroutine(function* (io): Coroutine {
+        const r = yield* resSend(io, st, [query]);
+        return r.ok ? { addresses: [], error: null, reply: r.replies[0]!.bytes } : { addresses: [], error: 'EAI_AGAIN' };
+      }),
+  };
 }

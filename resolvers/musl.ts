@@ -36,7 +36,7 @@ import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.
 import { muslHostsLookup } from './core/hosts.js';
 import { candidates } from './core/search.js';
 import { decodeReply, encodeQuery, RCODE, type Reply } from './core/wire.js';
-import type { Emulator, Family, LookupRequest, LookupResult, MachineEvent, QType, QueryInfo, ResolveError } from './core/types.js';
+import type { Emulator, Family, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
 
 type Wait<T> = Generator<number | null, T, MachineEvent | null>;
 
@@ -176,11 +176,11 @@ function* fromDns(io: Io, proc: MuslProcess, qname: string, family: Family): Wai
 }
 
 /** __res_msend_rc: the stored reply per query (undefined = none by the end of `timeout`). */
-function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<(Reply | undefined)[]> {
+export function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<(Reply | undefined)[]> {
   const servers = cfg.nameservers;
   const timeout = cfg.timeout * 1000;
   const retryInterval = Math.floor(timeout / cfg.attempts);
-  const bytes = queries.map((q) => encodeQuery(q.id, q.qname, q.qtype));
+  const bytes = queries.map((q) => q.bytes ?? encodeQuery(q.id, q.qname, q.qtype));
   const socket = io.handle();
   io.emit({ type: 'udp-open', socket, connect: null });
   const send = (i: number, to: string) => io.emit({ type: 'udp-send', socket, to, bytes: bytes[i]!, query: queries[i]! });
@@ -219,4 +219,21 @@ function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<(Reply 
   }
   io.emit({ type: 'udp-close', socket });
   return answers;
+}
+
+/**
+ * musl's sending strategy alone, for one query at a time (the stub resolver's musl mode): every
+ * server at once, resend every timeout/attempts, first NOERROR/NXDOMAIN wins, truncated replies
+ * passed back as they are.
+ */
+export function muslForwarder(ctx: ProcessContext): { forward(query: QueryInfo): ResolverMachine } {
+  const cfg = parseResolverConfig(ctx.input.resolvConf, LIBRARY_RULES.musl, ctx.warn);
+  return {
+    forward: (query) =>
+      machineFromCoroutine(function* (io): Coroutine {
+        if (cfg.attempts === 0) return fail('EAI_AGAIN'); // the real library would crash; a stub must not
+        const [r] = yield* msend(io, cfg, [query]);
+        return r ? { addresses: [], error: null, reply: r.bytes } : fail('EAI_AGAIN');
+      }),
+  };
 }

@@ -4,7 +4,8 @@
 // (src/resolve/real-driver.ts) and the simulated one (core/sim.ts) run the same machines.
 
 export type Transport = 'udp' | 'tcp';
-export type QType = 'A' | 'AAAA' | 'CNAME';
+/** What the emulators ask for; the stub forwards any type a client asks for. */
+export type QType = 'A' | 'AAAA' | 'CNAME' | (string & {});
 export type Family = 'any' | 'inet' | 'inet6';
 
 export type ResolveError =
@@ -38,6 +39,8 @@ export interface QueryInfo {
   qname: string;
   qtype: QType;
   id: number;
+  /** the exact packet to send (the stub forwards a client's query); else built from the fields */
+  bytes?: Buffer | undefined;
 }
 
 /** Something the network did. */
@@ -66,6 +69,8 @@ export type MachineAction =
 export interface LookupResult {
   addresses: string[];
   error: ResolveError | null;
+  /** forwarders (the stub) finish with the upstream reply itself */
+  reply?: Buffer | undefined;
 }
 
 export interface ResolverMachine {

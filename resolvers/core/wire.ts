@@ -16,12 +16,14 @@ export function encodeQuery(id: number, qname: string, qtype: QType, opts: Query
     type: 'query',
     id,
     flags: dnsPacket.RECURSION_DESIRED | (opts.ad ? dnsPacket.AUTHENTIC_DATA : 0),
-    questions: [{ type: qtype, name: qname, class: 'IN' }],
+    questions: [{ type: qtype as dnsPacket.RecordType, name: qname, class: 'IN' }],
     ...(opts.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as unknown as dnsPacket.Answer] } : {}),
   });
 }
 
 export interface Reply {
+  /** the packet as received */
+  bytes: Buffer;
   id: number;
   rcode: number;
   truncated: boolean;
@@ -51,6 +53,7 @@ export function decodeReply(bytes: Buffer): Reply | undefined {
   const qtype = q?.type;
   const answers = (msg.answers ?? []) as Array<{ type: string; data?: unknown }>;
   return {
+    bytes,
     id: msg.id ?? 0,
     rcode: flags & 0xf,
     truncated: (flags & dnsPacket.TRUNCATED_RESPONSE) !== 0,
