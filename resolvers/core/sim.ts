@@ -114,7 +114,7 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
     if ((ev.type === 'tcp' || ev.type === 'tcp-error') && !tcp.has(ev.conn)) continue;
     now = Math.max(now, next.at);
     if (now - start > RUNAWAY_MS) throw new Error(`${opts.mode} emulator ran for a simulated day (a bug in the emulator)`);
-    if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes);
+    if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from);
     else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
     else if (ev.type === 'udp-error') recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
     else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');

@@ -31,11 +31,14 @@ export class TraceRecorder {
     this.pending.push({ key, id, entry, sentAt: now });
   }
 
-  /** A reply arrived on `key`: it completes the oldest unanswered query with its id there. */
-  received(now: number, key: string, bytes: Buffer): void {
+  /**
+   * A reply arrived on `key` (from `from`, for UDP): it completes the oldest unanswered query with
+   * its id sent there to that server (one unconnected socket may talk to every server: musl).
+   */
+  received(now: number, key: string, bytes: Buffer, from?: string): void {
     const reply = decodeReply(bytes);
     if (!reply) return;
-    const i = this.pending.findIndex((p) => p.key === key && p.id === reply.id);
+    const i = this.pending.findIndex((p) => p.key === key && p.id === reply.id && (from === undefined || p.entry.server === from));
     if (i < 0) return;
     const [p] = this.pending.splice(i, 1);
     p!.entry.outcome = outcomeOf(reply);

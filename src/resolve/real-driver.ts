@@ -19,7 +19,8 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
   const machine = process.lookup(request);
   const start = performance.now();
   const recorder = new TraceRecorder(start);
-  const udp = new Map<number, { sock: dgram.Socket | undefined; connect: string | null }>();
+  // A connected socket cannot send until connect() completes: sends wait in `pending`.
+  const udp = new Map<number, { sock: dgram.Socket | undefined; connect: string | null; connected: boolean; pending: Buffer[] }>();
   const tcp = new Map<number, { sock: net.Socket; to: string; buf: Buffer }>();
   const timers = new Map<number, NodeJS.Timeout>();
 
@@ -29,7 +30,7 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
     const deliver = (ev: MachineEvent) => {
       if (result !== undefined) return;
       const now = performance.now();
-      if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes);
+      if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from);
       else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
       else if (ev.type === 'udp-error') recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
       else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
@@ -46,7 +47,12 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
           deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
         });
         sock.on('error', (err: NodeJS.ErrnoException) => deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
-        if (entry.connect) sock.connect(opts.port, entry.connect);
+        if (entry.connect) {
+          sock.connect(opts.port, entry.connect, () => {
+            entry.connected = true;
+            for (const b of entry.pending.splice(0)) sock.send(b);
+          });
+        }
         entry.sock = sock;
       }
       return entry.sock;
@@ -64,15 +70,17 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
       for (const a of actions) {
         switch (a.type) {
           case 'udp-open':
-            udp.set(a.socket, { sock: undefined, connect: a.connect });
+            udp.set(a.socket, { sock: undefined, connect: a.connect, connected: false, pending: [] });
             if (a.connect) udpSocket(a.socket, a.connect);
             break;
           case 'udp-send': {
             const sock = udpSocket(a.socket, a.to);
             if (!sock) break;
             recorder.sent(performance.now(), `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
-            if (udp.get(a.socket)!.connect) sock.send(a.bytes);
-            else sock.send(a.bytes, opts.port, a.to);
+            const entry = udp.get(a.socket)!;
+            if (!entry.connect) sock.send(a.bytes, opts.port, a.to);
+            else if (entry.connected) sock.send(a.bytes);
+            else entry.pending.push(a.bytes);
             break;
           }
           case 'udp-close': {
