@@ -19,6 +19,7 @@ import { ensureNetwork } from './network.js';
 import { teardownContainer } from './teardown.js';
 import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
+import { ensureStub, notifyStub } from '../stub/control.js';
 import type { Deps } from '../deps.js';
 
 /** Random hex for names and ids (display identifiers, not secrets: no need to load node:crypto). */
@@ -57,7 +58,8 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
     },
     dns: {
       mode: spec.dnsMode,
-      stubActive: false,
+      stubActive: spec.dnsMode !== 'direct',
+      ...(spec.dnsCache > 0 ? { cacheSize: spec.dnsCache } : {}),
       nameservers: [],
       search: [],
       options: [],
@@ -71,6 +73,21 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
       hostname: join(etc, 'hostname'),
     },
   };
+}
+
+/**
+ * An upstream that is a tsnet gateway would make the stub forward to itself (netavark's
+ * check_for_dns_loop has the same rule).
+ */
+function checkDnsLoop(deps: Deps, upstreams: string[]): void {
+  for (const net of store.listNetworkNames(deps.paths)) {
+    const gw = store.readNetwork(deps.paths, net)?.gateway;
+    if (gw !== undefined && upstreams.includes(gw)) {
+      throw new TsnetError('TSNET_USAGE', `--dns ${gw} is the gateway of network "${net}", where the tsnet stub resolver listens: it would forward queries to itself`, {
+        hint: 'give the real upstream nameservers with --dns, or use --dns-mode direct',
+      });
+    }
+  }
 }
 
 export async function createContainer(req: CreateRequest, deps: Deps): Promise<ContainerRecord> {
@@ -110,7 +127,8 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
         log.warn({ container: spec.name }, 'no usable nameserver on the host; the container has none (pass --dns IP)');
       }
 
-      const files = renderContainerFiles(spec, dns, record.address!);
+      if (record.dns.stubActive) checkDnsLoop(deps, dns.nameservers.map((n) => n.address));
+      const files = renderContainerFiles(spec, dns, record.address!, record.dns.stubActive ? net.record.gateway : undefined);
       mkdirSync(paths.etcDir(spec.name), { recursive: true });
       for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
       crashPoint('create:files');
@@ -151,12 +169,15 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
     record.status = 'running';
     record.owner = null;
     store.writeContainer(paths, record);
+    // The stub reads running records: start it (or make it re-read) before the container is used.
+    if (record.dns.stubActive) await ensureStub(deps);
   } catch (err) {
     try {
       teardownContainer(deps, { name: spec.name, record });
     } catch (cleanupErr) {
       log.error({ err: cleanupErr, container: spec.name }, 'rollback after a failed create was incomplete; run `tsnet prune`');
     }
+    if (record.dns.stubActive) await notifyStub(deps).catch(() => {});
     throw wrap(`create container "${spec.name}"`, err);
   }
   log.info({ container: spec.name, address: record.address, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'container created');

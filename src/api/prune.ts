@@ -14,6 +14,7 @@ import { withLock } from '../state/lock.js';
 import { IP_NETNS_DIR } from '../state/paths.js';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
+import { notifyStub, stubRunning } from '../stub/control.js';
 
 export interface PruneReport {
   removed: string[];
@@ -103,6 +104,15 @@ export async function prune(deps: Deps): Promise<PruneReport> {
     pruneIpNetns(deps, host, live, report);
   });
   removeStaleTempFiles(paths.containersDir, report);
+  await notifyStub(deps);
+  if (!stubRunning(deps)) {
+    for (const f of [paths.stubReady, paths.stubStatus]) {
+      if (existsSync(f)) {
+        rmSync(f, { force: true });
+        report.removed.push(`stub file ${f} (the stub is not running)`);
+      }
+    }
+  }
   tidyRoot(deps);
   return report;
 }

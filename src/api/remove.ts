@@ -1,5 +1,6 @@
 import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
+import { notifyStub } from '../stub/control.js';
 import { findContainer } from './lookup.js';
 import { teardownContainer } from './teardown.js';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
   store.writeContainer(deps.paths, record);
   crashPoint('rm:marked');
   teardownContainer(deps, { name: record.name, record });
+  if (record.dns.stubActive) await notifyStub(deps);
   deps.log.info({ container: record.name }, 'container removed');
   return record.name;
 }

@@ -5,4 +5,6 @@ export interface CliContext {
   deps(): Promise<Deps>;
   print(text: string): void;
   printJson(value: unknown): void;
+  /** End the process now (long-running commands whose work is done). */
+  exit(code: number): never;
 }

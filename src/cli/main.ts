@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import type { CliContext } from './context.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
+import { registerStubCommand } from './stub-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -30,7 +31,7 @@ async function deps(): Promise<Deps> {
 
 const print = (text: string) => process.stdout.write(text);
 const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
-const ctx: CliContext = { deps, print, printJson };
+const ctx: CliContext = { deps, print, printJson, exit: (code) => process.exit(code) };
 
 program
   .command('create')
@@ -45,14 +46,15 @@ program
   .option('--dns-option <opt>', 'resolver option (repeatable): ndots:N timeout:N attempts:N rotate single-request single-request-reopen edns0 use-vc no-aaaa trust-ad', collect)
   .option('--add-host <name:ip>', 'extra /etc/hosts entry (repeatable)', collect)
   .option('--nsswitch <line>', 'the nsswitch.conf hosts line', 'files dns')
-  .option('--dns-mode <mode>', 'how the stub resolver reaches upstreams: glibc, musl or direct', 'glibc')
+  .option('--dns-mode <mode>', 'glibc or musl: the tsnet stub resolver answers for the container and reaches the upstreams the way that library would; direct: resolv.conf lists the upstreams itself', 'glibc')
+  .option('--dns-cache <entries>', 'let the stub cache answers (by TTL; off by default so emulated timing stays faithful)')
   .option('--json', 'print the container record as JSON')
   .action(async (name: string | undefined, o: Record<string, string & string[]>) => {
     const { createContainer } = await import('../api/create.js');
     const record = await createContainer(
       {
         name, network: o.network, subnet: o.subnet, ip: o.ip, hostname: o.hostname, dns: o.dns,
-        dnsSearch: o.dnsSearch, dnsOptions: o.dnsOption, addHosts: o.addHost, nsswitch: o.nsswitch, dnsMode: o.dnsMode,
+        dnsSearch: o.dnsSearch, dnsOptions: o.dnsOption, addHosts: o.addHost, nsswitch: o.nsswitch, dnsMode: o.dnsMode, dnsCache: o.dnsCache,
       },
       await deps(),
     );
@@ -139,6 +141,7 @@ program
 
 // DNS tools (resolver emulators, fake upstreams) live in their own file.
 registerResolveCommand(program, ctx);
+registerStubCommand(program, ctx);
 registerDnsCommands(program, ctx);
 
 interface UserError {

@@ -210,6 +210,7 @@ describe('validateCreate', () => {
       addHosts: [],
       nsswitch: 'files dns',
       dnsMode: 'glibc',
+      dnsCache: 0,
     });
   });
 
@@ -239,6 +240,7 @@ describe('validateCreate', () => {
         addHosts: ['db:10.90.0.7', 'h:[::1]'],
         nsswitch: 'hosts: files [notfound=RETURN] dns',
         dnsMode: 'musl',
+      dnsCache: 0,
       },
       noGenerate,
     );
@@ -257,6 +259,7 @@ describe('validateCreate', () => {
       ],
       nsswitch: 'files [NOTFOUND=return] dns',
       dnsMode: 'musl',
+      dnsCache: 0,
     });
   });
 

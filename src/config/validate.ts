@@ -1,6 +1,6 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
 import { usageError } from '../errors.js';
-import { ipVersion, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
+import { ipVersion, isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
 
@@ -24,6 +24,7 @@ export interface CreateRequest {
   addHosts?: string[] | undefined;
   nsswitch?: string | undefined;
   dnsMode?: string | undefined;
+  dnsCache?: string | number | undefined;
 }
 
 export interface CreateSpec {
@@ -40,6 +41,8 @@ export interface CreateSpec {
   addHosts: HostsEntry[];
   nsswitch: string;
   dnsMode: DnsMode;
+  /** stub answer cache entries; 0 = off */
+  dnsCache: number;
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -103,6 +106,16 @@ export function validateAddHost(spec: string): HostsEntry {
   return { address, names: [name] };
 }
 
+export function validateDnsCache(value: string | number | undefined, mode: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1_000_000) {
+    throw usageError(`invalid --dns-cache "${value}": give a number of entries from 0 to 1000000 (0 = off)`);
+  }
+  if (n > 0 && mode === 'direct') throw usageError('--dns-cache needs the stub resolver: use --dns-mode glibc or musl');
+  return n;
+}
+
 export function validateDnsMode(mode: string): DnsMode {
   if (!(DNS_MODES as readonly string[]).includes(mode)) {
     throw usageError(`unknown --dns-mode "${mode}": use one of ${DNS_MODES.join(', ')}`);
@@ -133,6 +146,15 @@ export function validateCreate(req: CreateRequest, generateName: () => string): 
     if (!isDomainName(d)) throw usageError(`invalid --dns-search "${d}": expected a domain name, like corp.example`);
     return d.replace(/\.$/, '');
   });
+  const dnsMode = validateDnsMode(req.dnsMode ?? 'glibc');
+  // The stub runs in the host's namespace: a loopback upstream would be the host's own resolver.
+  const loop = dnsMode !== 'direct' ? dns?.find(isLoopback) : undefined;
+  if (loop !== undefined) {
+    throw usageError(
+      `--dns ${loop} is a loopback address: the stub resolver (dns-mode ${dnsMode}) would send to the host's own loopback`,
+      'give upstream nameservers the stub can reach, or use --dns-mode direct for a resolver inside the container',
+    );
+  }
   return {
     name,
     network: validateNetworkName(req.network ?? 'tsnet'),
@@ -144,6 +166,7 @@ export function validateCreate(req: CreateRequest, generateName: () => string): 
     options: (req.dnsOptions ?? []).map(validateDnsOption),
     addHosts: (req.addHosts ?? []).map(validateAddHost),
     nsswitch: formatHostsLine(parseHostsLine(req.nsswitch ?? 'files dns')),
-    dnsMode: validateDnsMode(req.dnsMode ?? 'glibc'),
+    dnsMode,
+    dnsCache: validateDnsCache(req.dnsCache, req.dnsMode ?? 'glibc'),
   };
 }

@@ -122,7 +122,17 @@ describe('renderContainerFiles: resolv.conf', () => {
     const direct = spec({ name: 'web', dnsMode: 'direct', dns: ['1.1.1.1'] });
     expect(renderContainerFiles(direct, resolveDnsConfig(direct, undefined), '10.89.0.2')['resolv.conf']).toContain('# dns-mode direct:');
     const musl = spec({ name: 'web', dnsMode: 'musl', dns: ['1.1.1.1'] });
-    expect(renderContainerFiles(musl, resolveDnsConfig(musl, undefined), '10.89.0.2')['resolv.conf']).toContain('# dns-mode musl is recorded');
+    expect(renderContainerFiles(musl, resolveDnsConfig(musl, undefined), '10.89.0.2', '10.89.0.1')['resolv.conf']).toContain('# dns-mode musl: the tsnet stub resolver');
+  });
+
+  it('points a stub-mode container at the stub, keeps search and ndots, and waits out the stub', () => {
+    const s = spec({ name: 'web', dnsMode: 'glibc', dns: ['10.9.0.1', '10.9.0.2'], dnsSearch: ['corp.example'], dnsOptions: ['ndots:3', 'timeout:2', 'rotate'] });
+    const rc = renderContainerFiles(s, resolveDnsConfig(s, undefined), '10.89.0.2', '10.89.0.1')['resolv.conf'];
+    const lines = linesOf(rc).filter((l) => l !== '' && !l.startsWith('#'));
+    // glibc with 2 servers, timeout:2, attempts 2: 2 × (2 + 2) = 8 s worst case → the client waits 9 s
+    expect(lines).toEqual(['nameserver 10.89.0.1', 'search corp.example', 'options ndots:3 timeout:9 attempts:1']);
+    expect(rc).toContain('#   upstream 10.9.0.1 (from --dns)');
+    expect(rc).toMatch(/worst case \(8 s\)/);
   });
 
   it('says which host loopback nameservers were skipped even when none is left', () => {

@@ -24,11 +24,12 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
   const tcp = new Map<number, { sock: net.Socket; to: string; buf: Buffer }>();
   const timers = new Map<number, NodeJS.Timeout>();
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let result: LookupResult | undefined;
+    let failed = false;
 
     const deliver = (ev: MachineEvent) => {
-      if (result !== undefined) return;
+      if (result !== undefined || failed) return;
       const now = performance.now();
       if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from);
       else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
@@ -58,15 +59,29 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
       return entry.sock;
     };
 
-    const finish = () => {
+    const release = () => {
       for (const t of timers.values()) clearTimeout(t);
       for (const { sock } of udp.values()) sock?.close();
       for (const { sock } of tcp.values()) sock.destroy();
+    };
+    const finish = () => {
+      release();
       const end = performance.now();
       resolve(recorder.finish(end, opts.mode, request.name, request.family, result!, opts.warnings));
     };
 
+    // Whatever goes wrong (a socket call throwing, an emulator bug), nothing is left open.
     const apply = (actions: MachineAction[]) => {
+      try {
+        carryOut(actions);
+      } catch (err) {
+        failed = true;
+        release();
+        reject(err);
+      }
+    };
+
+    const carryOut = (actions: MachineAction[]) => {
       for (const a of actions) {
         switch (a.type) {
           case 'udp-open':

@@ -28,6 +28,13 @@ export class Paths {
   get containersDir() { return join(this.root, 'containers'); }
   get networksDir() { return join(this.root, 'networks'); }
 
+  get stubDir() { return join(this.root, 'stub'); }
+  get stubLock() { return join(this.stubDir, 'lock'); }
+  get stubReady() { return join(this.stubDir, 'ready.json'); }
+  get stubStatus() { return join(this.stubDir, 'status.json'); }
+  get stubLog() { return join(this.stubDir, 'queries.log'); }
+  get stubOutput() { return join(this.stubDir, 'daemon.log'); }
+
   containerDir(name: string) { return join(this.containersDir, name); }
   record(name: string) { return join(this.containerDir(name), 'container.json'); }
   etcDir(name: string) { return join(this.containerDir(name), 'etc'); }

@@ -32,8 +32,10 @@ export interface ContainerRecord {
   namespaces: { net: string; uts: string; ipNetns: string };
   dns: {
     mode: string;
-    /** true until the stub resolver lands: resolv.conf lists the upstreams directly */
+    /** true when resolv.conf points at the tsnet stub resolver (dns-mode glibc or musl) */
     stubActive: boolean;
+    /** stub answer cache entries (0 = off, the default: cached answers would hide the emulated timing) */
+    cacheSize?: number;
     nameservers: Nameserver[];
     search: string[];
     options: string[];

@@ -35,11 +35,13 @@ describe.skipIf(!isRoot)('containers on real namespaces', () => {
     const h = await lab.cli(['exec', web1, '--', 'hostname']);
     expect(h).toMatchObject({ code: 0, stdout: 'web1.example\n' });
 
+    // dns-mode glibc (the default): the stub on the gateway is the nameserver; the upstream is
+    // named with its provenance; the user's search and ndots are kept.
     const rc = await lab.cli(['exec', web1, '--', 'cat', '/etc/resolv.conf']);
-    expect(rc.stdout).toMatch(new RegExp(`^nameserver ${lab.ip(250).replace(/\./g, '\\.')}$`, 'm'));
+    expect(rc.stdout).toMatch(new RegExp(`^nameserver ${lab.ip(1).replace(/\./g, '\\.')}$`, 'm'));
+    expect(rc.stdout).toMatch(new RegExp(`^#   upstream ${lab.ip(250).replace(/\./g, '\\.')} \\(from --dns\\)$`, 'm'));
     expect(rc.stdout).toMatch(/^search corp\.example$/m);
-    expect(rc.stdout).toMatch(/^options ndots:2$/m);
-    expect(rc.stdout).toMatch(/^# from --dns$/m);
+    expect(rc.stdout).toMatch(/^options ndots:2 timeout:\d+ attempts:1$/m);
 
     const db = await lab.cli(['exec', web1, '--', 'getent', 'hosts', 'db']);
     expect(db.code).toBe(0);
@@ -88,7 +90,7 @@ describe.skipIf(!isRoot)('containers on real namespaces', () => {
 
   it('ls, inspect and --json describe the containers; rm of the last one removes the bridge', async () => {
     const [a, b] = [lab.name('ls-a'), lab.name('ls-b')];
-    await lab.create(a, ['--dns-mode', 'musl']);
+    await lab.create(a, ['--dns-mode', 'musl', '--dns', lab.ip(250)]);
     await lab.create(b, ['--hostname', 'bee']);
     const ls = await lab.cli(['ls']);
     const lines = ls.stdout.trim().split('\n');
@@ -97,7 +99,7 @@ describe.skipIf(!isRoot)('containers on real namespaces', () => {
     const json = JSON.parse((await lab.cli(['ls', '--json'])).stdout);
     expect(json.map((c: { name: string }) => c.name).sort()).toEqual([a, b]);
     const inspect = JSON.parse((await lab.cli(['inspect', b, '--json'])).stdout);
-    expect(inspect).toMatchObject({ name: b, hostname: 'bee', network: 'tsnet', dns: { mode: 'glibc', stubActive: false } });
+    expect(inspect).toMatchObject({ name: b, hostname: 'bee', network: 'tsnet', dns: { mode: 'direct', stubActive: false } });
     const byId = await lab.cli(['inspect', inspect.id.slice(0, 8)]);
     expect(byId.stdout).toMatch(new RegExp(`^name: +${b}$`, 'm'));
     const bridge = JSON.parse(readFileSync(lab.paths.networkRecord('tsnet'), 'utf8')).bridge as string;

@@ -73,11 +73,13 @@ export class Lab {
   }
 
   /**
-   * create with this lab's subnet. The nameserver is the container's own loopback, where nothing
-   * listens: a stray DNS query fails at once and never leaves the container's namespace.
+   * create with this lab's subnet, in dns-mode direct with the container's own loopback as its
+   * nameserver, where nothing listens: a stray DNS query fails at once and never leaves the
+   * container's namespace. (Stub tests pass their own --dns-mode and upstreams.)
    */
   create(name: string, extra: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
-    return this.cli(['create', name, '--subnet', this.subnet, '--dns', '127.0.0.1', ...extra], opts);
+    const defaults = extra.includes('--dns-mode') ? [] : ['--dns-mode', 'direct', '--dns', '127.0.0.1'];
+    return this.cli(['create', name, '--subnet', this.subnet, ...defaults, ...extra], opts);
   }
 
   /** Everything this root or prefix still has on the machine: files, links, namespaces, mounts. */

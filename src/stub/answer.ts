@@ -1,0 +1,138 @@
+// The stub's decisions for one client query, as a pure function: answer it here (container
+// names, --add-host entries, the subnet's reverse zone), refuse it, or forward it upstream.
+import * as dnsPacket from 'dns-packet';
+import type { StubClient, StubNetwork } from './view.js';
+import { contains, isIPv4, parseIPv4, parseSubnet } from '../config/ipv4.js';
+
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const TTL = 5; // short: containers come and go
+
+export interface ParsedQuery {
+  id: number;
+  qname: string;
+  qtype: string;
+  flags: number;
+  /** the client's EDNS UDP payload size (512 without EDNS) */
+  udpSize: number;
+  /** the query as received: forwarded upstream with a new id (flags and EDNS kept) */
+  bytes: Buffer;
+  packet: dnsPacket.Packet;
+}
+
+export type Parse = { ok: true; query: ParsedQuery } | { ok: false; reply: Buffer | undefined; reason: string };
+
+/** Reads a client query. Malformed packets get no reply; wrong shapes get FORMERR or NOTIMP. */
+export function parseQuery(bytes: Buffer): Parse {
+  if (bytes.length < 12) return { ok: false, reply: undefined, reason: 'short packet' };
+  const id = bytes.readUInt16BE(0);
+  const flags = bytes.readUInt16BE(2);
+  if (flags & 0x8000) return { ok: false, reply: undefined, reason: 'a response, not a query' };
+  const opcode = (flags >> 11) & 0xf;
+  if (opcode !== 0) return { ok: false, reply: headerReply(id, flags, RCODE.NOTIMP), reason: `opcode ${opcode}` };
+  let packet: dnsPacket.Packet;
+  try {
+    packet = dnsPacket.decode(bytes);
+  } catch {
+    return { ok: false, reply: headerReply(id, flags, RCODE.FORMERR), reason: 'malformed' };
+  }
+  const qs = packet.questions ?? [];
+  if (qs.length !== 1) return { ok: false, reply: headerReply(id, flags, RCODE.FORMERR), reason: `${qs.length} questions` };
+  const q = qs[0]!;
+  const opt = (packet.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+  return {
+    ok: true,
+    query: {
+      id,
+      qname: q.name.replace(/\.$/, '').toLowerCase(),
+      qtype: q.type,
+      flags,
+      udpSize: Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096)),
+      bytes,
+      packet,
+    },
+  };
+}
+
+/** A bare header reply (FORMERR, NOTIMP): no question, as for a packet we could not read. */
+export function headerReply(id: number, queryFlags: number, rcode: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt16BE(id, 0);
+  b.writeUInt16BE(0x8000 | (queryFlags & 0x0100) | 0x0080 | rcode, 2); // QR, RD copied, RA
+  return b;
+}
+
+export function reply(q: ParsedQuery, rcode: number, answers: dnsPacket.Answer[], authoritative: boolean): Buffer {
+  return dnsPacket.encode({
+    type: 'response',
+    id: q.id,
+    flags: (q.flags & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | rcode,
+    questions: q.packet.questions ?? [],
+    answers,
+  });
+}
+
+export type Decision =
+  | { kind: 'local'; rcode: number; answers: dnsPacket.Answer[]; source: 'container' | 'add-host' | 'reverse' }
+  | { kind: 'forward' }
+  | { kind: 'refuse' };
+
+const inSubnet = (addr: string, subnet: string) => isIPv4(addr) && contains(parseSubnet(subnet), parseIPv4(addr));
+
+/**
+ * Local names never leave the stub: `name` and `name.<network>.tsnet` of containers on the
+ * client's network, the client's --add-host entries, and PTR records of the network's subnet.
+ */
+export function decide(q: ParsedQuery, client: StubClient | undefined, network: StubNetwork | undefined): Decision {
+  if (!client || !network) return { kind: 'refuse' };
+  const name = q.qname;
+  const zone = `${network.name}.tsnet`;
+  const owner = (q.packet.questions?.[0]?.name ?? name).replace(/\.$/, '');
+  const addressAnswer = (address: string): dnsPacket.Answer[] =>
+    (q.qtype === 'A' && !address.includes(':')) || (q.qtype === 'AAAA' && address.includes(':'))
+      ? [{ type: q.qtype, name: owner, ttl: TTL, data: address } as dnsPacket.Answer]
+      : [];
+
+  const short = name.endsWith(`.${zone}`) ? name.slice(0, -zone.length - 1) : name.includes('.') ? undefined : name;
+  const containerAddr = short !== undefined ? network.containers.get(short) : undefined;
+  if (containerAddr !== undefined) return { kind: 'local', rcode: RCODE.NOERROR, answers: addressAnswer(containerAddr), source: 'container' };
+  if (name === zone || name.endsWith(`.${zone}`)) return { kind: 'local', rcode: RCODE.NXDOMAIN, answers: [], source: 'container' };
+
+  const hosts = client.addHosts.filter((h) => h.name.toLowerCase() === name);
+  if (hosts.length > 0) {
+    return { kind: 'local', rcode: RCODE.NOERROR, answers: hosts.flatMap((h) => addressAnswer(h.address)), source: 'add-host' };
+  }
+
+  if (name.endsWith('.in-addr.arpa')) {
+    const parts = name.slice(0, -'.in-addr.arpa'.length).split('.');
+    if (parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p))) {
+      const addr = [...parts].reverse().join('.');
+      if (inSubnet(addr, network.subnet)) {
+        const ctr = network.byAddress.get(addr);
+        const answers = ctr && q.qtype === 'PTR' ? [{ type: 'PTR', name: owner, ttl: TTL, data: `${ctr}.${zone}` } as dnsPacket.Answer] : [];
+        return { kind: 'local', rcode: ctr || addr === network.gateway ? RCODE.NOERROR : RCODE.NXDOMAIN, answers, source: 'reverse' };
+      }
+    }
+  }
+  return { kind: 'forward' };
+}
+
+/**
+ * Fits a reply into the client's UDP size: a reply that is too big is cut to its header and
+ * question with TC set, so the client retries over TCP.
+ */
+export function fitUdp(bytes: Buffer, udpSize: number): Buffer {
+  if (bytes.length <= udpSize) return bytes;
+  try {
+    const p = dnsPacket.decode(bytes);
+    return dnsPacket.encode({ ...p, flags: (p.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+  } catch {
+    return headerReply(bytes.readUInt16BE(0), 0, RCODE.SERVFAIL);
+  }
+}
+
+/** The upstream reply with the client's id. */
+export function withId(bytes: Buffer, id: number): Buffer {
+  const out = Buffer.from(bytes);
+  out.writeUInt16BE(id, 0);
+  return out;
+}

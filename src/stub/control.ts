@@ -1,0 +1,94 @@
+// Starting, reloading and finding the stub daemon from create/rm/prune and the CLI.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as native from '../../native/index.js';
+import { TsnetError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { ReadyFile } from './daemon.js';
+
+function readReady(deps: Deps): ReadyFile | undefined {
+  try {
+    return JSON.parse(readFileSync(deps.paths.stubReady, 'utf8')) as ReadyFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a daemon holds the stub lock (a dead one cannot: the kernel dropped its flock). */
+export function stubRunning(deps: Deps): boolean {
+  if (!existsSync(deps.paths.stubLock)) return false;
+  const fd = openSync(deps.paths.stubLock, 'r');
+  try {
+    if (native.flock(fd, native.LOCK_SH | native.LOCK_NB, deps.paths.stubLock)) {
+      native.flock(fd, native.LOCK_UN);
+      return false;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return cond();
+}
+
+/** The built CLI, which the daemon runs as (`tsnet stub daemon`). */
+function cliEntry(): string {
+  // bundled: dist/chunks/*.js or dist/*.js; from sources (tests): src/stub/control.ts
+  for (const candidate of ['../tsnet.js', './tsnet.js', '../../dist/tsnet.js']) {
+    const p = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new TsnetError('TSNET_SYSTEM', 'cannot find the built tsnet CLI to start the stub resolver', { hint: 'run `npm run build`' });
+}
+
+/** Makes sure a daemon runs and has read the current state (call after writing records). */
+export async function ensureStub(deps: Deps): Promise<void> {
+  mkdirSync(deps.paths.stubDir, { recursive: true });
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const ready = readReady(deps);
+    if (ready && stubRunning(deps)) {
+      try {
+        process.kill(ready.pid, 'SIGHUP');
+      } catch {
+        continue;
+      }
+      if (await waitFor(() => (readReady(deps)?.generation ?? 0) > ready.generation || !stubRunning(deps), 5000)) return;
+      continue;
+    }
+    const out = openSync(deps.paths.stubOutput, 'a');
+    const child = spawn(process.execPath, [cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },
+    });
+    closeSync(out);
+    child.unref();
+    const pid = child.pid;
+    if (await waitFor(() => readReady(deps)?.pid === pid || (readReady(deps) !== undefined && stubRunning(deps) && readReady(deps)!.pid !== pid), 5000)) {
+      if (readReady(deps)?.pid === pid) return;
+    }
+  }
+  throw new TsnetError('TSNET_SYSTEM', `the stub resolver did not start; see ${deps.paths.stubOutput}`);
+}
+
+/** Tells a running daemon to re-read the state (after rm); waits until it has, or has exited. */
+export async function notifyStub(deps: Deps): Promise<void> {
+  const ready = readReady(deps);
+  if (!ready || !stubRunning(deps)) return;
+  try {
+    process.kill(ready.pid, 'SIGHUP');
+  } catch {
+    return;
+  }
+  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.generation ?? Infinity) > ready.generation, 5000);
+  // When that was the last container, wait for the process to let go of everything.
+  if ((readReady(deps)?.containers ?? 0) === 0) await waitFor(() => !stubRunning(deps), 5000);
+}

@@ -1,0 +1,53 @@
+// Runs one upstream exchange for a client query with the client container's strategy, on real
+// sockets (src/resolve/real-driver.ts), behind a guard: a reply is accepted only from a server
+// it was sent to, with the same id and question; anything else is dropped and counted.
+import { createForwarder, type Forwarder, type ForwardMode } from '../../resolvers/forward.js';
+import { decodeReply, sameName } from '../../resolvers/core/wire.js';
+import type { MachineEvent, QueryInfo, ResolverMachine, Trace } from '../../resolvers/core/types.js';
+import { lookupReal } from '../resolve/real-driver.js';
+
+export interface ForwardCounters {
+  spoofed: number;
+}
+
+/** Drops replies that do not answer the query from one of the servers (anti-spoofing). */
+function guarded(machine: ResolverMachine, query: QueryInfo, servers: Set<string>, counters: ForwardCounters): ResolverMachine {
+  const ok = (ev: MachineEvent): boolean => {
+    if (ev.type === 'udp' && !servers.has(ev.from)) return false;
+    if (ev.type !== 'udp' && ev.type !== 'tcp') return true;
+    const r = decodeReply(ev.bytes);
+    return r !== undefined && r.question !== undefined && sameName(r.question.name, query.qname) && r.question.type === query.qtype;
+  };
+  return {
+    start: (now) => machine.start(now),
+    handle: (now, ev) => {
+      if (ok(ev)) return machine.handle(now, ev);
+      counters.spoofed++;
+      return [];
+    },
+  };
+}
+
+export class ClientForwarders {
+  private readonly udp: Forwarder;
+  private readonly tcp: Forwarder;
+  private readonly servers: Set<string>;
+
+  constructor(readonly mode: ForwardMode, readonly conf: string, upstreams: string[]) {
+    const ctx = (resolvConf: string) => ({
+      input: { resolvConf, hosts: '', nsswitch: undefined, env: {}, hostname: 'tsnet-stub' },
+      random: Math.random,
+      warn: () => {},
+    });
+    this.udp = createForwarder(mode, ctx(conf));
+    // A client that asked over TCP is answered from a TCP exchange (glibc's send_vc order).
+    this.tcp = createForwarder('glibc', ctx(`${conf}options use-vc\n`));
+    this.servers = new Set(upstreams);
+  }
+
+  /** Sends `bytes` (the client's query, id rewritten) upstream; resolves with the trace (reply in result.reply). */
+  exchange(query: QueryInfo, viaTcp: boolean, counters: ForwardCounters): Promise<Trace> {
+    const machine = guarded((viaTcp ? this.tcp : this.udp).forward(query), query, this.servers, counters);
+    return lookupReal({ lookup: () => machine }, { name: query.qname, family: 'any', canonname: false }, { mode: this.mode, port: 53, warnings: [] });
+  }
+}

@@ -1,0 +1,75 @@
+// `tsnet stub serve`: the same resolver as a sidecar in any network namespace, for containers
+// tsnet did not create (Docker, Podman, a Kubernetes pod via nsenter): every client gets the
+// given upstreams, strategy and extra hosts.
+import { closeSync, openSync } from 'node:fs';
+import * as native from '../../native/index.js';
+import { TsnetError } from '../errors.js';
+import { ipVersion } from '../config/ipv4.js';
+import { validateAddHost } from '../config/validate.js';
+import { FORWARD_MODES, type ForwardMode } from '../../resolvers/forward.js';
+import { StubServer, type QueryLogLine } from './server.js';
+import { openQueryLog } from './querylog.js';
+import type { StubView } from './view.js';
+
+export interface ServeOptions {
+  listen: string[];
+  upstream: string[];
+  mode: string;
+  addHost?: string[] | undefined;
+  dnsOption?: string[] | undefined;
+  log?: string | undefined;
+  netns?: string | undefined;
+  port?: string | undefined;
+}
+
+export async function serveStandalone(o: ServeOptions, print: (s: string) => void): Promise<void> {
+  if (!(FORWARD_MODES as readonly string[]).includes(o.mode)) throw new TsnetError('TSNET_USAGE', `unknown --mode "${o.mode}": use glibc or musl`);
+  if (o.listen.length === 0) throw new TsnetError('TSNET_USAGE', 'no --listen address', { hint: 'e.g. --listen 127.0.0.53' });
+  for (const a of [...o.listen, ...o.upstream]) {
+    if (ipVersion(a) === 0) throw new TsnetError('TSNET_USAGE', `invalid address "${a}": expected an IP address`);
+  }
+  if (o.upstream.length === 0) throw new TsnetError('TSNET_USAGE', 'no --upstream nameserver', { hint: 'e.g. --upstream 10.0.0.53' });
+  const port = Number(o.port ?? '53');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TsnetError('TSNET_USAGE', `invalid --port "${o.port}"`);
+  const addHosts = (o.addHost ?? []).map(validateAddHost).map((h) => ({ name: h.names[0]!, address: h.address }));
+  const opts = (o.dnsOption ?? []).filter((x) => /^(timeout|attempts):\d+$|^rotate$/.test(x));
+  if (o.netns) {
+    const fd = openSync(o.netns, 'r');
+    try {
+      native.setns(fd, native.CLONE_NEWNET, o.netns);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const client = {
+    name: 'sidecar', network: 'sidecar', address: '*', mode: o.mode as ForwardMode, upstreams: o.upstream, addHosts, cacheSize: 0,
+    upstreamConf: o.upstream.map((u) => `nameserver ${u}\n`).join('') + (opts.length ? `options ${opts.join(' ')}\n` : ''),
+  };
+  const view: StubView = {
+    networks: new Map([['sidecar', { name: 'sidecar', gateway: o.listen[0]!, subnet: '0.0.0.0/32', containers: new Map(), byAddress: new Map() }]]),
+    clients: new Map(),
+    fallback: client,
+  };
+  const qlog = o.log ? openQueryLog(o.log) : undefined;
+  const server = new StubServer((line: QueryLogLine) => qlog?.write(line), undefined, port);
+  server.setView(view);
+  for (const a of o.listen) {
+    try {
+      await server.listen(a);
+    } catch (err) {
+      await server.close();
+      throw new TsnetError('TSNET_USAGE', `cannot listen on ${a}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        hint: 'the address must exist in this network namespace and port 53 must be free',
+      });
+    }
+  }
+  print(`tsnet stub serving on ${o.listen.map((a) => `${a}:${port}`).join(', ')} (${o.mode} strategy to ${o.upstream.join(', ')})\n`);
+  await new Promise<void>((done) => {
+    const stop = () => void server.close().then(() => {
+      qlog?.close();
+      done();
+    });
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
