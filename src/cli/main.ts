@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStubCommand } from './stub-command.js';
+import { registerDiagnoseCommand } from './diagnose-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -142,6 +143,7 @@ program
 // DNS tools (resolver emulators, fake upstreams) live in their own file.
 registerResolveCommand(program, ctx);
 registerStubCommand(program, ctx);
+registerDiagnoseCommand(program, ctx);
 registerDnsCommands(program, ctx);
 
 interface UserError {

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerDiagnoseCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('diagnose')
+    .description(
+      'why is DNS slow here? measure glibc, musl and eventlet on a container\'s real network, name the cause and the fix. Exit: 0 healthy, 1 a finding of severity error, 2 usage, 3 target not reachable',
+    )
+    .argument('[container]', 'tsnet container name or id (or use --pid)')
+    .argument('[names...]', 'names to look up (default: its recent lookups from the stub log, else its --add-host names and neighbours)')
+    .option('--pid <pid>', 'diagnose any process\'s network namespace and files (Docker, Podman, Kubernetes pods)')
+    .option('--modes <list>', 'emulators to run: glibc,musl,eventlet,eventlet-0.24', 'glibc,musl,eventlet')
+    .option('--family <family>', 'any, inet or inet6', 'any')
+    .option('--what-if <change>', 'predict the effect of a change: "options timeout:1", "nameserver-order 2,1", "nameserver-remove 1", "nameserver-add IP", "search a b", "env K=V" (repeatable)', collect)
+    .option('--no-live', 'predict only, no packets sent')
+    .option('--json', 'print the report as JSON')
+    .action(async (container: string | undefined, names: string[], o: { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean }) => {
+      const { runDiagnose } = await import('../diagnose/command.js');
+      const { renderReport } = await import('../diagnose/render.js');
+      // With --pid, the first positional is a name, not a container.
+      const target = o.pid !== undefined ? undefined : container;
+      const list = o.pid !== undefined && container !== undefined ? [container, ...names] : names;
+      const started = Date.now();
+      const progress = process.stderr.isTTY
+        ? (running: string[]) => process.stderr.write(`\r\x1b[K  waiting on ${running.join(', ')} … ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        : undefined;
+      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes: o.modes, family: o.family, whatIf: o.whatIf, live: o.live }, await ctx.deps(), progress);
+      if (progress) process.stderr.write('\r\x1b[K');
+      if (o.json) ctx.printJson(report);
+      else ctx.print(renderReport(report));
+      process.exitCode = report.exitCode;
+    });
+}

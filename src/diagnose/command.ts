@@ -1,0 +1,116 @@
+// tsnet diagnose: measure every resolver library on the target's real network, explain where the
+// time went, and predict what each fix would change.
+import { TsnetError } from '../errors.js';
+import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
+import { MODES, parseScenario, type Family, type Trace } from '../../resolvers/index.js';
+import { validateLookupName } from '../resolve/command.js';
+import { listContainers } from '../api/lookup.js';
+import { containerTarget, pidTarget, type Target } from './target.js';
+import { enter, measure, planRows, predict, type ModeRow } from './run.js';
+import { findFindings, type Finding } from './findings.js';
+import { inferScenario } from './infer.js';
+import { parseWhatIf } from './whatif.js';
+import { readStubEvidence, type StubEvidence } from './evidence.js';
+import type { Deps } from '../deps.js';
+
+export interface DiagnoseOptions {
+  container?: string | undefined;
+  pid?: string | undefined;
+  names: string[];
+  modes?: string | undefined;
+  family?: string | undefined;
+  whatIf?: string[] | undefined;
+  live: boolean;
+}
+
+export interface Report {
+  target: { label: string; nameservers: string[]; upstreams: string[] | null; search: string[]; options: string[]; nsswitch: string };
+  names: { list: string[]; why: string };
+  live: boolean;
+  rows: Array<{ label: string; mode: string; path: 'direct' | 'stub'; traces: Trace[] }>;
+  stub: StubEvidence | null;
+  findings: Finding[];
+  whatIf: Array<{ spec: string; rows: Array<{ mode: string; measured_ms: number; predicted_ms: number; predicted_error: string | null }> }>;
+  /** 0 healthy, 1 at least one error finding */
+  exitCode: number;
+}
+
+const DEFAULT_MODES = ['glibc', 'musl', 'eventlet'];
+
+function chooseNames(deps: Deps, t: Target, given: string[], evidence: StubEvidence | undefined): { list: string[]; why: string } {
+  if (given.length > 0) return { list: given, why: 'as given' };
+  if (evidence && evidence.recentNames.length > 0) return { list: evidence.recentNames.slice(0, 3), why: 'the most recent names this container looked up through the stub' };
+  const r = t.record;
+  const candidates = [
+    ...(r?.addHosts.map((h) => h.name) ?? []),
+    ...listContainers(deps).flatMap((c) => (c.record && r && c.record.network === r.network && c.record.name !== r.name ? [c.record.name] : [])),
+  ];
+  if (candidates.length > 0) return { list: candidates.slice(0, 3), why: 'no recent lookups: its --add-host names and the other containers on its network' };
+  throw new TsnetError('TSNET_USAGE', `no names to diagnose for ${t.label}`, { hint: 'give the names: tsnet diagnose TARGET NAME...' });
+}
+
+export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (running: string[]) => void): Promise<Report> {
+  if ((o.container === undefined) === (o.pid === undefined)) {
+    throw new TsnetError('TSNET_USAGE', 'give a container, or --pid PID', { hint: 'tsnet diagnose web1 db.example, or tsnet diagnose --pid 1234 db.example' });
+  }
+  const modes = (o.modes ?? DEFAULT_MODES.join(',')).split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = modes.find((m) => !MODES.includes(m));
+  if (unknown !== undefined) throw new TsnetError('TSNET_USAGE', `unknown mode "${unknown}" in --modes: use ${MODES.join(', ')}`);
+  const family = (o.family ?? 'any') as Family;
+  if (!['any', 'inet', 'inet6'].includes(family)) throw new TsnetError('TSNET_USAGE', `unknown --family "${o.family}": use any, inet or inet6`);
+  for (const n of o.names) validateLookupName(n);
+  const whatIfs = (o.whatIf ?? []).map(parseWhatIf);
+
+  const target = o.container !== undefined ? containerTarget(deps, o.container) : pidTarget(o.pid!);
+  const evidence = target.record ? readStubEvidence(deps.paths.stubLog, target.record.name) : undefined;
+  const names = chooseNames(deps, target, o.names, evidence);
+  const plan = planRows(target, modes);
+
+  let rows: ModeRow[];
+  if (o.live) {
+    enter(target);
+    rows = await measure(plan, names.list, family, onProgress);
+  } else {
+    // Prediction only: every server answers, as far as we know without measuring.
+    const servers = Object.fromEntries(
+      [...new Set(plan.flatMap((r) => [...r.input.resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!)))].map((s) => [s, 'answer']),
+    );
+    rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
+  }
+
+  const findings = findFindings(rows, names.list, family);
+  const direct = rows.filter((r) => r.path === 'direct');
+  const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces)));
+  const whatIf = whatIfs.map((w) => {
+    const predicted = predict(direct.map((r) => ({ ...r, input: w.apply(r.input) })), names.list, family, scenario);
+    return {
+      spec: w.spec,
+      rows: direct.map((r, i) => ({
+        mode: r.label,
+        measured_ms: r.traces.reduce((s, t) => s + t.elapsed_ms, 0),
+        predicted_ms: predicted[i]!.traces.reduce((s, t) => s + t.elapsed_ms, 0),
+        predicted_error: predicted[i]!.traces.find((t) => t.result.error)?.result.error ?? null,
+      })),
+    };
+  });
+
+  const first = plan[0]!.input;
+  const cfg = parseResolverConfig(target.resolvConf, LIBRARY_RULES.glibc, () => {});
+  return {
+    target: {
+      label: target.label,
+      nameservers: cfg.nameservers,
+      upstreams: target.record?.dns.stubActive ? target.record.dns.nameservers.map((n) => n.address) : null,
+      search: cfg.search,
+      options: [...target.resolvConf.matchAll(/^\s*options\s+(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)),
+      nsswitch: first.nsswitch?.match(/^\s*hosts\s*:(.*)$/m)?.[1]?.trim() ?? 'files dns',
+    },
+    names,
+    live: o.live,
+    rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces })),
+    stub: evidence ?? null,
+    findings,
+    whatIf,
+    exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0,
+  };
+}

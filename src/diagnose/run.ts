@@ -1,0 +1,92 @@
+// Live measurement: every selected emulator, concurrently, on the target's real network; plus,
+// for a stub-mode container, the application's actual path (its libc → the stub → upstreams).
+import { closeSync, openSync } from 'node:fs';
+import * as native from '../../native/index.js';
+import { emulatorFor, parseScenario, seededRandom, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
+import { lookupReal } from '../resolve/real-driver.js';
+import { TargetError, type Target } from './target.js';
+
+export interface ModeRow {
+  /** emulator mode */
+  mode: string;
+  /** how the report names the row: "glibc", or "glibc → stub" for the application's path */
+  label: string;
+  path: 'direct' | 'stub';
+  input: LibraryInput;
+  traces: Trace[];
+}
+
+/** The configuration a library would read if it talked to the upstreams directly. */
+export function directInput(t: Target): LibraryInput {
+  const r = t.record;
+  if (r && r.dns.stubActive) {
+    const text =
+      r.dns.nameservers.map((n) => `nameserver ${n.address}\n`).join('') +
+      (r.dns.search.length ? `search ${r.dns.search.join(' ')}\n` : '') +
+      (r.dns.options.length ? `options ${r.dns.options.join(' ')}\n` : '');
+    return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };
+  }
+  return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };
+}
+
+export function planRows(t: Target, modes: string[]): Omit<ModeRow, 'traces'>[] {
+  const rows: Omit<ModeRow, 'traces'>[] = modes.map((mode) => ({ mode, label: mode, path: 'direct', input: directInput(t) }));
+  const r = t.record;
+  if (r && r.dns.stubActive) {
+    rows.push({
+      mode: r.dns.mode,
+      label: `${r.dns.mode} → stub`,
+      path: 'stub',
+      input: { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname },
+    });
+  }
+  return rows;
+}
+
+/** Moves this thread into the target's network namespace for good (diagnose exits afterwards). */
+export function enter(t: Target): void {
+  let fd: number;
+  try {
+    fd = openSync(t.netns, 'r');
+  } catch (err) {
+    throw new TargetError('TSNET_SYSTEM', `cannot open ${t.netns}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'run as root' });
+  }
+  try {
+    native.setns(fd, native.CLONE_NEWNET, t.netns);
+  } catch (err) {
+    throw new TargetError('TSNET_SYSTEM', `cannot enter ${t.label}: ${(err as Error).message}`, { hint: 'run as root' });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs every row's lookups live; rows run concurrently, a row's names one after another (one process). */
+export async function measure(rows: Omit<ModeRow, 'traces'>[], names: string[], family: Family, onProgress?: (running: string[]) => void): Promise<ModeRow[]> {
+  const running = new Set(rows.map((r) => r.label));
+  const timer = onProgress ? setInterval(() => onProgress([...running]), 500) : undefined;
+  try {
+    return await Promise.all(
+      rows.map(async (row) => {
+        const emulator = emulatorFor(row.mode)!;
+        const warnings: string[] = [];
+        const proc = emulator.createProcess({ input: row.input, random: Math.random, warn: (m) => warnings.push(m) });
+        const traces: Trace[] = [];
+        for (const name of names) {
+          traces.push(await lookupReal(proc, { name, family, canonname: false }, { mode: row.label, port: 53, warnings: [...warnings] }));
+        }
+        running.delete(row.label);
+        return { ...row, traces };
+      }),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+/** The same rows on a simulated network (predictions: --no-live, what-ifs, fix costs). */
+export function predict(rows: Omit<ModeRow, 'traces'>[], names: string[], family: Family, scenario: ReturnType<typeof parseScenario>): ModeRow[] {
+  return rows.map((row) => ({
+    ...row,
+    traces: simulateLookups(emulatorFor(row.mode)!, row.input, scenario, names.map((name) => ({ name, family, canonname: false })), seededRandom(1)).map((t) => ({ ...t, mode: row.label })),
+  }));
+}
