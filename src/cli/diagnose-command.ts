@@ -34,3 +34,13 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
       process.exitCode = report.exitCode;
     });
 }
+
+export function registerDemoCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .description('a throwaway lab showing the classic DNS stalls (dead nameserver, dropped AAAA, eventlet and /etc/hosts) diagnosed side by side, then removed')
+    .action(async () => {
+      const { runDemo } = await import('../demo/demo.js');
+      process.exitCode = await runDemo(ctx.print, ctx.exit);
+    });
+}

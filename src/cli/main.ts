@@ -7,7 +7,7 @@ import type { CliContext } from './context.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStubCommand } from './stub-command.js';
-import { registerDiagnoseCommand } from './diagnose-command.js';
+import { registerDemoCommand, registerDiagnoseCommand } from './diagnose-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -144,6 +144,7 @@ program
 registerResolveCommand(program, ctx);
 registerStubCommand(program, ctx);
 registerDiagnoseCommand(program, ctx);
+registerDemoCommand(program, ctx);
 registerDnsCommands(program, ctx);
 
 interface UserError {

@@ -61,7 +61,8 @@ export function findFindings(rows: ModeRow[], names: string[], family: Family): 
   const glibcCfg = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {});
   const allServers = [...input.resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
   const position = (s: string) => allServers.indexOf(s) + 1;
-  const queries = all.flatMap(({ row, t }) => t.queries.map((q) => ({ row, t, q })));
+  // Server-side rules look at the libraries talking to the upstreams themselves (not via the stub).
+  const queries = all.filter(({ row }) => row.path === 'direct').flatMap(({ row, t }) => t.queries.map((q) => ({ row, t, q })));
 
   // Dead and closed servers.
   for (const server of allServers) {
@@ -250,11 +251,23 @@ export function findFindings(rows: ModeRow[], names: string[], family: Family): 
       evidence: [`/etc/hosts has ${name}`], modes: [], fix: 'nothing, unless DNS is meant to be authoritative for it',
       whatIf: null,
     });
-    out.push({
-      id: 'eventlet-0.24-hosts-stall', severity: 'info',
-      title: `eventlet ≤ 0.24.0 would still send the missing family of ${name} to DNS and wait for it (issue #511)`,
-      evidence: ['check with --modes eventlet-0.24'], modes: [], fix: 'upgrade eventlet to ≥ 0.24.1, or set EVENTLET_NO_GREENDNS=yes', whatIf: 'env EVENTLET_NO_GREENDNS=yes',
-    });
+    const old = rows.find((r) => r.mode === 'eventlet-0.24')?.traces.find((t) => t.name === name);
+    if (old && old.queries.length > 0) {
+      out.push({
+        id: 'eventlet-0.24-hosts-stall', severity: old.elapsed_ms >= 1000 ? 'error' : 'warning',
+        title: `eventlet ≤ 0.24.0 finds ${name} in /etc/hosts but still asks DNS for the other family and waits ${fmt(old.elapsed_ms)} (issue #511)`,
+        evidence: old.queries.slice(0, 2).map((q) => `${q.qtype} ${q.qname} @${q.server} → ${q.outcome} at ${q.t_ms.toFixed(0)} ms`),
+        modes: costs(ctx, rows, 'env EVENTLET_NO_GREENDNS=yes'),
+        fix: 'upgrade eventlet to ≥ 0.24.1, or run the app with EVENTLET_NO_GREENDNS=yes (the C library answers from /etc/hosts)',
+        whatIf: 'env EVENTLET_NO_GREENDNS=yes',
+      });
+    } else if (!old) {
+      out.push({
+        id: 'eventlet-0.24-hosts-advice', severity: 'info',
+        title: `eventlet ≤ 0.24.0 would still send the missing family of ${name} to DNS and wait for it (issue #511)`,
+        evidence: ['check with --modes eventlet-0.24'], modes: [], fix: 'upgrade eventlet to ≥ 0.24.1, or set EVENTLET_NO_GREENDNS=yes', whatIf: 'env EVENTLET_NO_GREENDNS=yes',
+      });
+    }
   }
   const slowest = Math.max(0, ...all.map(({ t }) => t.elapsed_ms));
   if (slowest >= 1000) {
@@ -264,5 +277,13 @@ export function findFindings(rows: ModeRow[], names: string[], family: Family): 
       evidence: [`slowest lookup: ${fmt(slowest)}`], modes: [], fix: 'fix the DNS cost above; meanwhile UV_THREADPOOL_SIZE=16 or dns.resolve* (c-ares) for hot paths', whatIf: null,
     });
   }
-  return out.sort((a, b) => RANK[a.severity] - RANK[b.severity] || Math.max(0, ...b.modes.map((m) => m.measured_ms)) - Math.max(0, ...a.modes.map((m) => m.measured_ms)));
+  // Most severe first; among equals, the specific mechanism before the general symptom.
+  const SPECIFIC = ['eventlet-0.24-hosts-stall', 'aaaa-lost', 'aaaa-servfail', 'truncation-without-tcp', 'nodata-ends-search', 'eventlet-timeout-ge-5', 'attempts-zero', 'only-server-failing'];
+  const specificity = (f: Finding) => (SPECIFIC.includes(f.id) ? 0 : 1);
+  return out.sort(
+    (a, b) =>
+      RANK[a.severity] - RANK[b.severity] ||
+      specificity(a) - specificity(b) ||
+      Math.max(0, ...b.modes.map((m) => m.measured_ms)) - Math.max(0, ...a.modes.map((m) => m.measured_ms)),
+  );
 }
