@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in ip:iproute2 setpriv:util-linux getent:libc-bin; do
+for pair in ip:iproute2 setpriv:util-linux getent:libc-bin dig:bind9-dnsutils musl-gcc:musl-tools gcc:gcc chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
+python3 -c 'import eventlet' >/dev/null 2>&1 || need+=(python3-eventlet)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2 \

@@ -17,8 +17,19 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
     .option('--what-if <change>', 'predict the effect of a change: "options timeout:1", "nameserver-order 2,1", "nameserver-remove 1", "nameserver-add IP", "search a b", "env K=V" (repeatable)', collect)
     .option('--no-live', 'predict only, no packets sent')
     .option('--json', 'print the report as JSON')
-    .action(async (container: string | undefined, names: string[], o: { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean }) => {
+    .option('--html <file>', 'also write a self-contained HTML report (SVG waterfall per mode, findings) to this file')
+    .action(async (container: string | undefined, names: string[], o: { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean; html?: string }) => {
       const { runDiagnose } = await import('../diagnose/command.js');
+      if (o.html !== undefined) {
+        const { accessSync, constants } = await import('node:fs');
+        const { dirname } = await import('node:path');
+        try {
+          accessSync(dirname(o.html), constants.W_OK);
+        } catch {
+          const { TsnetError } = await import('../errors.js');
+          throw new TsnetError('TSNET_USAGE', `cannot write --html ${o.html}: its directory is missing or not writable`);
+        }
+      }
       const { renderReport } = await import('../diagnose/render.js');
       // With --pid, the first positional is a name, not a container.
       const target = o.pid !== undefined ? undefined : container;
@@ -29,6 +40,11 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
         : undefined;
       const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes: o.modes, family: o.family, whatIf: o.whatIf, live: o.live }, await ctx.deps(), progress);
       if (progress) process.stderr.write('\r\x1b[K');
+      if (o.html !== undefined) {
+        const { writeFileSync } = await import('node:fs');
+        const { renderHtml } = await import('../diagnose/html.js');
+        writeFileSync(o.html, renderHtml(report));
+      }
       if (o.json) ctx.printJson(report);
       else ctx.print(renderReport(report));
       process.exitCode = report.exitCode;
