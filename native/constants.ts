@@ -11,6 +11,7 @@ export const MS_SHARED = 0x100000;
 
 export const MNT_DETACH = 0x2;
 
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;

@@ -173,6 +173,12 @@ function reportError(err: unknown): void {
   }
 }
 
+// `tsnet ... | head`: a closed stdout is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

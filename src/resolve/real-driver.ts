@@ -38,6 +38,15 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
       apply(machine.handle(now, ev));
     };
 
+    // On a connected socket the kernel reports an earlier ICMP port unreachable as the error of
+    // the NEXT send (ECONNREFUSED) — A and AAAA go out back to back — so send errors are events too.
+    const sendConnected = (sock: dgram.Socket, bytes: Buffer) => {
+      const id = [...udp].find(([, e]) => e.sock === sock)?.[0];
+      sock.send(bytes, (err) => {
+        if (err && id !== undefined) deliver({ type: 'udp-error', socket: id, code: (err as NodeJS.ErrnoException).code ?? 'EIO' });
+      });
+    };
+
     const udpSocket = (id: number, to: string) => {
       const entry = udp.get(id);
       if (!entry) return undefined;
@@ -51,7 +60,7 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
         if (entry.connect) {
           sock.connect(opts.port, entry.connect, () => {
             entry.connected = true;
-            for (const b of entry.pending.splice(0)) sock.send(b);
+            for (const b of entry.pending.splice(0)) sendConnected(sock, b);
           });
         }
         entry.sock = sock;
@@ -94,7 +103,7 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
             recorder.sent(performance.now(), `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
             const entry = udp.get(a.socket)!;
             if (!entry.connect) sock.send(a.bytes, opts.port, a.to);
-            else if (entry.connected) sock.send(a.bytes);
+            else if (entry.connected) sendConnected(sock, a.bytes);
             else entry.pending.push(a.bytes);
             break;
           }
