@@ -1,0 +1,613 @@
+// The fidelity matrix as data. Each scenario is run with the REAL library (test/fidelity/ref/*)
+// and with tsnet's emulator of it, on the same topology against the same fake servers
+// (test/fidelity/run.ts), and once more on the simulated network.
+//
+// Placeholders: `{ns1}`..`{ns9}` in resolvConf stand for the lane's server addresses
+// 10.X.Y.1..9; `servers` keys are the same slot numbers. A slot used in resolv.conf must be listed
+// in `servers` (an address nothing listens on would be "closed" on the real network but
+// "blackhole" in the simulation).
+//
+// `doc` records what /work/shared/docs/resolver-behavior.md claims for this exact setup
+// ([lab] = measured there, [derived] = computed from the doc's rules for our options). The suite
+// checks the real library against these claims; where they disagree, the real library wins and
+// the disagreement is reported (it is not a test failure).
+import type { Family } from '../../resolvers/core/types.js';
+
+export const LIBRARIES = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns'] as const;
+export type Library = (typeof LIBRARIES)[number];
+
+export interface DocClaim {
+  /** null = success */
+  error?: string | null;
+  /** the address set, when the doc says which family comes back */
+  addresses?: string[];
+  /** elapsed time of each lookup (index = lookup), ms */
+  elapsedMs?: number[];
+  /** number of queries the servers see (all lookups together) */
+  queries?: number;
+  /** where the claim comes from */
+  source: string;
+}
+
+export interface FidelityScenario {
+  id: string;
+  description: string;
+  /** resolv.conf text with {ns1}..{ns9} placeholders */
+  resolvConf: string;
+  hosts: string;
+  /** nsswitch.conf text; default "hosts: files dns" (Debian 12's line) */
+  nsswitch?: string;
+  /** environment of the resolving process (RES_OPTIONS, LOCALDOMAIN, ...) */
+  env?: Record<string, string>;
+  /** slot ("1".."9") → `tsnet fake-dns` behaviour */
+  servers: Record<string, string>;
+  /** zone entries NAME=TYPE:VALUE */
+  zone: string[];
+  name: string;
+  family: Family;
+  canonname: boolean;
+  /** lookups in one process */
+  repeat: number;
+  libraries: Library[];
+  /** glibc `options rotate`: compare the rotation pattern, not the (random) first server */
+  rotate?: boolean;
+  doc?: Partial<Record<Library, DocClaim>>;
+}
+
+export const DEFAULT_NSSWITCH = 'hosts: files dns\n';
+const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+const V4 = '10.50.0.5';
+const V6 = 'fd00:50::5';
+const DB = 'db.fy.test';
+const ZONE = [`${DB}=A:${V4}`, `${DB}=AAAA:${V6}`];
+const ALL: Library[] = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns'];
+const GLIBC_LIKE: Library[] = ['glibc', 'eventlet-nogreendns'];
+const BOTH = [V4, V6];
+
+/** The same claim for glibc and for eventlet with EVENTLET_NO_GREENDNS=yes (it calls glibc). */
+const glibcClaims = (c: DocClaim): Partial<Record<Library, DocClaim>> => ({
+  glibc: c,
+  'eventlet-nogreendns': { ...c, source: `${c.source}; EVENTLET_NO_GREENDNS=yes uses the C library (§3.1)` },
+});
+
+export const SCENARIOS: FidelityScenario[] = [
+  {
+    id: 'healthy',
+    description: 'one nameserver that answers A and AAAA',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§1.2: one A+AAAA round [derived]' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§2.2 [derived]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§3.2: AAAA then A [derived]' },
+    },
+  },
+  {
+    id: 'first-blackholed',
+    description: 'two nameservers, the first drops everything; defaults (timeout:5 attempts:2)',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'blackhole', 2: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [5000], source: '§7 #1 [lab 5.06 s]' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #1 [lab 0.03 s]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [4000], source: '§7 #1, §3.4 [lab 4.01 s]' },
+    },
+  },
+  {
+    id: 'first-blackholed-t1a1',
+    description: 'two nameservers, the first drops everything; options timeout:1 attempts:1',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\noptions timeout:1 attempts:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'blackhole', 2: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000], source: '§1.3: wait retrans<<0 = 1 s on ns1, then ns2 [derived]' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§2.3: all servers at once [derived]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [2000], source: '§3.3/3.4: 1 s per try, AAAA then A [derived]' },
+    },
+  },
+  {
+    id: 'first-blackholed-t5',
+    description: 'two nameservers, the first drops everything; options timeout:5 (eventlet: the per-try timeout eats the 5 s lifetime)',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\noptions timeout:5\n',
+    hosts: HOSTS,
+    servers: { 1: 'blackhole', 2: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ['eventlet'],
+    doc: {
+      eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], queries: 2, source: '§3.4, §7 #1b [lab 10.01 s, only ns1 ever saw a packet]' },
+    },
+  },
+  {
+    id: 'first-closed',
+    description: 'two nameservers, nothing listens on the first (ICMP port unreachable); defaults',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'closed', 2: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [4000], source: '§7 #2 [lab 4.03 s]' },
+    },
+  },
+  {
+    id: 'first-servfail',
+    description:
+      'two nameservers, the first answers SERVFAIL to everything, the second answers 30 ms late (else the number of musl\'s immediate SERVFAIL resends depends on a race with the answer: 6 or 8 queries)',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'servfail', 2: 'delay:30' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [30], queries: 4, source: '§1.5: SERVFAIL -> next server at once' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [30], queries: 8, source: '§2.3: 2 + up to 2 x nqueries = 4 immediate resends to ns1, 2 to ns2 [derived]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [60], queries: 4, source: '§3.3: SERVFAIL drops the server, next at once; AAAA then A [derived]' },
+    },
+  },
+  {
+    id: 'first-refused',
+    description: 'two nameservers, the first answers REFUSED to everything',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'refused', 2: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§1.5: REFUSED -> next server at once' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§2.3: REFUSED ignored, ns2 answers [derived]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [0], source: '§3.3: REFUSED drops the server, next at once' },
+    },
+  },
+  {
+    id: 'only-refused',
+    description: 'the only nameserver answers REFUSED; options timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'refused' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [0], source: '§7 #9 [lab 0.001 s]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§7 #9 (5 s at timeout:5 [lab]) -> timeout:1 [derived]' },
+      eventlet: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #9 [lab]' },
+    },
+  },
+  {
+    id: 'only-servfail',
+    description: 'the only nameserver answers SERVFAIL; options timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'servfail' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [0], source: '§7 #10 [lab]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§7 #10 (5 s at timeout:5 [lab]) -> timeout:1 [derived]' },
+      eventlet: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #10 [lab]' },
+    },
+  },
+  {
+    id: 'refused-search',
+    description: 'the only nameserver answers REFUSED; single-label name, two search domains (does REFUSED stop the search walk?); options timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch a.fy.test b.fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'refused' },
+    zone: ZONE,
+    name: 'db',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', queries: 8, source: '§1.2/1.5: REFUSED stops the walk after db.a.fy.test, then db as is; 2 attempts x A+AAAA each [derived; §8: not lab-tested]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.3: REFUSED ignored -> timeout; search stops [derived]' },
+      eventlet: { error: 'EAI_NONAME', elapsedMs: [0], source: '§3.3: REFUSED drops the server -> NoNameservers -> EAI_NONAME [derived]' },
+    },
+  },
+  {
+    id: 'servfail-search',
+    description: 'the only nameserver answers SERVFAIL; single-label name, two search domains (SERVFAIL continues the walk); options timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch a.fy.test b.fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'servfail' },
+    zone: ZONE,
+    name: 'db',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', queries: 12, source: '§1.2/1.5: SERVFAIL continues: db.a, db.b, db; 2 attempts x A+AAAA each [derived]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.3: SERVFAIL resent, no answer -> EAI_AGAIN at timeout; search stops [derived]' },
+      eventlet: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #10 [lab, one domain]' },
+    },
+  },
+  {
+    id: 'aaaa-drop-defaults',
+    description: 'the nameserver answers A but drops AAAA; defaults (timeout:5 attempts:2)',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'drop-aaaa' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [15000], source: '§1.3, §7 #3 [lab 15.03 s]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [5000], source: '§7 #3 [lab 5.01 s]' },
+      eventlet: { error: null, addresses: [V4], elapsedMs: [5400], source: '§7 #3 [lab 5.41 s]' },
+    },
+  },
+  {
+    id: 'aaaa-drop-t1',
+    description: 'the nameserver answers A but drops AAAA; options timeout:1; two lookups in one process (glibc\'s fallback is sticky)',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'drop-aaaa' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 2,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [3000, 1000], source: '§1.3: 3 x timeout, then 1 x timeout in the same thread (15 s/5 s [lab]) [derived]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000, 1000], source: '§2.2/2.3: EAI_AGAIN at timeout [derived]' },
+      eventlet: { error: null, addresses: [V4], source: '§3.6: that family times out, the other is returned' },
+    },
+  },
+  {
+    id: 'aaaa-drop-single-request',
+    description: 'the nameserver drops AAAA; options single-request timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions single-request timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'drop-aaaa' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ['glibc', 'musl', 'eventlet-nogreendns'],
+    doc: {
+      ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [2000], source: '§1.3: 2 x timeout with single-request (10 s at timeout:5 [lab s14]) [derived]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.1: option ignored; §2.2 EAI_AGAIN at timeout [derived]' },
+    },
+  },
+  {
+    id: 'aaaa-drop-single-request-reopen',
+    description: 'the nameserver drops AAAA; options single-request-reopen timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions single-request-reopen timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'drop-aaaa' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ['glibc', 'musl', 'eventlet-nogreendns'],
+    doc: {
+      ...glibcClaims({ error: null, addresses: [V4], source: '§1.3: the one reply is returned in the end' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.1: option ignored [derived]' },
+    },
+  },
+  {
+    id: 'aaaa-servfail',
+    description: 'the nameserver answers A, SERVFAIL for AAAA; options timeout:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'servfail-aaaa' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [0], source: '§7 #11 [lab]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§7 #11 (5 s at timeout:5 [lab]) -> timeout:1 [derived]' },
+      eventlet: { error: null, addresses: [V4], elapsedMs: [0], source: '§7 #11 [lab]' },
+    },
+  },
+  {
+    id: 'k8s-dotted',
+    description: 'Kubernetes pod: 3 search domains, ndots:5; external name with two dots',
+    resolvConf: 'nameserver {ns1}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ['api.example.com=A:10.50.1.7', 'api.example.com=AAAA:fd00:50::1:7'],
+    name: 'api.example.com',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8: 4 rounds of A+AAAA [lab]' }),
+      musl: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8 [lab]' },
+      eventlet: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], source: '§7 #8: 4 AAAA + 1..4 A [lab]' },
+    },
+  },
+  {
+    id: 'k8s-trailing-dot',
+    description: 'Kubernetes pod: 3 search domains, ndots:5; the name with a trailing dot',
+    resolvConf: 'nameserver {ns1}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ['api.example.com=A:10.50.1.7', 'api.example.com=AAAA:fd00:50::1:7'],
+    name: 'api.example.com.',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 2, source: '§1.2: trailing dot -> as is only' }),
+      musl: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 2, source: '§2.2: trailing dot -> no search' },
+      eventlet: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 2, source: '§3.2: absolute name -> itself only [derived]' },
+    },
+  },
+  {
+    id: 'k8s-single-label',
+    description: 'Kubernetes pod: 3 search domains, ndots:5; single-label name found in the second domain',
+    resolvConf: 'nameserver {ns1}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ['db.svc.cluster.local=A:10.96.0.10', 'db.svc.cluster.local=AAAA:fd00:96::10'],
+    name: 'db',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.96.0.10', 'fd00:96::10'], queries: 4, source: '§1.2: NXDOMAIN -> next domain [derived]' }),
+      musl: { error: null, addresses: ['10.96.0.10', 'fd00:96::10'], queries: 4, source: '§2.2 [derived]' },
+      eventlet: { error: null, addresses: ['10.96.0.10', 'fd00:96::10'], source: '§3.2: plus an extra query for "db." [derived]' },
+    },
+  },
+  {
+    id: 'nodata-first-search',
+    description: 'single-label name: the first search domain has the name but no A/AAAA (NODATA), the second has addresses',
+    resolvConf: 'nameserver {ns1}\nsearch a.fy.test b.fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ['db.a.fy.test=TXT:no-address-here', 'db.b.fy.test=A:10.50.2.9', 'db.b.fy.test=AAAA:fd00:50::2:9'],
+    name: 'db',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.50.2.9', 'fd00:50::2:9'], source: '§7 #13 [lab]: continues to the next domain' }),
+      musl: { error: 'EAI_NONAME', source: '§7 #13 [lab]' },
+      eventlet: { error: 'EAI_NONAME', source: '§7 #13 [lab]' },
+    },
+  },
+  {
+    id: 'truncate-tcp',
+    description: 'UDP replies carry TC=1 and no answers; TCP answers in full',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'truncate' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #12 [lab]: via TCP' }),
+      musl: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #12 [lab]: truncated reply used as is' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #12 [lab]: via TCP' },
+    },
+  },
+  {
+    id: 'hosts-all-blackholed',
+    description: 'the (single-label) name is in /etc/hosts, the only nameserver drops everything',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:1\n',
+    hosts: `${HOSTS}10.77.0.7\tdb\n`,
+    servers: { 1: 'blackhole' },
+    zone: ZONE,
+    name: 'db',
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.77.0.7'], elapsedMs: [0], queries: 0, source: '§7 #7 [lab]' }),
+      musl: { error: null, addresses: ['10.77.0.7'], elapsedMs: [0], queries: 0, source: '§7 #7 [lab]' },
+      eventlet: { error: null, addresses: ['10.77.0.7'], elapsedMs: [0], queries: 0, source: '§7 #7 [lab]' },
+    },
+  },
+  {
+    id: 'hosts-all-blackholed-canon',
+    description: 'as hosts-all-blackholed, with AI_CANONNAME (eventlet asks DNS for a CNAME anyway)',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:1\n',
+    hosts: `${HOSTS}10.77.0.7\tdb\n`,
+    servers: { 1: 'blackhole' },
+    zone: ZONE,
+    name: 'db',
+    family: 'any',
+    canonname: true,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: ['10.77.0.7'], elapsedMs: [0], queries: 0, source: '§7 #7b [lab]' }),
+      musl: { error: null, addresses: ['10.77.0.7'], elapsedMs: [0], queries: 0, source: '§7 #7b [lab]' },
+      eventlet: { error: 'EAI_AGAIN', elapsedMs: [10800], source: '§3.2.5, §7 #7b [lab s05b 10.8 s]: 2 x lifetime (name + "name.")' },
+    },
+  },
+  {
+    id: 'all-blackholed-one',
+    description: 'the only nameserver drops everything; dotted name, one search domain; options timeout:1 attempts:1',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'blackhole' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [2000], queries: 4, source: '§7 #4: as-is + first search domain (20 s at defaults [lab]) [derived]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§7 #4: timeout (5 s at defaults [lab]) [derived]' },
+      eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], source: '§3.3: Σ over 2 families of min(5 s lifetime, time spent) = 10 s [derived]; §7 #4 measured ~10.8 s at defaults [lab]' },
+    },
+  },
+  {
+    id: 'all-blackholed-three',
+    description: 'three nameservers, all drop everything; trailing-dot name; options timeout:2 attempts:1 (glibc waits 2/1/2 s by index)',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nsearch fy.test\noptions timeout:2 attempts:1\n',
+    hosts: HOSTS,
+    servers: { 1: 'blackhole', 2: 'blackhole', 3: 'blackhole' },
+    zone: ZONE,
+    name: `${DB}.`,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [5000], queries: 6, source: '§1.3: (2<<0) + (2<<1)/3 + (2<<2)/3 = 2+1+2 s [derived]' }),
+      musl: { error: 'EAI_AGAIN', elapsedMs: [2000], queries: 6, source: '§2.3: one transmission per timeout/attempts, total budget = timeout [derived]' },
+      eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], source: '§3.3: 2 families x 5 s lifetime [derived]' },
+    },
+  },
+  {
+    id: 'delay-1500',
+    description: 'the only nameserver answers everything 1.5 s late; defaults',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\n',
+    hosts: HOSTS,
+    servers: { 1: 'delay:1500' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1500], queries: 2, source: '§1.3: parallel A+AAAA [derived]' }),
+      musl: { error: null, addresses: BOTH, elapsedMs: [1500], queries: 2, source: '§2.3: parallel, before the 2.5 s resend [derived]' },
+      eventlet: { error: null, addresses: BOTH, elapsedMs: [3000], queries: 2, source: '§3.2: AAAA then A, sequentially [derived]' },
+    },
+  },
+  {
+    id: 'nsswitch-dns-files',
+    description: 'nsswitch "hosts: dns files"; the name is in /etc/hosts AND in DNS with another address',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\n',
+    hosts: `${HOSTS}10.77.0.7\t${DB}\n`,
+    nsswitch: 'hosts: dns files\n',
+    servers: { 1: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: null, addresses: BOTH, queries: 2, source: '§1.1: nsswitch order, dns first' }),
+      musl: { error: null, addresses: ['10.77.0.7'], queries: 0, source: '§2.1: nsswitch.conf is not read' },
+      eventlet: { error: null, addresses: ['10.77.0.7'], queries: 0, source: '§3.1: greendns ignores nsswitch.conf' },
+    },
+  },
+  {
+    id: 'rotate',
+    description: 'options rotate over three answering nameservers; six lookups in one process',
+    resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nsearch fy.test\noptions rotate\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer', 2: 'answer', 3: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 6,
+    libraries: GLIBC_LIKE,
+    rotate: true,
+    doc: glibcClaims({ error: null, addresses: BOTH, queries: 12, source: '§1.3: successive queries start at successive servers' }),
+  },
+  {
+    id: 'attempts-0',
+    description: 'options attempts:0 (musl divides by zero)',
+    resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions attempts:0\n',
+    hosts: HOSTS,
+    servers: { 1: 'answer' },
+    zone: ZONE,
+    name: DB,
+    family: 'any',
+    canonname: false,
+    repeat: 1,
+    libraries: ALL,
+    doc: {
+      ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [0], queries: 0, source: '§1.1, §7 #15 [lab s13]' }),
+      musl: { error: 'SIGFPE', source: '§2.1, §7 #15 [lab s13]' },
+      eventlet: { error: null, addresses: BOTH, source: '§3.1: attempts is ignored' },
+    },
+  },
+];
+
+/** resolv.conf with the placeholders replaced by the lane's addresses. */
+export function renderResolvConf(text: string, server: (slot: number) => string): string {
+  return text.replace(/\{ns([1-9])\}/g, (_, n: string) => server(Number(n)));
+}
+
+/** Checks the data itself (ids unique, slots listed, behaviours non-empty). Returns problems. */
+export function validateScenarios(list: FidelityScenario[]): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const s of list) {
+    if (ids.has(s.id)) problems.push(`${s.id}: duplicate id`);
+    ids.add(s.id);
+    for (const m of s.resolvConf.matchAll(/\{ns([1-9])\}/g)) {
+      if (!(m[1]! in s.servers)) problems.push(`${s.id}: resolv.conf uses {ns${m[1]}} but servers has no slot ${m[1]}`);
+    }
+    for (const slot of Object.keys(s.servers)) if (!/^[1-9]$/.test(slot)) problems.push(`${s.id}: server slot "${slot}" is not 1..9`);
+    if (s.libraries.length === 0) problems.push(`${s.id}: no libraries`);
+    if (s.repeat < 1) problems.push(`${s.id}: repeat < 1`);
+  }
+  return problems;
+}
