@@ -143,14 +143,19 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
             tcp.delete(a.conn);
             break;
           case 'timer': {
-            clearTimeout(timers.get(a.id));
-            timers.set(
-              a.id,
+            // Node timers may fire up to ~1 ms early; a library's poll() never returns before its
+            // deadline, and emulators compare elapsed time with limits (dnspython's lifetime).
+            const arm = () =>
               setTimeout(() => {
+                if (performance.now() < a.at) {
+                  timers.set(a.id, arm());
+                  return;
+                }
                 timers.delete(a.id);
                 deliver({ type: 'timer', id: a.id });
-              }, Math.max(0, a.at - performance.now())),
-            );
+              }, Math.max(0, Math.ceil(a.at - performance.now())));
+            clearTimeout(timers.get(a.id));
+            timers.set(a.id, arm());
             break;
           }
           case 'cancel':
