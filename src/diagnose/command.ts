@@ -7,7 +7,7 @@ import { validateLookupName } from '../resolve/command.js';
 import { listContainers } from '../api/lookup.js';
 import { containerTarget, pidTarget, type Target } from './target.js';
 import { enter, measure, planRows, predict, type ModeRow } from './run.js';
-import { findFindings, type Finding } from './findings.js';
+import { configuredServers, findFindings, type Finding } from './findings.js';
 import { inferScenario } from './infer.js';
 import { parseWhatIf } from './whatif.js';
 import { readStubEvidence, type StubEvidence } from './evidence.js';
@@ -65,6 +65,8 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   const evidence = target.record ? readStubEvidence(deps.paths.stubLog, target.record.name) : undefined;
   const names = chooseNames(deps, target, o.names, evidence);
   const plan = planRows(target, modes);
+  // A change that does not fit this configuration is bad input: say so before measuring.
+  for (const w of whatIfs) for (const r of plan.filter((p) => p.path === 'direct')) w.apply(r.input);
 
   let rows: ModeRow[];
   if (o.live) {
@@ -80,7 +82,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
 
   const findings = findFindings(rows, names.list, family);
   const direct = rows.filter((r) => r.path === 'direct');
-  const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces)));
+  const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces), configuredServers(rows)));
   const whatIf = whatIfs.map((w) => {
     const predicted = predict(direct.map((r) => ({ ...r, input: w.apply(r.input) })), names.list, family, scenario);
     return {

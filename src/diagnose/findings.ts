@@ -29,6 +29,11 @@ export interface Finding {
 }
 
 const total = (r: ModeRow) => r.traces.reduce((s, t) => s + t.elapsed_ms, 0);
+
+/** Every nameserver the direct rows' configurations name. */
+export function configuredServers(rows: Pick<ModeRow, 'path' | 'input'>[]): string[] {
+  return [...new Set(rows.filter((r) => r.path === 'direct').flatMap((r) => [...r.input.resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!)))];
+}
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -44,7 +49,7 @@ function costs(ctx: Context, rows: ModeRow[], whatIf: string | null): ModeCost[]
   let predicted: Map<string, number> | undefined;
   if (whatIf) {
     const w = parseWhatIf(whatIf);
-    const scenario = parseScenario(inferScenario(ctx.rows.flatMap((r) => r.traces)));
+    const scenario = parseScenario(inferScenario(ctx.rows.flatMap((r) => r.traces), configuredServers(ctx.rows)));
     const changed = predict(direct.map((r) => ({ ...r, input: w.apply(r.input) })), ctx.names, ctx.family, scenario);
     predicted = new Map(changed.map((r) => [r.label, total(r)]));
   }

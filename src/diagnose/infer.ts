@@ -7,7 +7,11 @@ const median = (xs: number[]) => {
   return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
 };
 
-export function inferScenario(traces: Trace[]): ScenarioSpec {
+/**
+ * `configured`: every nameserver of the configuration. One that no live lookup reached is
+ * assumed healthy (we know nothing against it), rather than dead like an unlisted server.
+ */
+export function inferScenario(traces: Trace[], configured: string[] = []): ScenarioSpec {
   const byServer = new Map<string, Trace['queries']>();
   for (const t of traces) for (const q of t.queries) byServer.set(q.server, [...(byServer.get(q.server) ?? []), q]);
   const servers: Record<string, string> = {};
@@ -30,6 +34,7 @@ export function inferScenario(traces: Trace[]): ScenarioSpec {
     }
     servers[server] = parts.join(',') || 'answer';
   }
+  for (const s of configured) servers[s] ??= 'answer';
   // Zone: the names that answered, with the addresses the lookups returned for them.
   const zone = new Set<string>();
   for (const t of traces) {
@@ -40,6 +45,17 @@ export function inferScenario(traces: Trace[]): ScenarioSpec {
       }
     }
     for (const q of t.queries.filter((x) => x.outcome === 'nodata')) zone.add(`${q.qname}=TXT:exists`);
+  }
+  // A name no server ever answered or denied (every try timed out) is assumed to exist: nothing
+  // says otherwise, and predicting NXDOMAIN would make every fix look better than it is.
+  for (const t of traces) {
+    const name = t.name.replace(/\.$/, '').toLowerCase();
+    const seen = t.queries.some((q) => q.qname === name && ['answer', 'nodata', 'nxdomain'].includes(q.outcome));
+    const known = [...zone].some((z) => z.startsWith(`${name}=`));
+    if (!seen && !known && t.queries.some((q) => q.qname === name)) {
+      zone.add(`${name}=A:192.0.2.1`);
+      zone.add(`${name}=AAAA:2001:db8::1`);
+    }
   }
   return { servers, zone: [...zone], rttMs: 0.5 };
 }

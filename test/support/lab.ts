@@ -36,6 +36,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', fail);
     child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
+    child.stdin.on('error', () => {}); // a child that exits before reading its stdin
     child.stdin.end(opts.input ?? '');
   });
 }
