@@ -15,20 +15,9 @@ import {
   parseSubnet,
   type Subnet,
 } from './ipv4.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
+import { outcome, usageErrorOf } from '../../test/support/usage.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 const randomU32 = (rand: () => number) => intBelow(rand, 0x100000000);
 
 function randomSubnet(rand: () => number): Subnet {
@@ -49,30 +38,6 @@ function randomJunk(rand: () => number): string {
   }
   if (rand() < 0.02) s = s.repeat(200); // long inputs
   return s;
-}
-
-/** Runs f; returns 'ok' or 'usage' (a TsnetError TSNET_USAGE with exit code 2); rethrows anything else. */
-function outcome(f: () => unknown): 'ok' | 'usage' {
-  try {
-    f();
-    return 'ok';
-  } catch (err) {
-    if (err instanceof TsnetError && err.code === 'TSNET_USAGE' && err.exitCode === 2) return 'usage';
-    throw err;
-  }
-}
-
-function usageErrorOf(f: () => unknown): TsnetError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TsnetError);
-    const e = err as TsnetError;
-    expect(e.code).toBe('TSNET_USAGE');
-    expect(e.exitCode).toBe(2);
-    return e;
-  }
-  throw new Error('expected a usage error, got none');
 }
 
 describe('isIPv4 / parseIPv4', () => {

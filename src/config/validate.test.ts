@@ -16,20 +16,9 @@ import {
   validateNetworkName,
   type CreateRequest,
 } from './validate.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
+import { outcome, usageErrorOf } from '../../test/support/usage.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 
 const PIECES = [
   'a', 'web', 'db', 'x', 'Z', '0', '9', '_', '-', '.', '..', '/', '../', ':', '::', '::1', '[', ']', ' ', '\t', '\n',
@@ -42,30 +31,6 @@ function randomJunk(rand: () => number): string {
   for (let i = 0; i < n; i++) s += rand() < 0.75 ? pick(rand, PIECES) : String.fromCharCode(intBelow(rand, 0x3000));
   if (rand() < 0.03) s = s.repeat(40); // long inputs
   return s;
-}
-
-/** Runs f; returns 'ok' or 'usage' (a TsnetError TSNET_USAGE with exit code 2); rethrows anything else. */
-function outcome(f: () => unknown): 'ok' | 'usage' {
-  try {
-    f();
-    return 'ok';
-  } catch (err) {
-    if (err instanceof TsnetError && err.code === 'TSNET_USAGE' && err.exitCode === 2) return 'usage';
-    throw err;
-  }
-}
-
-function usageErrorOf(f: () => unknown): TsnetError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TsnetError);
-    const e = err as TsnetError;
-    expect(e.code).toBe('TSNET_USAGE');
-    expect(e.exitCode).toBe(2);
-    return e;
-  }
-  throw new Error('expected a usage error, got none');
 }
 
 const noGenerate = () => {
@@ -393,5 +358,20 @@ describe('validators on random input', () => {
     }
     expect(seen.ok).toBeGreaterThan(50);
     expect(seen.usage).toBeGreaterThan(50);
+  });
+});
+
+describe('stub-mode upstreams', () => {
+  it('refuses a loopback --dns in the stub modes (it would be the host\'s own loopback) but keeps it in direct mode', () => {
+    for (const dnsMode of ['glibc', 'musl']) {
+      expect(() => validateCreate({ name: 'web', dns: ['127.0.0.1'], dnsMode }, () => 'x')).toThrow(/--dns 127\.0\.0\.1 is a loopback address/);
+    }
+    expect(validateCreate({ name: 'web', dns: ['127.0.0.1'], dnsMode: 'direct' }, () => 'x').dns).toEqual(['127.0.0.1']);
+  });
+
+  it('takes --dns-cache only with the stub', () => {
+    expect(validateCreate({ name: 'web', dnsCache: '100' }, () => 'x').dnsCache).toBe(100);
+    expect(() => validateCreate({ name: 'web', dnsCache: '100', dnsMode: 'direct' }, () => 'x')).toThrow(/--dns-cache needs the stub resolver/);
+    expect(() => validateCreate({ name: 'web', dnsCache: '-1' }, () => 'x')).toThrow(/invalid --dns-cache "-1"/);
   });
 });

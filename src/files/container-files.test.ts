@@ -5,20 +5,8 @@ import { renderContainerFiles, resolveDnsConfig } from './container-files.js';
 import { parseHosts } from './hosts.js';
 import { hostsLineOf } from './nsswitch.js';
 import { parseResolvConf } from './resolvconf.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 const few = <T>(rand: () => number, xs: readonly T[], max: number) => Array.from({ length: intBelow(rand, max + 1) }, () => pick(rand, xs));
 
 const spec = (req: CreateRequest): CreateSpec => validateCreate(req, () => 'generated');
@@ -52,7 +40,7 @@ describe('resolveDnsConfig', () => {
   });
 
   it('keeps --dns loopback addresses: only the host\'s loopback nameservers are skipped', () => {
-    const dns = resolveDnsConfig(spec({ name: 'web', dns: ['127.0.0.1'] }), host('nameserver 8.8.8.8\n'));
+    const dns = resolveDnsConfig(spec({ name: 'web', dns: ['127.0.0.1'], dnsMode: 'direct' }), host('nameserver 8.8.8.8\n'));
     expect(dns.nameservers.map((n) => n.address)).toEqual(['127.0.0.1']);
   });
 

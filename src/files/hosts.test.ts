@@ -1,19 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseHosts, renderHosts, type HostsEntry, type HostsSection } from './hosts.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 
 const ADDRS = ['127.0.0.1', '::1', '10.89.0.2', '192.168.1.10', 'fe80::1', '2001:db8::7'];
 const NAMES = ['localhost', 'web', 'web.corp.example', 'db', 'ip6-localhost', 'a-b', 'x1'];

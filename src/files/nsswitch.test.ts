@@ -10,20 +10,9 @@ import {
   type NssSource,
   type NssStatus,
 } from './nsswitch.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
+import { usageErrorOf } from '../../test/support/usage.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 
 const STATUSES: NssStatus[] = ['SUCCESS', 'NOTFOUND', 'UNAVAIL', 'TRYAGAIN'];
 const ACTIONS: NssAction[] = ['return', 'continue', 'merge'];
@@ -50,19 +39,6 @@ function randomJunk(rand: () => number): string {
   for (let i = 0; i < n; i++) s += rand() < 0.75 ? pick(rand, PIECES) : String.fromCharCode(intBelow(rand, 0x3000));
   if (rand() < 0.03) s = s.repeat(100); // long lines
   return s;
-}
-
-function usageErrorOf(f: () => unknown): TsnetError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TsnetError);
-    const e = err as TsnetError;
-    expect(e.code).toBe('TSNET_USAGE');
-    expect(e.exitCode).toBe(2);
-    return e;
-  }
-  throw new Error('expected a usage error, got none');
 }
 
 describe('parseHostsLine', () => {

@@ -1,19 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseResolvConf, renderResolvConf, type ResolvConfSpec } from './resolvconf.js';
+import { mulberry32, intBelow, pick } from '../../test/support/random.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
-const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[intBelow(rand, xs.length)]!;
 
 const ADDRS = ['1.1.1.1', '8.8.8.8', '10.89.255.250', '192.168.1.1', '2001:db8::53', 'fe80::1', '2606:4700:4700::1111'];
 const DOMAINS = ['corp.example', 'example.org', 'lan', 'a-b.c-d.example', 'x1.y2'];

@@ -47,19 +47,8 @@ import {
   splitMessages,
   type NlMessage,
 } from './netlink.js';
+import { mulberry32, intBelow } from '../../test/support/random.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
 const randomBytes = (rand: () => number, n: number) => Buffer.from(Array.from({ length: n }, () => intBelow(rand, 256)));
 
 const ip = (text: string) => text.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);

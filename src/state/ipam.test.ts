@@ -1,19 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { broadcastOf, gatewayOf, maskOf, parseIPv4, parseSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
+import { mulberry32, intBelow } from '../../test/support/random.js';
 
-// Small seeded PRNG (mulberry32) so random tests are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const intBelow = (rand: () => number, n: number) => Math.floor(rand() * n);
 
 /** Random subnet small enough to enumerate (/20../30), anywhere in the address space. */
 function randomSmallSubnet(rand: () => number): Subnet {
