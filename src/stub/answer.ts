@@ -2,6 +2,7 @@
 // names, --add-host entries, the subnet's reverse zone), refuse it, or forward it upstream.
 import * as dnsPacket from 'dns-packet';
 import type { StubClient, StubNetwork } from './view.js';
+import { fastParse, fastReply, type FastAnswer, type FastQuery } from './wire.js';
 import { contains, isIPv4, parseIPv4, parseSubnet } from '../config/ipv4.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -16,7 +17,10 @@ export interface ParsedQuery {
   udpSize: number;
   /** the query as received: forwarded upstream with a new id (flags and EDNS kept) */
   bytes: Buffer;
-  packet: dnsPacket.Packet;
+  /** the question name as the client wrote it (answers echo it) */
+  owner: string;
+  /** the fast path's view (the common shape), for replies built by hand */
+  fast: FastQuery | undefined;
 }
 
 export type Parse = { ok: true; query: ParsedQuery } | { ok: false; reply: Buffer | undefined; reason: string };
@@ -29,6 +33,8 @@ export function parseQuery(bytes: Buffer): Parse {
   if (flags & 0x8000) return { ok: false, reply: undefined, reason: 'a response, not a query' };
   const opcode = (flags >> 11) & 0xf;
   if (opcode !== 0) return { ok: false, reply: headerReply(id, flags, RCODE.NOTIMP), reason: `opcode ${opcode}` };
+  const fast = fastParse(bytes);
+  if (fast) return { ok: true, query: { id, qname: fast.qname, qtype: fast.qtype, flags, udpSize: fast.udpSize, bytes, owner: fast.owner, fast } };
   let packet: dnsPacket.Packet;
   try {
     packet = dnsPacket.decode(bytes);
@@ -48,7 +54,8 @@ export function parseQuery(bytes: Buffer): Parse {
       flags,
       udpSize: Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096)),
       bytes,
-      packet,
+      owner: q.name.replace(/\.$/, ''),
+      fast: undefined,
     },
   };
 }
@@ -62,11 +69,17 @@ export function headerReply(id: number, queryFlags: number, rcode: number): Buff
 }
 
 export function reply(q: ParsedQuery, rcode: number, answers: dnsPacket.Answer[], authoritative: boolean): Buffer {
+  if (q.fast) {
+    const simple = answers as Array<{ type: string; data: string; ttl: number }>;
+    if (simple.every((a) => a.type === 'A' || a.type === 'AAAA' || a.type === 'PTR')) {
+      return fastReply(q.fast, rcode, simple as FastAnswer[], authoritative);
+    }
+  }
   return dnsPacket.encode({
     type: 'response',
     id: q.id,
     flags: (q.flags & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | rcode,
-    questions: q.packet.questions ?? [],
+    questions: [{ type: q.qtype as dnsPacket.RecordType, name: q.owner, class: 'IN' }],
     answers,
   });
 }
@@ -86,7 +99,7 @@ export function decide(q: ParsedQuery, client: StubClient | undefined, network: 
   if (!client || !network) return { kind: 'refuse' };
   const name = q.qname;
   const zone = `${network.name}.tsnet`;
-  const owner = (q.packet.questions?.[0]?.name ?? name).replace(/\.$/, '');
+  const owner = q.owner;
   const addressAnswer = (address: string): dnsPacket.Answer[] =>
     (q.qtype === 'A' && !address.includes(':')) || (q.qtype === 'AAAA' && address.includes(':'))
       ? [{ type: q.qtype, name: owner, ttl: TTL, data: address } as dnsPacket.Answer]

@@ -4,7 +4,21 @@ import * as dnsPacket from 'dns-packet';
 
 interface Entry {
   bytes: Buffer;
+  stored: number;
   expires: number;
+}
+
+/** The cached reply with its TTLs counted down by the time it has spent in the cache. */
+function aged(bytes: Buffer, elapsedS: number): Buffer {
+  if (elapsedS < 1) return bytes;
+  try {
+    const p = dnsPacket.decode(bytes);
+    const age = (rrs: dnsPacket.Answer[] | undefined) =>
+      rrs?.map((a) => (a.type === 'OPT' ? a : { ...a, ttl: Math.max(0, ((a as { ttl?: number }).ttl ?? 0) - elapsedS) })) as dnsPacket.Answer[] | undefined;
+    return dnsPacket.encode({ ...p, answers: age(p.answers) ?? [], authorities: age(p.authorities) ?? [], additionals: p.additionals ?? [] });
+  } catch {
+    return bytes;
+  }
 }
 
 const NEGATIVE_DEFAULT_S = 60;
@@ -45,14 +59,14 @@ export class AnswerCache {
     this.map.delete(key); // refresh LRU position
     this.map.set(key, e);
     this.hits++;
-    return e.bytes;
+    return aged(e.bytes, Math.floor((now - e.stored) / 1000));
   }
 
   put(key: string, bytes: Buffer, now: number): void {
     const ttl = cacheTtl(bytes);
     if (ttl === undefined || ttl <= 0) return;
     this.map.delete(key);
-    this.map.set(key, { bytes, expires: now + ttl * 1000 });
+    this.map.set(key, { bytes, stored: now, expires: now + ttl * 1000 });
     while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
   }
 }

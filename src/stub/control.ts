@@ -64,7 +64,8 @@ export async function ensureStub(deps: Deps): Promise<void> {
       continue;
     }
     const out = openSync(deps.paths.stubOutput, 'a');
-    const child = spawn(process.execPath, [cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
+    // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },

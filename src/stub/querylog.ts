@@ -1,7 +1,10 @@
 // The stub's timing log: one JSON line per client query, written with pino to a file that is
-// rotated by size (queries.log → queries.log.1 → ...), so it stays bounded.
+// rotated by size (queries.log → queries.log.1 → ...), so it stays bounded. Writes are buffered
+// and flushed every 200 ms (one write(2) per batch, not per query); the size check and the
+// rotation run off the query path.
 import { createRequire } from 'node:module';
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { rename, stat } from 'node:fs/promises';
 import type { QueryLogLine } from './server.js';
 
 export interface QueryLog {
@@ -12,27 +15,41 @@ export interface QueryLog {
 export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2): QueryLog {
   const require = createRequire(import.meta.url);
   const { pino } = require('pino') as typeof import('pino');
-  // async writes, no batching: `stub logs --follow` sees each query as it is answered
-  const dest = pino.destination({ dest: path, sync: false, mkdir: true });
+  const dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 8192 });
   const logger = pino({ base: null, timestamp: false, level: 'info' }, dest);
-  let written = existsSync(path) ? statSync(path).size : 0;
-  const rotate = () => {
-    dest.flushSync();
-    for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-    renameSync(path, `${path}.1`);
-    dest.reopen();
-    written = 0;
+  let rotating = false;
+  const rotate = async () => {
+    rotating = true;
+    try {
+      for (let i = keep - 1; i >= 1; i--) if (existsSync(`${path}.${i}`)) await rename(`${path}.${i}`, `${path}.${i + 1}`);
+      await rename(path, `${path}.1`); // the open fd keeps writing into what is now .1 ...
+      dest.reopen(); // ... until the destination opens a fresh file under the name
+    } finally {
+      rotating = false;
+    }
   };
+  const flushTimer = setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // not open yet, or a write in flight: the next tick flushes
+    }
+  }, 200);
+  const sizeTimer = setInterval(() => {
+    if (rotating) return;
+    void stat(path)
+      .then((s) => (s.size > maxBytes ? rotate() : undefined))
+      .catch(() => {});
+  }, 1000);
+  flushTimer.unref();
+  sizeTimer.unref();
   return {
     write(line) {
       logger.info(line);
-      written += 300; // a typical line; exact accounting would cost a JSON.stringify per query
-      if (written > maxBytes) {
-        written = statSync(path).size;
-        if (written > maxBytes) rotate();
-      }
     },
     close() {
+      clearInterval(flushTimer);
+      clearInterval(sizeTimer);
       dest.flushSync();
       dest.end();
     },

@@ -90,9 +90,12 @@ export class StubServer {
     if (this.listeners.has(address)) return;
     const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     udp.on('message', (msg, rinfo) => {
-      void this.handle(msg, rinfo.address, 'udp').then((out) => {
+      const send = (out: Buffer | undefined) => {
         if (out) udp.send(out, rinfo.port, rinfo.address);
-      });
+      };
+      const out = this.handle(msg, rinfo.address, 'udp');
+      if (out instanceof Promise) void out.then(send);
+      else send(out);
     });
     udp.on('error', () => {}); // ICMP from a client that went away: nothing to do
     const tcp = net.createServer((sock) => this.serveTcp(sock));
@@ -158,19 +161,25 @@ export class StubServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.handle(Buffer.from(msg), client, 'tcp').then((out) => {
+        const send = (out: Buffer | undefined) => {
           if (!out || sock.destroyed) return;
           const lenBuf = Buffer.alloc(2);
           lenBuf.writeUInt16BE(out.length);
           sock.write(Buffer.concat([lenBuf, out]));
-        });
+        };
+        const out = this.handle(Buffer.from(msg), client, 'tcp');
+        if (out instanceof Promise) void out.then(send);
+        else send(out);
       }
       if (buf.length > 2 + 65535) sock.destroy();
     });
   }
 
-  /** One client packet in, the reply out (undefined: no reply). Never throws. */
-  async handle(bytes: Buffer, clientAddr: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  /**
+   * One client packet in, the reply out (undefined: no reply). Local answers come back at once;
+   * only forwarding is asynchronous (no promise per query on the hot path). Never throws.
+   */
+  handle(bytes: Buffer, clientAddr: string, transport: 'udp' | 'tcp'): Buffer | undefined | Promise<Buffer | undefined> {
     const start = performance.now();
     this.stats.queries++;
     const parsed = parseQuery(bytes);

@@ -1,0 +1,102 @@
+// A fast path for the common query shape (one question, no compression, at most an EDNS OPT):
+// read it and build local answers by hand instead of a full dns-packet decode/encode per query.
+// Anything else goes the general way (answer.ts with dns-packet). Pure.
+
+const TYPE_NAMES: Record<number, string> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 255: 'ANY',
+};
+const TYPE_CODES: Record<string, number> = { A: 1, PTR: 12, AAAA: 28 };
+
+export interface FastQuery {
+  id: number;
+  flags: number;
+  /** lower-case, no trailing dot */
+  qname: string;
+  /** as the client wrote it (answers echo it) */
+  owner: string;
+  qtype: string;
+  udpSize: number;
+  /** the question section as received (header excluded) */
+  question: Buffer;
+}
+
+/** undefined: not the simple shape; the caller falls back to the general parser. */
+export function fastParse(bytes: Buffer): FastQuery | undefined {
+  if (bytes.length < 17) return undefined;
+  if (bytes.readUInt16BE(4) !== 1 || bytes.readUInt16BE(6) !== 0 || bytes.readUInt16BE(8) !== 0) return undefined;
+  const arcount = bytes.readUInt16BE(10);
+  if (arcount > 1) return undefined;
+  let off = 12;
+  const labels: string[] = [];
+  for (;;) {
+    if (off >= bytes.length) return undefined;
+    const len = bytes[off]!;
+    if (len === 0) {
+      off++;
+      break;
+    }
+    if (len > 63 || off + 1 + len > bytes.length) return undefined; // compression or garbage
+    labels.push(bytes.toString('latin1', off + 1, off + 1 + len));
+    off += 1 + len;
+    if (off - 12 > 255) return undefined;
+  }
+  if (off + 4 > bytes.length) return undefined;
+  const type = bytes.readUInt16BE(off);
+  const klass = bytes.readUInt16BE(off + 2);
+  const qtype = TYPE_NAMES[type];
+  if (qtype === undefined || klass !== 1 || labels.some((l) => /[^\x21-\x7e]/.test(l) || l.includes('.'))) return undefined;
+  const qend = off + 4;
+  let udpSize = 512;
+  if (arcount === 1) {
+    // only a root-named OPT record
+    if (qend + 11 > bytes.length || bytes[qend] !== 0 || bytes.readUInt16BE(qend + 1) !== 41) return undefined;
+    udpSize = Math.max(512, Math.min(bytes.readUInt16BE(qend + 3), 4096));
+  } else if (qend !== bytes.length) return undefined;
+  const owner = labels.join('.');
+  return { id: bytes.readUInt16BE(0), flags: bytes.readUInt16BE(2), qname: owner.toLowerCase(), owner, qtype, udpSize, question: bytes.subarray(12, qend) };
+}
+
+function encodeName(name: string): Buffer {
+  const parts = name.replace(/\.$/, '').split('.').filter(Boolean);
+  return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])), Buffer.from([0])]);
+}
+
+function rdata(type: string, data: string): Buffer {
+  if (type === 'A') return Buffer.from(data.split('.').map(Number));
+  if (type === 'AAAA') {
+    const [head, tail] = data.split('::') as [string, string | undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+    const b = Buffer.alloc(16);
+    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+    return b;
+  }
+  return encodeName(data); // PTR
+}
+
+export interface FastAnswer {
+  type: 'A' | 'AAAA' | 'PTR';
+  data: string;
+  ttl: number;
+}
+
+/** A reply echoing the question, with answers whose owner is the question name (pointer 0xC00C). */
+export function fastReply(q: FastQuery, rcode: number, answers: FastAnswer[], authoritative: boolean): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(q.id, 0);
+  header.writeUInt16BE(0x8000 | (authoritative ? 0x0400 : 0) | (q.flags & 0x0100) | 0x0080 | rcode, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(answers.length, 6);
+  const rrs = answers.map((a) => {
+    const data = rdata(a.type, a.data);
+    const rr = Buffer.alloc(12);
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(TYPE_CODES[a.type]!, 2);
+    rr.writeUInt16BE(1, 4);
+    rr.writeUInt32BE(a.ttl, 6);
+    rr.writeUInt16BE(data.length, 10);
+    return Buffer.concat([rr, data]);
+  });
+  return Buffer.concat([header, q.question, ...rrs]);
+}
