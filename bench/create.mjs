@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CNI_DIR = '/usr/lib/cni';
 const NETAVARK = '/usr/lib/podman/netavark';
+// dns-mode direct: this benchmark measures network setup; the stub resolver is measured in bench/stub.mjs.
 const TSNET_DNS = '127.0.0.1';
 const ALL_METHODS = ['ip-batch', 'cni', 'netavark', 'tsnet-lib', 'tsnet-cli'];
 
@@ -487,7 +488,7 @@ function tsnetLib() {
       const name = `${PREFIX}-l${seq++}`;
       tsnetShared.live.add(name); // before the call, so a half-made container still gets an rm
       const result = await tsnetShared.lib.createContainer(
-        { name, network: tsnetShared.network, subnet: tsnetShared.subnet, dns: [TSNET_DNS] },
+        { name, network: tsnetShared.network, subnet: tsnetShared.subnet, dns: [TSNET_DNS], dnsMode: 'direct' },
         tsnetShared.deps,
       );
       return { name, result };
@@ -521,7 +522,7 @@ function tsnetCliMethod() {
       const name = `${PREFIX}-x${seq++}`;
       tsnetShared.live.add(name);
       const out = await tsnetCli(
-        'create', name, '--network', tsnetShared.network, '--subnet', tsnetShared.subnet, '--dns', TSNET_DNS, '--json',
+        'create', name, '--network', tsnetShared.network, '--subnet', tsnetShared.subnet, '--dns', TSNET_DNS, '--dns-mode', 'direct', '--json',
       );
       return { name, out };
     },
