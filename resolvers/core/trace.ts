@@ -1,7 +1,7 @@
 // Builds the trace of a lookup from what a driver sent and received. Shared by both drivers so
 // that real and simulated runs describe themselves identically.
 import type { QType, QueryOutcome, Trace, TraceQuery, Transport, LookupResult, Family } from './types.js';
-import { decodeReply, outcomeOf } from './wire.js';
+import { decodeReply, outcomeOf, sameName } from './wire.js';
 
 interface Pending {
   key: string;
@@ -38,7 +38,13 @@ export class TraceRecorder {
   received(now: number, key: string, bytes: Buffer, from?: string): void {
     const reply = decodeReply(bytes);
     if (!reply) return;
-    const i = this.pending.findIndex((p) => p.key === key && p.id === reply.id && (from === undefined || p.entry.server === from));
+    const i = this.pending.findIndex(
+      (p) =>
+        p.key === key &&
+        p.id === reply.id &&
+        (from === undefined || p.entry.server === from) &&
+        (reply.question === undefined || (sameName(reply.question.name, p.entry.qname) && reply.question.type === p.entry.qtype)),
+    );
     if (i < 0) return;
     const [p] = this.pending.splice(i, 1);
     p!.entry.outcome = outcomeOf(reply);

@@ -83,13 +83,21 @@ export class RtnlSocket {
       .filter((r): r is nl.RouteInfo => r !== undefined);
   }
 
+  /**
+   * A bridge with a fixed, random, locally administered MAC: without one Linux gives the bridge
+   * the lowest MAC of its ports, so it changes when that container leaves and the others keep
+   * sending to the old one (Docker and netavark set it too).
+   */
   createBridge(name: string): void {
+    const mac = Buffer.from(Array.from({ length: 6 }, () => Math.floor(Math.random() * 256)));
+    mac[0] = (mac[0]! & 0xfe) | 0x02;
     this.request(
       nl.RTM_NEWLINK,
       nl.NLM_F_CREATE | nl.NLM_F_EXCL,
       [
         nl.ifinfomsg(0, nl.IFF_UP, nl.IFF_UP),
         nl.attrString(nl.IFLA_IFNAME, name),
+        nl.attr(nl.IFLA_ADDRESS, mac),
         nl.attrNested(nl.IFLA_LINKINFO, [nl.attrString(nl.IFLA_INFO_KIND, 'bridge')]),
       ],
       `create bridge ${name}`,

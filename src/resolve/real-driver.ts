@@ -11,6 +11,8 @@ export interface RealRunOptions {
   /** DNS port of the servers (53; tests of unprivileged setups may use another) */
   port: number;
   warnings: string[];
+  /** give up with EAI_AGAIN after this long (the stub's bound on a TCP exchange, which has no resolver timeout) */
+  deadlineMs?: number | undefined;
 }
 
 const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
@@ -53,7 +55,10 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
       if (!entry.sock) {
         const sock = dgram.createSocket(family(entry.connect ?? to));
         sock.on('message', (bytes, rinfo) => {
-          // An unconnected socket hears anyone: the emulator decides what to accept.
+          // An unconnected socket hears anyone. Every emulated library ignores a reply that does
+          // not come from the DNS port (musl and dnspython compare the whole address); the
+          // emulator decides about the rest.
+          if (rinfo.port !== opts.port) return;
           deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
         });
         sock.on('error', (err: NodeJS.ErrnoException) => deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
@@ -171,5 +176,13 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
     };
 
     apply(machine.start(start));
+    if (opts.deadlineMs !== undefined && result === undefined && !failed) {
+      const t = setTimeout(() => {
+        if (result !== undefined || failed) return;
+        result = { addresses: [], error: 'EAI_AGAIN' };
+        finish();
+      }, opts.deadlineMs);
+      timers.set(-1, t);
+    }
   });
 }

@@ -5,6 +5,7 @@ import { createForwarder, type Forwarder, type ForwardMode } from '../../resolve
 import { decodeReply, sameName } from '../../resolvers/core/wire.js';
 import type { MachineEvent, QueryInfo, ResolverMachine, Trace } from '../../resolvers/core/types.js';
 import { lookupReal } from '../resolve/real-driver.js';
+import { stubWorstCaseMs } from '../files/stub-resolv.js';
 
 export interface ForwardCounters {
   spoofed: number;
@@ -16,7 +17,7 @@ function guarded(machine: ResolverMachine, query: QueryInfo, servers: Set<string
     if (ev.type === 'udp' && !servers.has(ev.from)) return false;
     if (ev.type !== 'udp' && ev.type !== 'tcp') return true;
     const r = decodeReply(ev.bytes);
-    return r !== undefined && r.question !== undefined && sameName(r.question.name, query.qname) && r.question.type === query.qtype;
+    return r !== undefined && r.id === query.id && r.question !== undefined && sameName(r.question.name, query.qname) && r.question.type === query.qtype;
   };
   return {
     start: (now) => machine.start(now),
@@ -33,6 +34,9 @@ export class ClientForwarders {
   private readonly tcp: Forwarder;
   private readonly servers: Set<string>;
 
+  /** The stub's worst case for a UDP exchange: a TCP one (no resolver timeout) gets no longer. */
+  private readonly worstMs: number;
+
   constructor(readonly mode: ForwardMode, readonly conf: string, upstreams: string[]) {
     const ctx = (resolvConf: string) => ({
       input: { resolvConf, hosts: '', nsswitch: undefined, env: {}, hostname: 'tsnet-stub' },
@@ -43,11 +47,18 @@ export class ClientForwarders {
     // A client that asked over TCP is answered from a TCP exchange (glibc's send_vc order).
     this.tcp = createForwarder('glibc', ctx(`${conf}options use-vc\n`));
     this.servers = new Set(upstreams);
+    const options = [...conf.matchAll(/^options\s+(.*)$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    this.worstMs = stubWorstCaseMs(mode, upstreams, options);
   }
 
   /** Sends `bytes` (the client's query, id rewritten) upstream; resolves with the trace (reply in result.reply). */
   exchange(query: QueryInfo, viaTcp: boolean, counters: ForwardCounters): Promise<Trace> {
     const machine = guarded((viaTcp ? this.tcp : this.udp).forward(query), query, this.servers, counters);
-    return lookupReal({ lookup: () => machine }, { name: query.qname, family: 'any', canonname: false }, { mode: this.mode, port: 53, warnings: [] });
+    return lookupReal({ lookup: () => machine }, { name: query.qname, family: 'any', canonname: false }, {
+      mode: this.mode,
+      port: 53,
+      warnings: [],
+      deadlineMs: viaTcp ? this.worstMs : undefined,
+    });
   }
 }

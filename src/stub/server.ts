@@ -63,7 +63,6 @@ export class StubServer {
   private readonly inflight = new Map<string, number>();
   private totalInflight = 0;
   private readonly tcpCount = new Map<string, number>();
-  private readonly counters: ForwardCounters = { spoofed: 0 };
   readonly stats: StubStats = { queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, upstreams: {} };
 
   constructor(
@@ -145,7 +144,12 @@ export class StubServer {
       if (n <= 0) this.tcpCount.delete(client);
       else this.tcpCount.set(client, n);
     });
-    sock.setTimeout(this.limits.tcpIdleMs, () => sock.destroy());
+    // Idle means nothing to read AND nothing being answered: a query waiting on a slow upstream
+    // keeps its connection.
+    let pending = 0;
+    sock.setTimeout(this.limits.tcpIdleMs, () => {
+      if (pending === 0) sock.destroy();
+    });
     sock.on('error', () => sock.destroy());
     let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (chunk: Buffer) => {
@@ -162,11 +166,13 @@ export class StubServer {
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
         const send = (out: Buffer | undefined) => {
+          pending--;
           if (!out || sock.destroyed) return;
           const lenBuf = Buffer.alloc(2);
           lenBuf.writeUInt16BE(out.length);
           sock.write(Buffer.concat([lenBuf, out]));
         };
+        pending++;
         const out = this.handle(Buffer.from(msg), client, 'tcp');
         if (out instanceof Promise) void out.then(send);
         else send(out);
@@ -237,9 +243,9 @@ export class StubServer {
       }
       // A fresh random id upstream; the client's own packet otherwise (flags, EDNS size).
       const id = Math.floor(Math.random() * 65536);
-      const before = this.counters.spoofed;
-      const trace = await f.exchange({ qname: q.qname, qtype: q.qtype, id, bytes: withId(q.bytes, id) }, transport === 'tcp', this.counters);
-      this.stats.spoofed += this.counters.spoofed - before;
+      const counters: ForwardCounters = { spoofed: 0 };
+      const trace = await f.exchange({ qname: q.qname, qtype: q.qtype, id, bytes: withId(q.bytes, id) }, transport === 'tcp', counters);
+      this.stats.spoofed += counters.spoofed;
       this.account(trace.queries);
       const upstreamReply = trace.result.reply;
       if (!upstreamReply) return done(reply(q, RCODE.SERVFAIL, [], false), 'upstream', trace.queries);
