@@ -55,6 +55,10 @@ export class Lab {
     this.paths = new Paths(this.root);
     this.subnetBase = `10.${160 + randomInt(32)}.${randomInt(256)}`;
     this.subnet = `${this.subnetBase}.0/24`;
+    // A suite that was skipped or filtered never calls destroy(): an unused root still goes.
+    process.once('exit', () => {
+      if (existsSync(this.root) && this.leftovers().length === 0) rmSync(this.root, { recursive: true, force: true });
+    });
   }
 
   name(s: string): string {
