@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot } from '../support/lab.js';
 import {
-  dig, lastLogLine, rssKb, sleep, spawnCli, startUpstream, stopSpawned, stubDaemonPids, stubStatusSettled, waitFor,
+  dig, lastLogLine, rssKb, sleep, spawnCli, startUpstream, stopSpawned, stubDaemonPids, destroyStubLab, stubStatusSettled, waitFor,
   type Spawned, type Upstream,
 } from '../support/upstream.js';
 
@@ -296,9 +296,7 @@ describe.skipIf(!isRoot)('the stub resolver under fuzzing and spoofing', () => {
   afterAll(async () => {
     if (evil) await stopSpawned(evil);
     await up?.stop();
-    const leftovers = await lab.destroy();
-    const daemons = await stubDaemonPids(lab);
-    for (const pid of daemons) process.kill(pid, 'SIGKILL');
+    const { leftovers, daemons } = await destroyStubLab(lab);
     rmSync(dir, { recursive: true, force: true });
     expect(leftovers).toEqual([]);
     expect(daemons).toEqual([]);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot, run } from '../support/lab.js';
 import {
-  dig, lastLogLine, sleep, startUpstream, stubDaemonPids, stubLogs, stubStatus, waitFor,
+  dig, lastLogLine, sleep, startUpstream, stubDaemonPids, destroyStubLab, stubLogs, stubStatus, waitFor,
   type StubLogLine, type UpstreamTraceQuery, type Upstream,
 } from '../support/upstream.js';
 
@@ -87,9 +87,7 @@ describe.skipIf(!isRoot)('the stub resolver on real namespaces', () => {
 
   afterAll(async () => {
     await up?.stop();
-    const leftovers = await lab.destroy();
-    const daemons = await stubDaemonPids(lab);
-    for (const pid of daemons) process.kill(pid, 'SIGKILL');
+    const { leftovers, daemons } = await destroyStubLab(lab);
     rmSync(dir, { recursive: true, force: true });
     expect(leftovers).toEqual([]);
     expect(daemons).toEqual([]);

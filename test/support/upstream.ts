@@ -7,6 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, run, type Lab, type RunResult } from './lab.js';
+import type { FakeDnsLogLine } from '../../src/fakedns/server.js';
+import type { QueryLogLine } from '../../src/stub/server.js';
+import type { TraceQuery } from '../../resolvers/core/types.js';
 
 export interface Spawned {
   child: ChildProcess;
@@ -54,16 +57,8 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-export interface FakeDnsQuery {
-  ts: number;
-  server: string;
-  transport: 'udp' | 'tcp';
-  client_port: number;
-  id: number;
-  qname: string;
-  qtype: string;
-  action: string;
-}
+/** One line of the fake server's query log. */
+export type FakeDnsQuery = FakeDnsLogLine;
 
 export interface Upstream {
   /** the container the servers run in (dns-mode direct) */
@@ -132,30 +127,11 @@ export async function startUpstream(lab: Lab, name: string, listen: Array<{ addr
 
 // ---- the stub, seen from outside ---------------------------------------------------------------
 
-export interface UpstreamTraceQuery {
-  t_ms: number;
-  server: string;
-  transport: 'udp' | 'tcp';
-  qname: string;
-  qtype: string;
-  outcome: string;
-  rtt_ms: number | null;
-}
+/** An upstream attempt in the stub's log: the trace shape of docs/resolvers.md. */
+export type UpstreamTraceQuery = TraceQuery;
 
-export interface StubLogLine {
-  time: string;
-  container: string | null;
-  client: string;
-  transport: 'udp' | 'tcp';
-  qname: string;
-  qtype: string;
-  rcode: string;
-  answers: number;
-  latency_ms: number;
-  source: string;
-  mode: string | null;
-  upstream: UpstreamTraceQuery[];
-}
+/** One line of the stub's timing log (`tsnet stub logs --json`). */
+export type StubLogLine = QueryLogLine;
 
 export interface StubStatusJson {
   running: boolean;
@@ -235,4 +211,12 @@ export async function dig(lab: Lab, container: string, args: string[]): Promise<
     return `${f[0]} ${f[3]} ${f.slice(4).join(' ')}`;
   });
   return { code: r.code, stdout: r.stdout, stderr: r.stderr, status, flags, answers, wallMs };
+}
+
+/** Tears a stub lab down: every container and file, then any stub daemon still alive for its root (killed, and reported). */
+export async function destroyStubLab(lab: Lab): Promise<{ leftovers: string[]; daemons: number[] }> {
+  const leftovers = await lab.destroy();
+  const daemons = await stubDaemonPids(lab);
+  for (const pid of daemons) process.kill(pid, 'SIGKILL');
+  return { leftovers, daemons };
 }
