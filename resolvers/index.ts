@@ -12,10 +12,6 @@ export function emulatorFor(mode: string): Emulator | undefined {
   return EMULATORS.find((e) => e.mode === mode);
 }
 
-export function listEmulators(): readonly Emulator[] {
-  return EMULATORS;
-}
-
 export type { Emulator, Trace, TraceQuery, LookupRequest, LibraryInput, Family } from './core/types.js';
 export { parseScenario, type ScenarioSpec } from './core/scenario.js';
 export { simulateLookups, seededRandom } from './core/sim.js';

@@ -1,6 +1,6 @@
 // Namespace handles: bind mounts of /proc/thread-self/ns/* onto plain files keep a namespace alive
 // with no process in it (the `ip netns add` trick). Removing the mount lets the kernel free it.
-import { closeSync, mkdirSync, openSync, rmSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as native from '../../native/index.js';
 
@@ -33,10 +33,3 @@ export function releaseHandle(path: string): void {
   rmSync(path, { force: true });
 }
 
-/** Mount points of this mount namespace (field 5 of /proc/self/mountinfo), unescaped. */
-export function listMountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ')[4]!.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-}

@@ -2,11 +2,9 @@
 // and the same name must be creatable again.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot } from '../support/lab.js';
+import { CRASH_POINTS } from '../../src/api/crash-points.js';
 
-const CREATE_POINTS = [
-  'create:claimed', 'create:recorded', 'create:reserved', 'create:files', 'create:namespaces',
-  'create:ipnetns', 'create:veth', 'create:configured',
-];
+const CREATE_POINTS = CRASH_POINTS.filter((p) => p.startsWith('create:'));
 
 describe.skipIf(!isRoot)('crash safety', () => {
   const lab = new Lab();
@@ -43,7 +41,7 @@ describe.skipIf(!isRoot)('crash safety', () => {
     expect(lab.leftovers()).toEqual([]);
   });
 
-  it.each(['rm:marked', 'rm:veth'])('an rm killed at %s is finished by prune', async (point) => {
+  it.each(CRASH_POINTS.filter((p) => p.startsWith('rm:')))('an rm killed at %s is finished by prune', async (point) => {
     const name = lab.name(point.replace(':', '-'));
     expect((await lab.create(name)).code).toBe(0);
     const killed = await lab.cli(['rm', name], { env: { TSNET_CRASH_AT: point } });
