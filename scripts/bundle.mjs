@@ -1,13 +1,17 @@
 // Bundles the CLI and the library into dist/ with esbuild: one parse instead of hundreds of module
 // loads keeps start-up close to bare Node. Commands stay in their own chunks (lazy imports).
-import { rmSync } from 'node:fs';
+// Builds into a fresh directory and swaps it in, so a process running from dist/ meanwhile (a
+// stub daemon, a parallel test run) never sees a half-written or empty tree.
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-rmSync('dist', { recursive: true, force: true });
+const fresh = `dist.build-${process.pid}`;
+const old = `dist.old-${process.pid}`;
+rmSync(fresh, { recursive: true, force: true });
 
 await build({
   entryPoints: { tsnet: 'src/cli/main.ts', lib: 'src/index.ts' },
-  outdir: 'dist',
+  outdir: fresh,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -16,7 +20,11 @@ await build({
   // Native (koffi) or loaded lazily on first use (pino): resolved from node_modules at run time.
   external: ['koffi', 'pino'],
   chunkNames: 'chunks/[name]-[hash]',
-  // Bundled CommonJS dependencies (pino) still call require() for node builtins.
+  // Bundled CommonJS dependencies still call require() for node builtins.
   banner: { js: "import { createRequire as __tsnetCreateRequire } from 'node:module'; const require = __tsnetCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+if (existsSync('dist')) renameSync('dist', old);
+renameSync(fresh, 'dist');
+rmSync(old, { recursive: true, force: true });
