@@ -1,7 +1,7 @@
 // A private tsnet world for one test file: its own state root, a unique name prefix and subnet,
 // the built CLI to drive it, and a leak check that lists everything the root may have left behind.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Paths } from '../../src/state/paths.js';
@@ -50,15 +50,13 @@ export class Lab {
   readonly subnetBase: string;
 
   constructor() {
-    this.root = mkdtempSync('/tmp/tsnet-test-');
+    // Only a unique path: tsnet makes the root when it first needs it, so a suite that is skipped
+    // or filtered leaves nothing behind.
+    this.root = join('/tmp', `tsnet-test-${randomBytes(6).toString('hex')}`);
     this.prefix = `t${randomBytes(2).toString('hex')}`;
     this.paths = new Paths(this.root);
     this.subnetBase = `10.${160 + randomInt(32)}.${randomInt(256)}`;
     this.subnet = `${this.subnetBase}.0/24`;
-    // A suite that was skipped or filtered never calls destroy(): an unused root still goes.
-    process.once('exit', () => {
-      if (existsSync(this.root) && this.leftovers().length === 0) rmSync(this.root, { recursive: true, force: true });
-    });
   }
 
   name(s: string): string {
