@@ -10,13 +10,13 @@
 // so the real host's links, sysctls and firewall are never touched. Everything is removed at the end,
 // on error and on SIGINT/SIGTERM, and a leak check runs last.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { linkList, log, msSince, netnsList, now, run, sweep } from './common.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CNI_DIR = '/usr/lib/cni';
@@ -87,29 +87,6 @@ const DIST = path.resolve(opt.dist ?? path.join(REPO, 'dist'));
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-const log = (...a) => console.error('[bench]', ...a);
-
-/** Run a command; resolve with stdout, reject with stderr on non-zero exit. */
-function run(cmd, args, { input = '', env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ? { ...process.env, ...env } : process.env });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-    child.stdin.on('error', () => {}); // EPIPE when the child exits without reading stdin
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')}: ${signal ?? `exit ${code}`}: ${(err || out).trim()}`));
-    });
-    child.stdin.end(input);
-  });
-}
-
-const now = () => process.hrtime.bigint();
-const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
-
 async function timed(fn) {
   const t0 = now();
   const result = await fn();
@@ -132,15 +109,6 @@ function stats(xs) {
 }
 
 const exists = (p) => fs.existsSync(p);
-
-async function netnsList() {
-  const out = await run('ip', ['-j', 'netns', 'list']).catch(() => '');
-  return out.trim() ? JSON.parse(out).map((x) => x.name) : [];
-}
-async function linkList(ns) {
-  const out = await run('ip', [...(ns ? ['-n', ns] : []), '-j', 'link', 'show']);
-  return JSON.parse(out).map((x) => x.ifname);
-}
 
 /** Host address number i (0-based) in 10.<second>.0.0/16, starting at .0.2 (.0.1 is the gateway). */
 function hostAddr(second, i) {
@@ -193,21 +161,7 @@ function cleanupAll() {
     for (const m of started) await m.teardown().catch((e) => log(`teardown ${m.name}: ${e.message}`));
     // Sweep anything carrying the run prefix, in case a step died half way (a netns added but the
     // plugin failed); "includes" because tsnet embeds the container name in its netns names.
-    for (const ns of await netnsList()) {
-      if (ns.includes(PREFIX)) await run('ip', ['netns', 'del', ns]).catch((e) => log(e.message));
-    }
-    for (const l of await linkList().catch(() => [])) {
-      if (l.includes(PREFIX)) await run('ip', ['link', 'del', l]).catch((e) => log(e.message));
-    }
-    // tsnet may bind-mount namespace files under its root; detach them before removing the tree.
-    const mounts = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((mp) => mp && mp.startsWith(TMP + '/'))
-      .sort((a, b) => b.length - a.length);
-    for (const mp of mounts) await run('umount', ['-l', mp]).catch((e) => log(e.message));
-    fs.rmSync(TMP, { recursive: true, force: true });
+    await sweep({ prefix: PREFIX, tmp: TMP });
   })();
   return cleanupPromise;
 }

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { linkList, log, msSince, netnsList, now, run, running, sweep } from './common.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AARDVARK = '/usr/lib/podman/aardvark-dns';
@@ -128,41 +129,10 @@ const wants = (s) => SCENARIOS.includes(s);
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-const log = (...a) => console.error('[bench]', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Children that are running right now (dnsperf, ip, tsnet ...): killed when a signal arrives. */
-const running = new Set();
-
-/** Run a command; resolve with stdout, reject with stderr on non-zero exit or timeout. */
-function run(cmd, args, { input = '', env, timeoutMs = 120_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ? { ...process.env, ...env } : process.env });
-    running.add(child);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-    child.stdin.on('error', () => {}); // EPIPE when the child exits without reading stdin
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')}: ${signal ?? `exit ${code}`}: ${(err || out).trim().slice(-2000)}`));
-    });
-    child.stdin.end(input);
-  });
-}
 const tryRun = (cmd, args) => run(cmd, args).then((s) => s.trim(), () => null);
 
-const now = () => process.hrtime.bigint();
-const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const exists = (p) => fs.existsSync(p);
 const r3 = (x) => (x == null ? null : Math.round(x * 1000) / 1000);
 const median = (xs) => {
@@ -175,14 +145,6 @@ function percentiles(xs) {
   const s = Float64Array.from(xs).sort();
   const rank = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
   return { n: s.length, p50: r3(rank(50)), p90: r3(rank(90)), p99: r3(rank(99)), p999: r3(rank(99.9)), max: r3(s[s.length - 1]) };
-}
-
-async function netnsList() {
-  const out = await run('ip', ['-j', 'netns', 'list']).catch(() => '');
-  return out.trim() ? JSON.parse(out).map((x) => x.name) : [];
-}
-async function linkList() {
-  return JSON.parse(await run('ip', ['-j', 'link', 'show'])).map((x) => x.ifname);
 }
 
 /** Every command that set something up or measured something, in order, for the report. */
@@ -355,20 +317,7 @@ function cleanupAll() {
     }
     // Sweep: namespaces carrying the prefix (the peers' ones, and tsnet-<prefix>-* if tsnet rm failed),
     // then links carrying the prefix or recorded as this run's tsnet bridge/veths.
-    for (const ns of await netnsList()) {
-      if (ns.includes(PREFIX)) await run('ip', ['netns', 'del', ns]).catch((e) => log(e.message));
-    }
-    for (const l of await linkList().catch(() => [])) {
-      if (l.includes(PREFIX) || TSNET.links.has(l)) await run('ip', ['link', 'del', l]).catch((e) => log(e.message));
-    }
-    const mounts = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((mp) => mp && mp.startsWith(TMP + '/'))
-      .sort((a, b) => b.length - a.length);
-    for (const mp of mounts) await run('umount', ['-l', mp]).catch((e) => log(e.message));
-    fs.rmSync(TMP, { recursive: true, force: true });
+    await sweep({ prefix: PREFIX, tmp: TMP, links: TSNET.links });
   })();
   return cleanupPromise;
 }
