@@ -4,12 +4,11 @@
 // pointed at those addresses, and `tsnet diagnose --json` parsed. Every packet stays on the lab's
 // bridge and namespaces. destroy() stops the servers, removes every container, checks that no
 // stub daemon or fake-dns of this lab is left and returns whatever leaked (expect []).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/diagnose/command.js';
-import { Lab, type RunResult } from './lab.js';
+import { Lab, run, type RunResult } from './lab.js';
 import { spawnCli, stopSpawned, waitFor, sleep, type FakeDnsQuery, type Spawned } from './upstream.js';
 
 export type { Report };
@@ -65,21 +64,8 @@ export interface DiagnoseRun {
   wallMs: number;
 }
 
-/**
- * Runs a (quick) command with stdin closed. lab.ts's run() writes to the child's stdin, and a
- * child that exits first (ip, pgrep) can make that write fail with an unhandled EPIPE.
- */
-export function sh(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
+/** Runs a quick command (lab.ts's runner, which tolerates a child that exits before reading stdin). */
+export const sh = (cmd: string, args: string[]): Promise<RunResult> => run(cmd, args);
 
 export class DnsLab {
   readonly lab = new Lab();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CLI, run, type Lab, type RunResult } from './lab.js';
 import type { FakeDnsLogLine } from '../../src/fakedns/server.js';
 import type { QueryLogLine } from '../../src/stub/server.js';
+import type { StubStatus } from '../../src/stub/status.js';
 import type { TraceQuery } from '../../resolvers/core/types.js';
 
 export interface Spawned {
@@ -133,19 +134,8 @@ export type UpstreamTraceQuery = TraceQuery;
 /** One line of the stub's timing log (`tsnet stub logs --json`). */
 export type StubLogLine = QueryLogLine;
 
-export interface StubStatusJson {
-  running: boolean;
-  pid: number | null;
-  started: string | null;
-  addresses: string[];
-  networks: Array<{ name: string; gateway: string; subnet: string }>;
-  containers: Array<{ name: string; address: string; mode: string; upstreams: string[] }>;
-  stats: {
-    queries: number; local: number; forwarded: number; cached: number; refused: number;
-    limited: number; malformed: number; spoofed: number;
-    upstreams: Record<string, { queries: number; failures: number; timeouts: number; lastRttMs: number | null }>;
-  } | null;
-}
+/** `tsnet stub status --json`. */
+export type StubStatusJson = StubStatus;
 
 export async function stubStatus(lab: Lab): Promise<StubStatusJson> {
   const r = await lab.cli(['stub', 'status', '--json']);
