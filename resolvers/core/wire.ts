@@ -39,8 +39,19 @@ export interface Reply {
   arcount: number;
 }
 
+// One received packet is read by the trace recorder, the stub's guard and the emulator: decode it once.
+const decoded = new WeakMap<Buffer, Reply | null>();
+
 /** Decodes a reply; undefined for anything that is not a well-formed DNS response. */
 export function decodeReply(bytes: Buffer): Reply | undefined {
+  const known = decoded.get(bytes);
+  if (known !== undefined) return known ?? undefined;
+  const reply = decodeUncached(bytes);
+  decoded.set(bytes, reply ?? null);
+  return reply;
+}
+
+function decodeUncached(bytes: Buffer): Reply | undefined {
   let msg: dnsPacket.Packet;
   try {
     msg = dnsPacket.decode(bytes);
