@@ -10,7 +10,8 @@ import { renderContainerFiles, resolveDnsConfig } from '../files/container-files
 import { writeFileAtomic } from '../state/atomic.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
 import { inNewNamespaces } from '../ns/enter.js';
-import { bindHandle, pinCurrentNamespace } from '../ns/handles.js';
+import { bindHandle, pinCurrentNamespace, prepareHandleDir } from '../ns/handles.js';
+import { IP_NETNS_DIR } from '../state/paths.js';
 import * as native from '../../native/index.js';
 import { withLock } from '../state/lock.js';
 import * as store from '../state/store.js';
@@ -143,7 +144,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
       });
       crashPoint('create:namespaces');
       try {
-        mkdirSync('/run/netns', { recursive: true });
+        prepareHandleDir(IP_NETNS_DIR);
         bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
         crashPoint('create:ipnetns');
         const nsFd = openSync(record.namespaces.net, 'r');

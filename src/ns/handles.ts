@@ -21,6 +21,39 @@ export function bindHandle(source: string, target: string): void {
   native.mount(source, target, null, native.MS_BIND);
 }
 
+const errCode = (err: unknown) => (err as native.SyscallError).code;
+
+/**
+ * Makes `dir` (/run/netns) a shared mount point before a handle goes in, exactly as `ip netns add`
+ * does. Without this, a later `ip netns add` finds a plain directory, bind-mounts it over itself and
+ * hides every handle already in it: the hidden ones can no longer be unmounted (umount says EINVAL)
+ * and their namespaces live until reboot. The upgrade runs under an flock on the directory, so two
+ * tsnet processes never stack two mounts; after the first time it is one mount(2) call.
+ */
+export function prepareHandleDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const makeShared = () => native.mount('none', dir, null, native.MS_SHARED | native.MS_REC);
+  try {
+    makeShared();
+    return;
+  } catch (err) {
+    if (errCode(err) !== 'EINVAL') throw err; // EINVAL: not a mount point yet
+  }
+  const fd = openSync(dir, 'r');
+  try {
+    native.flock(fd, native.LOCK_EX, dir);
+    try {
+      makeShared(); // someone else upgraded it while we waited
+    } catch (err) {
+      if (errCode(err) !== 'EINVAL') throw err;
+      native.mount(dir, dir, null, native.MS_BIND | native.MS_REC);
+      makeShared();
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Unmounts (lazily: a process still inside keeps the namespace) and deletes a handle. Idempotent. */
 export function releaseHandle(path: string): void {
   try {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Lab, isRoot, run } from '../support/lab.js';
+import { CLI, Lab, isRoot, run } from '../support/lab.js';
 
 const hash = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -68,7 +68,7 @@ describe.skipIf(!isRoot)('containers on real namespaces', () => {
 
     const rm = await lab.cli(['rm', web1]);
     expect(rm).toMatchObject({ code: 0, stdout: `${web1}\n` });
-  });
+  }, 180_000); // ≈ 30 s quiet (a dozen exec round trips); sized for a loaded 2-core machine
 
   it('two containers exchange UDP both ways through the bridge', async () => {
     const [a, b] = [lab.name('udpa'), lab.name('udpb')];
@@ -128,6 +128,27 @@ describe.skipIf(!isRoot)('containers on real namespaces', () => {
     expect(res.stdout).toBe('up\ngot-term\n');
     expect(res.code).toBe(0);
     await lab.cli(['rm', c]);
+  });
+
+  it('a handle made before `ip netns add` first mounts /run/netns stays reachable: rm unmounts it', async () => {
+    // On a fresh machine /run/netns is a plain directory until `ip netns add` bind-mounts it over
+    // itself; a handle made before that is hidden under the new mount and can never be unmounted.
+    // A private mount namespace gives this test a fresh machine's /run/netns without touching the host's.
+    const c = lab.name('early');
+    const peer = `tsnet-${lab.name('iproute')}`;
+    const tsnet = `${process.execPath} ${CLI} --root ${lab.root}`;
+    // Every step runs whatever the one before did, so a failure still removes what was made.
+    const script = [
+      'while umount -l /run/netns 2>/dev/null; do :; done',
+      `${tsnet} create ${c} --subnet ${lab.subnet} --dns-mode direct --dns 127.0.0.1 >/dev/null`,
+      `ip netns add ${peer}`,
+      `${tsnet} rm ${c} >/dev/null`,
+      `ip netns del ${peer}`,
+      `grep -c 'netns/tsnet-${c} ' /proc/self/mountinfo`,
+    ].join('; ');
+    const r = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0\n');
   });
 
   it('stdin reaches the command', async () => {
