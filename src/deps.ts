@@ -3,17 +3,25 @@ import { TsnetError } from './errors.js';
 import { isLogLevel, makeLog, type Log } from './log.js';
 import { Paths, DEFAULT_ROOT } from './state/paths.js';
 
+/** The subnet of a network made without --subnet. */
+export const DEFAULT_SUBNET = '10.89.0.0/16';
+
 export interface Deps {
   paths: Paths;
   log: Log;
   /** the host resolv.conf whose nameservers containers inherit when no --dns is given */
   hostResolvConf: string;
+  /** subnet of a network made without --subnet */
+  defaultSubnet: string;
+  /** the crash point at which the crash-safety tests kill tsnet (env TSNET_CRASH_AT), if any */
+  crashAt: string | undefined;
 }
 
 export interface DepsOptions {
   root?: string | undefined;
   logLevel?: string | undefined;
   hostResolvConf?: string | undefined;
+  defaultSubnet?: string | undefined;
 }
 
 export function makeDeps(opts: DepsOptions = {}): Deps {
@@ -25,5 +33,7 @@ export function makeDeps(opts: DepsOptions = {}): Deps {
     paths: new Paths(opts.root ?? process.env.TSNET_ROOT ?? DEFAULT_ROOT),
     log: makeLog(level),
     hostResolvConf: opts.hostResolvConf ?? process.env.TSNET_HOST_RESOLV_CONF ?? '/etc/resolv.conf',
+    defaultSubnet: opts.defaultSubnet ?? process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET,
+    crashAt: process.env.TSNET_CRASH_AT,
   };
 }

@@ -1,20 +1,46 @@
 // The dependency rules of docs/architecture.md, checked on every import line.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, importsOf, parseRankTable, read, sources, treeEdges, unitOf, violations } from './support/layers.js';
 
-const ROOT = join(import.meta.dirname, '..');
+const imports = (file: string) => importsOf(read(file));
+const table = parseRankTable(readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8'));
 
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
-}
+describe('layers: imports point down the rank table of docs/architecture.md', () => {
+  it('every source file has a rank and no import points up or sideways', () => {
+    const edges = treeEdges();
+    expect(edges.length).toBeGreaterThan(200);
+    expect(violations(edges, table)).toEqual([]);
+  });
 
-function imports(file: string): string[] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g), ...text.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
-}
+  it('the same checker and table reject a back edge, a sideways edge and an unranked file', () => {
+    const wrong = [
+      { from: 'src/stub/daemon.ts', spec: '../api/create.js' }, // stub (8) → api (9): up
+      { from: 'src/driver/real-driver.ts', spec: '../fakedns/server.js' }, // rank 7 → rank 7: sideways
+      { from: 'resolvers/core/wire.ts', spec: '../glibc.js' }, // core (0) → resolvers (1): up
+      { from: 'src/files/hosts.ts', spec: '../cli/main.js' },
+      { from: 'src/newfolder/x.ts', spec: '../errors.js' }, // a folder nobody ranked
+    ];
+    const found = violations(wrong, table);
+    expect(found).toHaveLength(5);
+    expect(found[0]).toMatch(/^src\/stub\/daemon\.ts \(src\/stub\/, rank 8\) imports src\/api\/create\.ts \(src\/api\/, rank 9\): up$/);
+    expect(found[1]).toMatch(/sideways$/);
+    expect(found[4]).toBe('src/newfolder/x.ts has no rank in docs/architecture.md');
+    // ...while the same edges pointing down pass.
+    expect(violations([{ from: 'src/api/create.ts', spec: '../stub/control.js' }, { from: 'src/cli/main.ts', spec: '../../resolvers/core/wire.js' }], table)).toEqual([]);
+  });
+
+  it('a file takes the rank of the longest path that holds it', () => {
+    expect(unitOf('resolvers/core/wire.ts', table)?.rank).toBe(0);
+    expect(unitOf('resolvers/glibc.ts', table)?.rank).toBe(1);
+    expect(unitOf('src/deps.ts', table)?.path).toBe('src/deps.ts');
+  });
+
+  it('only src/cli/ imports commander', () => {
+    for (const f of sources('src')) if (!f.startsWith('src/cli/')) expect(imports(f), f).not.toContain('commander');
+  });
+});
 
 describe('architecture', () => {
   it('resolvers/ is pure: no I/O modules, no clock, nothing from src/ or native/', () => {
@@ -26,7 +52,7 @@ describe('architecture', () => {
         expect(spec, `${f} imports ${spec}`).not.toMatch(/\/(src|native)\//);
         expect(spec, `${f} imports ${spec}`).not.toBe('koffi');
       }
-      const text = readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+      const text = read(f).replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
       expect(text, `${f} reads the clock`).not.toMatch(/Date\.now\(|performance\.now\(|setTimeout\(|setInterval\(/);
     }
   });
@@ -47,7 +73,7 @@ describe('architecture', () => {
   it('only the CLI entry point exits the process', () => {
     for (const f of sources('src')) {
       if (f === 'src/cli/main.ts' || f === 'src/ns/enter.ts') continue; // enter.ts: a thread stuck in another namespace
-      const text = readFileSync(join(ROOT, f), 'utf8');
+      const text = read(f);
       expect(text, `${f} calls process.exit`).not.toMatch(/process\.exit\(/);
     }
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { TsnetError, wrap } from '../errors.js';
 import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
 import { broadcastOf, parseIPv4 } from '../config/ipv4.js';
-import { renderContainerFiles, resolveDnsConfig } from '../files/container-files.js';
+import { renderContainerFiles, resolveDnsConfig } from '../config/container-files.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
 import { inNewNamespaces } from '../ns/enter.js';
@@ -105,18 +105,18 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
 
   store.ensureRoot(paths);
   store.claimContainer(paths, spec.name);
-  crashPoint('create:claimed');
+  crashPoint(deps, 'create:claimed');
   const record = initialRecord(deps, spec);
   try {
     store.writeContainer(paths, record);
-    crashPoint('create:recorded');
+    crashPoint(deps, 'create:recorded');
     withRtnl((host) => {
       const net = withLock(paths.lockFile, () => {
         const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
         record.address = store.reserveAddress(paths, ready.record, ready.subnet, spec.name, spec.ip);
         return ready;
       });
-      crashPoint('create:reserved');
+      crashPoint(deps, 'create:reserved');
       record.subnet = net.record.subnet;
       record.gateway = net.record.gateway;
       const dns = resolveDnsConfig(spec, hostResolv);
@@ -132,7 +132,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
       const files = renderContainerFiles(spec, dns, record.address!, record.dns.stubActive ? net.record.gateway : undefined);
       mkdirSync(paths.etcDir(spec.name), { recursive: true });
       for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
-      crashPoint('create:files');
+      crashPoint(deps, 'create:files');
 
       // Fresh namespaces on this thread: set the hostname, open a netlink socket that stays in the
       // new network namespace, and pin both namespaces with bind mounts before switching back.
@@ -142,18 +142,18 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
         pinCurrentNamespace('uts', record.namespaces.uts);
         return new RtnlSocket();
       });
-      crashPoint('create:namespaces');
+      crashPoint(deps, 'create:namespaces');
       try {
         prepareHandleDir(IP_NETNS_DIR);
         bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
-        crashPoint('create:ipnetns');
+        crashPoint(deps, 'create:ipnetns');
         const nsFd = openSync(record.namespaces.net, 'r');
         try {
           host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
         } finally {
           closeSync(nsFd);
         }
-        crashPoint('create:veth');
+        crashPoint(deps, 'create:veth');
         const hostEnd = host.getLink(record.hostVeth);
         const eth0 = inner.getLink('eth0');
         if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
@@ -166,7 +166,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
         inner.close();
       }
     });
-    crashPoint('create:configured');
+    crashPoint(deps, 'create:configured');
     record.status = 'running';
     record.owner = null;
     store.writeContainer(paths, record);

@@ -1,6 +1,6 @@
 import { TsnetError, wrap } from '../errors.js';
 import { enterForExec, runChild, type ExecResult } from '../ns/exec.js';
-import { findContainer } from './lookup.js';
+import { findContainer } from '../state/lookup.js';
 import { requireRoot } from './privileges.js';
 import type { Deps } from '../deps.js';
 
@@ -8,7 +8,7 @@ import type { Deps } from '../deps.js';
 export async function execInContainer(ref: string, argv: string[], deps: Deps): Promise<ExecResult> {
   if (argv.length === 0) throw new TsnetError('TSNET_USAGE', 'no command given', { hint: 'usage: tsnet exec NAME -- COMMAND [ARGS...]' });
   requireRoot('exec');
-  const record = findContainer(deps, ref);
+  const record = findContainer(deps.paths, ref);
   if (record.status !== 'running') {
     throw new TsnetError('TSNET_USAGE', `container "${record.name}" is ${record.status}, not running`, {
       hint: 'wait for it, or clean it up with `tsnet prune`',

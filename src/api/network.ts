@@ -7,7 +7,6 @@ import { RECORD_VERSION, type NetworkRecord } from '../state/records.js';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
 
-export const DEFAULT_SUBNET = '10.89.0.0/16';
 
 export interface ReadyNetwork {
   record: NetworkRecord;
@@ -52,7 +51,7 @@ export function ensureNetwork(deps: Deps, rtnl: RtnlSocket, name: string, reques
     }
     return { record: existing, subnet, bridgeIndex: link.index, created: false };
   }
-  const subnet = requested ?? parseSubnet(process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET);
+  const subnet = requested ?? parseSubnet(deps.defaultSubnet);
   checkSubnetFree(rtnl, subnet, name);
   const record: NetworkRecord = {
     version: RECORD_VERSION,

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireRoot } from './privileges.js';
-import { listContainers } from './lookup.js';
+import { listContainers } from '../state/lookup.js';
 import { teardownContainer, tidyRoot } from './teardown.js';
 import { dropNetworkIfUnused } from './network.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
@@ -49,7 +49,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
   };
 
   const live = new Set<string>();
-  for (const c of listContainers(deps)) {
+  for (const c of listContainers(deps.paths)) {
     const r = c.record;
     if (!r) {
       // The record is written right after the claim, so only an empty, young directory can be a

@@ -1,7 +1,7 @@
 import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
 import { notifyStub } from '../stub/control.js';
-import { findContainer } from './lookup.js';
+import { findContainer } from '../state/lookup.js';
 import { teardownContainer } from './teardown.js';
 import { existsSync } from 'node:fs';
 import * as store from '../state/store.js';
@@ -15,11 +15,11 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
     teardownContainer(deps, { name: ref, record: undefined });
     return ref;
   }
-  const record = findContainer(deps, ref);
+  const record = findContainer(deps.paths, ref);
   record.status = 'removing';
   record.owner = { pid: process.pid, start: store.processStart(process.pid) ?? '' };
   store.writeContainer(deps.paths, record);
-  crashPoint('rm:marked');
+  crashPoint(deps, 'rm:marked');
   teardownContainer(deps, { name: record.name, record });
   if (record.dns.stubActive) await notifyStub(deps);
   deps.log.info({ container: record.name }, 'container removed');

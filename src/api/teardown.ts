@@ -45,7 +45,7 @@ export function teardownContainer(deps: Deps, { name, record }: TeardownTarget):
   const ipNetns = record ? `/run/netns/${record.namespaces.ipNetns}` : paths.ipNetnsHandle(name);
   withRtnl((rtnl) => {
     const failures = runAll([
-      ['delete veth', () => { rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name)); crashPoint('rm:veth'); }],
+      ['delete veth', () => { rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name)); crashPoint(deps, 'rm:veth'); }],
       ['release ip netns handle', () => { if (ownsIpNetns(ipNetns, netHandle)) releaseHandle(ipNetns); }],
       ['release net namespace', () => releaseHandle(netHandle)],
       ['release uts namespace', () => releaseHandle(record?.namespaces.uts ?? paths.utsnsHandle(name))],

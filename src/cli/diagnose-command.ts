@@ -19,7 +19,7 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report (SVG waterfall per mode, findings) to this file')
     .action(async (container: string | undefined, names: string[], o: { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean; html?: string }) => {
-      const { runDiagnose } = await import('../diagnose/command.js');
+      const { runDiagnose } = await import('../diagnose/diagnose.js');
       if (o.html !== undefined) {
         const { accessSync, constants } = await import('node:fs');
         const { dirname } = await import('node:path');

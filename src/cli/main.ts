@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Deps } from '../deps.js';
 import type { CliContext } from './context.js';
-import { registerDnsCommands } from './dns-commands.js';
+import { registerFakeDnsCommand } from './fake-dns-command.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStubCommand } from './stub-command.js';
 import { registerDemoCommand, registerDiagnoseCommand } from './diagnose-command.js';
@@ -84,8 +84,8 @@ program
   .description('list containers')
   .option('--json', 'print JSON records')
   .action(async (o: { json?: boolean }) => {
-    const { listContainers } = await import('../api/lookup.js');
-    const items = listContainers(await deps());
+    const { listContainers } = await import('../state/lookup.js');
+    const items = listContainers((await deps()).paths);
     if (o.json) printJson(items.map((i) => i.record ?? { name: i.name, problem: i.problem }));
     else print((await import('./render.js')).renderList(items));
   });
@@ -96,8 +96,8 @@ program
   .argument('<container>', 'container name or id prefix')
   .option('--json', 'print the JSON record')
   .action(async (ref: string, o: { json?: boolean }) => {
-    const { findContainer } = await import('../api/lookup.js');
-    const record = findContainer(await deps(), ref);
+    const { findContainer } = await import('../state/lookup.js');
+    const record = findContainer((await deps()).paths, ref);
     if (o.json) printJson(record);
     else print((await import('./render.js')).renderInspect(record));
   });
@@ -140,12 +140,12 @@ program
     if (report.errors.length > 0) process.exitCode = 1;
   });
 
-// DNS tools (resolver emulators, fake upstreams) live in their own file.
+// The DNS tools register from their own files.
 registerResolveCommand(program, ctx);
 registerStubCommand(program, ctx);
 registerDiagnoseCommand(program, ctx);
 registerDemoCommand(program, ctx);
-registerDnsCommands(program, ctx);
+registerFakeDnsCommand(program, ctx);
 
 interface UserError {
   message: string;

@@ -1,7 +1,8 @@
 // Human output. No logic beyond layout.
 import type { ContainerRecord } from '../state/records.js';
-import type { ListedContainer } from '../api/lookup.js';
+import type { ListedContainer } from '../state/lookup.js';
 import type { PruneReport } from '../api/prune.js';
+import type { Trace } from '../../resolvers/index.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -48,4 +49,20 @@ export function renderPrune(r: PruneReport): string {
   for (const x of r.skipped) out.push(`left alone ${x}`);
   for (const x of r.errors) out.push(`error: ${x}`);
   return out.join('\n') + '\n';
+}
+
+/** `tsnet resolve`'s human output: the result, then every query with its timing. */
+export function renderTrace(t: Trace): string {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+  const head = t.result.error
+    ? `${t.mode}: ${t.name} failed with ${t.result.error} after ${secs(t.elapsed_ms)}`
+    : `${t.mode}: ${t.name} → ${t.result.addresses.join(', ') || '(no address)'} in ${secs(t.elapsed_ms)}`;
+  const rows = t.queries.map((q) =>
+    [q.t_ms.toFixed(1).padStart(9), q.server.padEnd(16), q.transport.padEnd(4), `${q.qtype} ${q.qname}`.padEnd(40), q.outcome.padEnd(17), q.rtt_ms === null ? '-' : q.rtt_ms.toFixed(1)].join('  '),
+  );
+  const lines = [head];
+  if (rows.length > 0) lines.push(`  ${'t (ms)'.padStart(9)}  ${'server'.padEnd(16)}  ${'via'.padEnd(4)}  ${'query'.padEnd(40)}  ${'outcome'.padEnd(17)}  rtt (ms)`, ...rows.map((r) => `  ${r}`));
+  else lines.push('  no DNS query was sent');
+  for (const w of t.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n') + '\n';
 }

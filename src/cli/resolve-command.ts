@@ -40,7 +40,8 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
     .option('--port <port>', 'DNS port of the nameservers', '53')
     .option('--json', 'print the trace as JSON (an array with --repeat > 1)')
     .action(async (name: string, o: ResolveCliOptions) => {
-      const { runResolve, renderTrace } = await import('../resolve/command.js');
+      const { runResolve } = await import('../api/resolve.js');
+      const { renderTrace } = await import('./render.js');
       const traces = await runResolve(
         {
           name, mode: o.mode, in: o.in, netns: o.netns, resolvConf: o.resolvConf, hosts: o.hosts, nsswitch: o.nsswitch,

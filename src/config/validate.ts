@@ -1,5 +1,5 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
-import { usageError } from '../errors.js';
+import { TsnetError, usageError } from '../errors.js';
 import { ipVersion, isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
@@ -169,4 +169,15 @@ export function validateCreate(req: CreateRequest, generateName: () => string): 
     dnsMode,
     dnsCache: validateDnsCache(req.dnsCache, req.dnsMode ?? 'glibc'),
   };
+}
+
+/** A name to look up (resolve, diagnose): 1-253 characters, labels of 1-63. */
+export function validateLookupName(name: string): void {
+  const bare = name.endsWith('.') && name.length > 1 ? name.slice(0, -1) : name;
+  if (bare.length === 0) throw new TsnetError('TSNET_USAGE', 'invalid name "": the name to resolve is empty');
+  if (bare.length > 253) throw new TsnetError('TSNET_USAGE', `invalid name "${name.slice(0, 40)}...": longer than 253 characters`);
+  const bad = bare.split('.').find((l) => l.length === 0 || l.length > 63);
+  if (bad !== undefined) {
+    throw new TsnetError('TSNET_USAGE', `invalid name "${name}": ${bad.length === 0 ? 'empty label (two dots in a row)' : 'a label is longer than 63 characters'}`);
+  }
 }

@@ -2,10 +2,12 @@
 // removed (also on Ctrl-C). Private state root and subnet; the upstreams are tsnet fake-dns
 // servers inside a container of the lab: no packet leaves the lab's bridge.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TsnetError } from '../errors.js';
 import { requireRoot } from '../api/privileges.js';
+import { findContainer } from '../state/lookup.js';
+import { Paths } from '../state/paths.js';
 
 function cli(): string {
   for (const c of ['../tsnet.js', './tsnet.js', '../../dist/tsnet.js']) {
@@ -56,7 +58,7 @@ export async function runDemo(print: (s: string) => void, exit: (code: number) =
     made.push(up);
     for (const h of [51, 52]) tsnet(['exec', up, '--', 'ip', 'addr', 'add', `${ip(h)}/24`, 'dev', 'eth0'], true);
     const ready = `${root}/fake-dns.ready`;
-    const netns = JSON.parse(readFileSync(`${root}/containers/${up}/container.json`, 'utf8')).namespaces.net as string;
+    const netns = findContainer(new Paths(root), up).namespaces.net;
     server = spawn(process.execPath, [
       entry, 'fake-dns', '--netns', netns, '--listen', `${ip(50)}=blackhole`, '--listen', `${ip(51)}=answer`, '--listen', `${ip(52)}=drop-aaaa`,
       '--zone', 'api.example=A:192.0.2.10', '--zone', 'api.example=AAAA:2001:db8::10', '--log', `${root}/fake-dns.log`, '--ready-file', ready,

@@ -1,9 +1,9 @@
 // Live measurement: every selected emulator, concurrently, on the target's real network; plus,
 // for a stub-mode container, the application's actual path (its libc → the stub → upstreams).
-import { closeSync, openSync } from 'node:fs';
-import * as native from '../../native/index.js';
+import { isTsnetError } from '../errors.js';
+import { enterNetnsForGood } from '../ns/enter.js';
 import { emulatorFor, parseScenario, seededRandom, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
-import { lookupReal } from '../resolve/real-driver.js';
+import { lookupReal } from '../driver/real-driver.js';
 import { TargetError, type Target } from './target.js';
 
 export interface ModeRow {
@@ -45,18 +45,12 @@ export function planRows(t: Target, modes: string[]): Omit<ModeRow, 'traces'>[] 
 
 /** Moves this thread into the target's network namespace for good (diagnose exits afterwards). */
 export function enter(t: Target): void {
-  let fd: number;
   try {
-    fd = openSync(t.netns, 'r');
+    enterNetnsForGood(t.netns);
   } catch (err) {
-    throw new TargetError('TSNET_SYSTEM', `cannot open ${t.netns}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'run as root' });
-  }
-  try {
-    native.setns(fd, native.CLONE_NEWNET, t.netns);
-  } catch (err) {
-    throw new TargetError('TSNET_SYSTEM', `cannot enter ${t.label}: ${(err as Error).message}`, { hint: 'run as root' });
-  } finally {
-    closeSync(fd);
+    // The target is there but cannot be entered: diagnose's "target unreachable" exit status.
+    if (isTsnetError(err)) throw new TargetError(err.code, `cannot enter ${t.label}: ${err.message}`, err.hint === undefined ? {} : { hint: err.hint });
+    throw err;
   }
 }
 

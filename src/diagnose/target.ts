@@ -2,7 +2,7 @@
 // that process sees.
 import { readFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import { TsnetError } from '../errors.js';
-import { findContainer } from '../api/lookup.js';
+import { findContainer } from '../state/lookup.js';
 import type { ContainerRecord } from '../state/records.js';
 import type { Deps } from '../deps.js';
 
@@ -37,7 +37,7 @@ function read(path: string, what: string): string {
 const readOptional = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
 export function containerTarget(deps: Deps, ref: string): Target {
-  const record = findContainer(deps, ref);
+  const record = findContainer(deps.paths, ref);
   if (record.status !== 'running') throw new TsnetError('TSNET_USAGE', `container "${record.name}" is ${record.status}, not running`);
   return {
     label: `container ${record.name} (${record.address}, dns-mode ${record.dns.mode})`,

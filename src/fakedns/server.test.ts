@@ -10,7 +10,7 @@ import * as dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addZoneEntry, parseBehaviour, type Zone } from '../../resolvers/core/responder.js';
 import { isTsnetError } from '../errors.js';
-import { buildZone, parseListen } from './cli.js';
+import { buildZone, parseListen } from '../cli/fake-dns.js';
 import { startFakeDns, type FakeDns, type FakeDnsLogLine } from './server.js';
 
 type QType = 'A' | 'AAAA' | 'CNAME' | 'TXT';

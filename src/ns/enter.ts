@@ -3,6 +3,7 @@
 // in `finally`. No await inside, and no Node sockets (they are created asynchronously).
 import { openSync, closeSync } from 'node:fs';
 import * as native from '../../native/index.js';
+import { TsnetError } from '../errors.js';
 
 const NS_FILES: Array<[number, string]> = [
   [native.CLONE_NEWNET, 'net'],
@@ -52,3 +53,34 @@ export function inNetns<T>(path: string, fn: () => T): T {
     restore(saved);
   }
 }
+
+const NETNS_HINT = 'pass a network namespace file such as /run/netns/NAME or /proc/PID/ns/net';
+
+/**
+ * Moves the calling thread into the network namespace at `path` for good. For commands that do
+ * nothing else afterwards (resolve, diagnose, fake-dns, stub serve): Node creates their sockets
+ * on this thread, asynchronously, so a sandwich cannot hold them. The one error mapping for every
+ * caller: not root → TSNET_NOT_ROOT, a missing or wrong file → TSNET_USAGE, anything else → TSNET_SYSTEM.
+ */
+export function enterNetnsForGood(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (code === 'EACCES' || code === 'EPERM') throw notRoot(`cannot open network namespace ${path}: ${code}`);
+    throw new TsnetError('TSNET_USAGE', `cannot open network namespace ${path}: ${code}`, { hint: NETNS_HINT });
+  }
+  try {
+    native.setns(fd, native.CLONE_NEWNET, path);
+  } catch (err) {
+    const code = (err as native.SyscallError).code;
+    if (code === 'EPERM') throw notRoot(`cannot enter network namespace ${path}: ${code}`);
+    if (code === 'EINVAL') throw new TsnetError('TSNET_USAGE', `${path} is not a network namespace`, { hint: NETNS_HINT });
+    throw new TsnetError('TSNET_SYSTEM', `cannot enter network namespace ${path}: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const notRoot = (message: string) => new TsnetError('TSNET_NOT_ROOT', message, { hint: 'entering a network namespace needs root (CAP_SYS_ADMIN)' });

@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
-import { listContainers } from '../api/lookup.js';
+import { listContainers } from '../state/lookup.js';
 import * as store from '../state/store.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import { buildView } from './view.js';
@@ -66,7 +66,7 @@ export async function runDaemon(deps: Deps): Promise<void> {
 
   const reload = async () => {
     if (stopping) return;
-    const containers = listContainers(deps).flatMap((c) => (c.record ? [c.record] : []));
+    const containers = listContainers(paths).flatMap((c) => (c.record ? [c.record] : []));
     const networks = store.listNetworkNames(paths).flatMap((n) => {
       try {
         const r = store.readNetwork(paths, n);

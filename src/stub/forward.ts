@@ -1,10 +1,10 @@
 // Runs one upstream exchange for a client query with the client container's strategy, on real
-// sockets (src/resolve/real-driver.ts), behind a guard: a reply is accepted only from a server
+// sockets (src/driver/real-driver.ts), behind a guard: a reply is accepted only from a server
 // it was sent to, with the same id and question; anything else is dropped and counted.
 import { createForwarder, type Forwarder, type ForwardMode } from '../../resolvers/forward.js';
 import { decodeReply, sameName } from '../../resolvers/core/wire.js';
 import type { MachineEvent, QueryInfo, ResolverMachine, Trace } from '../../resolvers/core/types.js';
-import { lookupReal } from '../resolve/real-driver.js';
+import { lookupReal } from '../driver/real-driver.js';
 import { stubWorstCaseMs } from '../files/stub-resolv.js';
 
 export interface ForwardCounters {

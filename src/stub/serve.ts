@@ -1,8 +1,7 @@
 // `tsnet stub serve`: the same resolver as a sidecar in any network namespace, for containers
 // tsnet did not create (Docker, Podman, a Kubernetes pod via nsenter): every client gets the
 // given upstreams, strategy and extra hosts.
-import { closeSync, openSync } from 'node:fs';
-import * as native from '../../native/index.js';
+import { enterNetnsForGood } from '../ns/enter.js';
 import { TsnetError } from '../errors.js';
 import { ipVersion } from '../config/ipv4.js';
 import { validateAddHost } from '../config/validate.js';
@@ -33,14 +32,7 @@ export async function serveStandalone(o: ServeOptions, print: (s: string) => voi
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TsnetError('TSNET_USAGE', `invalid --port "${o.port}"`);
   const addHosts = (o.addHost ?? []).map(validateAddHost).map((h) => ({ name: h.names[0]!, address: h.address }));
   const opts = (o.dnsOption ?? []).filter((x) => /^(timeout|attempts):\d+$|^rotate$/.test(x));
-  if (o.netns) {
-    const fd = openSync(o.netns, 'r');
-    try {
-      native.setns(fd, native.CLONE_NEWNET, o.netns);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  if (o.netns) enterNetnsForGood(o.netns);
   const client = {
     name: 'sidecar', network: 'sidecar', address: '*', mode: o.mode as ForwardMode, upstreams: o.upstream, addHosts, cacheSize: 0,
     upstreamConf: o.upstream.map((u) => `nameserver ${u}\n`).join('') + (opts.length ? `options ${opts.join(' ')}\n` : ''),

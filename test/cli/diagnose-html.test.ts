@@ -7,7 +7,7 @@ import { parseScenario } from '../../resolvers/index.js';
 import { predict } from '../../src/diagnose/run.js';
 import { findFindings } from '../../src/diagnose/findings.js';
 import { renderHtml } from '../../src/diagnose/html.js';
-import type { Report } from '../../src/diagnose/command.js';
+import type { Report } from '../../src/diagnose/diagnose.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Report } from '../../src/diagnose/command.js';
+import type { Report } from '../../src/diagnose/diagnose.js';
 import { Lab, run, type RunResult } from './lab.js';
 import { spawnCli, stopSpawned, waitFor, sleep, type FakeDnsQuery, type Spawned } from './upstream.js';
 

@@ -1,13 +1,14 @@
 // tsnet resolve: run one resolver-library emulator for a name, on the real network of a
-// container (or any netns) or on a simulated one, and print the trace.
-import { openSync, closeSync, readFileSync } from 'node:fs';
+// container (or any netns) or on a simulated one; the traces go back to the command to print.
+import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { TsnetError } from '../errors.js';
-import * as native from '../../native/index.js';
-import { emulatorFor, MODES, parseScenario, seededRandom, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
-import { lookupReal } from './real-driver.js';
-import { findContainer } from '../api/lookup.js';
-import { requireRoot } from '../api/privileges.js';
+import { emulatorFor, MODES, parseScenario, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
+import { lookupReal } from '../driver/real-driver.js';
+import { validateLookupName } from '../config/validate.js';
+import { enterNetnsForGood } from '../ns/enter.js';
+import { findContainer } from '../state/lookup.js';
+import { requireRoot } from './privileges.js';
 import type { Deps } from '../deps.js';
 
 export interface ResolveOptions {
@@ -27,16 +28,6 @@ export interface ResolveOptions {
 }
 
 const FAMILIES = ['any', 'inet', 'inet6'];
-
-export function validateLookupName(name: string): void {
-  const bare = name.endsWith('.') && name.length > 1 ? name.slice(0, -1) : name;
-  if (bare.length === 0) throw new TsnetError('TSNET_USAGE', 'invalid name "": the name to resolve is empty');
-  if (bare.length > 253) throw new TsnetError('TSNET_USAGE', `invalid name "${name.slice(0, 40)}...": longer than 253 characters`);
-  const bad = bare.split('.').find((l) => l.length === 0 || l.length > 63);
-  if (bad !== undefined) {
-    throw new TsnetError('TSNET_USAGE', `invalid name "${name}": ${bad.length === 0 ? 'empty label (two dots in a row)' : 'a label is longer than 63 characters'}`);
-  }
-}
 
 function readInput(path: string, what: string): string {
   try {
@@ -66,27 +57,6 @@ function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
-/** Moves this thread into a network namespace for good (the CLI exits afterwards). */
-function enterNetns(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new TsnetError('TSNET_USAGE', `cannot open network namespace ${path}: ${(err as NodeJS.ErrnoException).code}`, {
-      hint: 'pass a path like /run/netns/NAME or /proc/PID/ns/net',
-    });
-  }
-  try {
-    native.setns(fd, native.CLONE_NEWNET, path);
-  } catch (err) {
-    throw new TsnetError('TSNET_USAGE', `cannot enter network namespace ${path}: ${(err as Error).message}`, {
-      hint: 'run as root, and pass a network namespace file',
-    });
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]> {
   const emulator = emulatorFor(o.mode);
   if (!emulator) throw new TsnetError('TSNET_USAGE', `unknown --mode "${o.mode}": use one of ${MODES.join(', ')}`);
@@ -103,7 +73,7 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   }
 
   // The emulated process's view: the container's files with --in, else the host's, each overridable.
-  const container = o.in !== undefined ? findContainer(deps, o.in) : undefined;
+  const container = o.in !== undefined ? findContainer(deps.paths, o.in) : undefined;
   const files = container?.files;
   const input: LibraryInput = {
     resolvConf: o.resolvConf !== undefined ? readInput(o.resolvConf, 'resolv-conf') : readOptional(files?.resolvConf ?? '/etc/resolv.conf') ?? '',
@@ -130,26 +100,11 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   const netns = container?.namespaces.net ?? o.netns;
   if (netns !== undefined) {
     requireRoot('resolve --in/--netns');
-    enterNetns(netns);
+    enterNetnsForGood(netns);
   }
   const warnings: string[] = [];
   const process = emulator.createProcess({ input, random: Math.random, warn: (m) => warnings.push(m) });
   const traces: Trace[] = [];
   for (const request of requests) traces.push(await lookupReal(process, request, { mode: emulator.mode, port, warnings: [...warnings] }));
   return traces;
-}
-
-export function renderTrace(t: Trace): string {
-  const secs = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-  const head = t.result.error
-    ? `${t.mode}: ${t.name} failed with ${t.result.error} after ${secs(t.elapsed_ms)}`
-    : `${t.mode}: ${t.name} → ${t.result.addresses.join(', ') || '(no address)'} in ${secs(t.elapsed_ms)}`;
-  const rows = t.queries.map((q) =>
-    [q.t_ms.toFixed(1).padStart(9), q.server.padEnd(16), q.transport.padEnd(4), `${q.qtype} ${q.qname}`.padEnd(40), q.outcome.padEnd(17), q.rtt_ms === null ? '-' : q.rtt_ms.toFixed(1)].join('  '),
-  );
-  const lines = [head];
-  if (rows.length > 0) lines.push(`  ${'t (ms)'.padStart(9)}  ${'server'.padEnd(16)}  ${'via'.padEnd(4)}  ${'query'.padEnd(40)}  ${'outcome'.padEnd(17)}  rtt (ms)`, ...rows.map((r) => `  ${r}`));
-  else lines.push('  no DNS query was sent');
-  for (const w of t.warnings) lines.push(`  warning: ${w}`);
-  return lines.join('\n') + '\n';
 }

@@ -3,8 +3,8 @@
 import { TsnetError } from '../errors.js';
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { MODES, parseScenario, type Family, type Trace } from '../../resolvers/index.js';
-import { validateLookupName } from '../resolve/command.js';
-import { listContainers } from '../api/lookup.js';
+import { validateLookupName } from '../config/validate.js';
+import { listContainers } from '../state/lookup.js';
 import { containerTarget, pidTarget, type Target } from './target.js';
 import { enter, measure, planRows, predict, type ModeRow } from './run.js';
 import { configuredServers, findFindings, type Finding } from './findings.js';
@@ -43,7 +43,7 @@ function chooseNames(deps: Deps, t: Target, given: string[], evidence: StubEvide
   const r = t.record;
   const candidates = [
     ...(r?.addHosts.map((h) => h.name) ?? []),
-    ...listContainers(deps).flatMap((c) => (c.record && r && c.record.network === r.network && c.record.name !== r.name ? [c.record.name] : [])),
+    ...listContainers(deps.paths).flatMap((c) => (c.record && r && c.record.network === r.network && c.record.name !== r.name ? [c.record.name] : [])),
   ];
   if (candidates.length > 0) return { list: candidates.slice(0, 3), why: 'no recent lookups: its --add-host names and the other containers on its network' };
   throw new TsnetError('TSNET_USAGE', `no names to diagnose for ${t.label}`, { hint: 'give the names: tsnet diagnose TARGET NAME...' });

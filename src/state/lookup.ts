@@ -1,8 +1,8 @@
 // Finding containers by name or id prefix.
 import { TsnetError } from '../errors.js';
-import * as store from '../state/store.js';
-import type { ContainerRecord } from '../state/records.js';
-import type { Deps } from '../deps.js';
+import * as store from './store.js';
+import type { ContainerRecord } from './records.js';
+import type { Paths } from './paths.js';
 
 export interface ListedContainer {
   name: string;
@@ -11,10 +11,10 @@ export interface ListedContainer {
   problem?: string;
 }
 
-export function listContainers(deps: Deps): ListedContainer[] {
-  return store.listContainerNames(deps.paths).map((name) => {
+export function listContainers(paths: Paths): ListedContainer[] {
+  return store.listContainerNames(paths).map((name) => {
     try {
-      const record = store.readContainer(deps.paths, name);
+      const record = store.readContainer(paths, name);
       return record ? { name, record } : { name, record: undefined, problem: 'no record' };
     } catch (err) {
       return { name, record: undefined, problem: (err as Error).message };
@@ -23,12 +23,12 @@ export function listContainers(deps: Deps): ListedContainer[] {
 }
 
 /** A container by exact name, else by unique id prefix. */
-export function findContainer(deps: Deps, ref: string): ContainerRecord {
+export function findContainer(paths: Paths, ref: string): ContainerRecord {
   if (ref !== '' && !ref.includes('/') && ref !== '.' && ref !== '..') {
-    const byName = store.readContainer(deps.paths, ref);
+    const byName = store.readContainer(paths, ref);
     if (byName) return byName;
   }
-  const matches = ref.length === 0 ? [] : listContainers(deps).filter((c) => c.record?.id.startsWith(ref));
+  const matches = ref.length === 0 ? [] : listContainers(paths).filter((c) => c.record?.id.startsWith(ref));
   if (matches.length === 1) return matches[0]!.record!;
   if (matches.length > 1) {
     throw new TsnetError('TSNET_USAGE', `"${ref}" matches ${matches.length} containers`, { hint: 'use the full name' });

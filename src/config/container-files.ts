@@ -1,10 +1,10 @@
 // The four files a container sees under /etc, rendered from its configuration. Pure.
-import { ipVersion, isLoopback } from '../config/ipv4.js';
-import type { CreateSpec } from '../config/validate.js';
-import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from './resolvconf.js';
-import { renderHosts } from './hosts.js';
-import { renderNsswitch } from './nsswitch.js';
-import { stubClientOptions } from './stub-resolv.js';
+import { ipVersion, isLoopback } from './ipv4.js';
+import type { CreateSpec } from './validate.js';
+import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from '../files/resolvconf.js';
+import { renderHosts } from '../files/hosts.js';
+import { renderNsswitch } from '../files/nsswitch.js';
+import { stubClientOptions } from '../files/stub-resolv.js';
 
 export interface DnsConfig {
   /** comment lines about how the nameservers were chosen */

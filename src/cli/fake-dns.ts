@@ -4,9 +4,9 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, w
 import { isIPv4, isIPv6 } from 'node:net';
 import { addZoneEntry, parseBehaviour, parseZoneFile, type Zone } from '../../resolvers/core/responder.js';
 import { TsnetError, usageError } from '../errors.js';
-import type { CliContext } from '../cli/context.js';
-import { CLONE_NEWNET, setns } from '../../native/index.js';
-import { BindError, formatAddress, startFakeDns, type FakeDnsListener, type FakeDnsLogLine } from './server.js';
+import type { CliContext } from './context.js';
+import { enterNetnsForGood } from '../ns/enter.js';
+import { BindError, formatAddress, startFakeDns, type FakeDnsListener, type FakeDnsLogLine } from '../fakedns/server.js';
 
 export interface FakeDnsCliOptions {
   listen?: string[] | undefined;
@@ -74,30 +74,6 @@ export function buildZone(entries: string[], zoneFile: string | undefined): Zone
     }
   }
   return zone;
-}
-
-/**
- * Moves the main thread into the namespace for good. Sockets belong to the namespace of the thread
- * that creates them, and Node creates them on the main thread; the process does nothing else
- * afterwards, so there is no way back to keep (unlike the sandwiches in src/ns/enter.ts).
- */
-function enterNetns(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw usageError(`cannot open network namespace ${path}: ${message(err)}`, 'pass a namespace file such as /run/netns/NAME');
-  }
-  try {
-    setns(fd, CLONE_NEWNET, path);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'EPERM') throw new TsnetError('TSNET_NOT_ROOT', message(err), { hint: 'entering a network namespace needs root (CAP_SYS_ADMIN)' });
-    if (code === 'EINVAL') throw usageError(`${path} is not a network namespace`, 'pass a namespace file such as /run/netns/NAME');
-    throw usageError(message(err));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Resolves on the first SIGINT or SIGTERM (installed before binding, so none is missed), or on stop(). */
@@ -186,7 +162,7 @@ export async function runFakeDns(opts: FakeDnsCliOptions, ctx: Pick<CliContext, 
       throw usageError(`cannot replace ready file ${opts.readyFile}: ${message(err)}`);
     }
   }
-  if (opts.netns !== undefined) enterNetns(opts.netns);
+  if (opts.netns !== undefined) enterNetnsForGood(opts.netns);
   const stop = stopper();
   let log;
   try {

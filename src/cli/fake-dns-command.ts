@@ -1,4 +1,4 @@
-// CLI commands for the DNS tooling. Each action imports its implementation lazily.
+// tsnet fake-dns: options and help; the command's body is ./fake-dns.ts, imported lazily.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 
@@ -36,7 +36,7 @@ Examples:
       --listen 10.0.0.54=closed --zone-file lab.zone --log queries.jsonl --ready-file /tmp/ready
 `;
 
-export function registerDnsCommands(program: Command, ctx: CliContext): void {
+export function registerFakeDnsCommand(program: Command, ctx: CliContext): void {
   program
     .command('fake-dns')
     .description('run a fault-injecting authoritative DNS server (UDP + TCP) for reproductions and tests')
@@ -48,7 +48,7 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
     .option('--ready-file <file>', 'once every listener is bound, write the listening ADDR:PORTs to this file (removed again at exit)')
     .addHelpText('after', FAKE_DNS_HELP)
     .action(async (o: { listen?: string[]; zone?: string[]; zoneFile?: string; log?: string; netns?: string; readyFile?: string }) => {
-      const { runFakeDns } = await import('../fakedns/cli.js');
+      const { runFakeDns } = await import('./fake-dns.js');
       await runFakeDns(o, ctx);
     });
 }

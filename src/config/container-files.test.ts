@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { isLoopback } from '../config/ipv4.js';
-import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
+import { isLoopback } from './ipv4.js';
+import { validateCreate, type CreateRequest, type CreateSpec } from './validate.js';
 import { renderContainerFiles, resolveDnsConfig } from './container-files.js';
-import { parseHosts } from './hosts.js';
-import { hostsLineOf } from './nsswitch.js';
-import { parseResolvConf } from './resolvconf.js';
+import { parseHosts } from '../files/hosts.js';
+import { hostsLineOf } from '../files/nsswitch.js';
+import { parseResolvConf } from '../files/resolvconf.js';
 import { mulberry32, intBelow, pick } from '../../test/support/random.js';
 
 const few = <T>(rand: () => number, xs: readonly T[], max: number) => Array.from({ length: intBelow(rand, max + 1) }, () => pick(rand, xs));
