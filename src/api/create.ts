@@ -16,7 +16,7 @@ import * as native from '../../native/index.js';
 import { withLock } from '../state/lock.js';
 import * as store from '../state/store.js';
 import { RECORD_VERSION, type ContainerRecord } from '../state/records.js';
-import { ensureNetwork } from './network.js';
+import { ensureNetwork, type ReadyNetwork } from './network.js';
 import { teardownContainer } from './teardown.js';
 import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
@@ -111,57 +111,17 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
     store.writeContainer(paths, record);
     crashPoint(deps, 'create:recorded');
     withRtnl((host) => {
-      const net = withLock(paths.lockFile, () => {
-        const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
-        record.address = store.reserveAddress(paths, ready.record, ready.subnet, spec.name, spec.ip);
-        return ready;
-      });
+      const net = reserveAddress(deps, host, spec, record);
       crashPoint(deps, 'create:reserved');
-      record.subnet = net.record.subnet;
-      record.gateway = net.record.gateway;
-      const dns = resolveDnsConfig(spec, hostResolv);
-      record.dns.nameservers = dns.nameservers;
-      record.dns.search = dns.search.values;
-      record.dns.options = dns.options.values;
-      store.writeContainer(paths, record);
-      if (dns.nameservers.length === 0) {
-        log.warn({ container: spec.name }, 'no usable nameserver on the host; the container has none (pass --dns IP)');
-      }
-
-      if (record.dns.stubActive) checkDnsLoop(deps, dns.nameservers.map((n) => n.address));
-      const files = renderContainerFiles(spec, dns, record.address!, record.dns.stubActive ? net.record.gateway : undefined);
-      mkdirSync(paths.etcDir(spec.name), { recursive: true });
-      for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
+      writeFiles(deps, spec, record, hostResolv);
       crashPoint(deps, 'create:files');
-
-      // Fresh namespaces on this thread: set the hostname, open a netlink socket that stays in the
-      // new network namespace, and pin both namespaces with bind mounts before switching back.
-      const inner = inNewNamespaces(() => {
-        native.sethostname(spec.hostname);
-        pinCurrentNamespace('net', record.namespaces.net);
-        pinCurrentNamespace('uts', record.namespaces.uts);
-        return new RtnlSocket();
-      });
+      const inner = makeNamespaces(spec, record);
       crashPoint(deps, 'create:namespaces');
       try {
         prepareHandleDir(IP_NETNS_DIR);
         bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
         crashPoint(deps, 'create:ipnetns');
-        const nsFd = openSync(record.namespaces.net, 'r');
-        try {
-          host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
-        } finally {
-          closeSync(nsFd);
-        }
-        crashPoint(deps, 'create:veth');
-        const hostEnd = host.getLink(record.hostVeth);
-        const eth0 = inner.getLink('eth0');
-        if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
-        host.setUp(hostEnd.index, record.hostVeth);
-        inner.setUp(1, 'lo');
-        inner.addAddress(eth0.index, parseIPv4(record.address!), net.subnet.prefix, broadcastOf(net.subnet), 'eth0');
-        inner.setUp(eth0.index, 'eth0');
-        inner.addDefaultRoute(parseIPv4(net.record.gateway), eth0.index);
+        wireVeth(deps, host, inner, net, record);
       } finally {
         inner.close();
       }
@@ -183,4 +143,65 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
   }
   log.info({ container: spec.name, address: record.address, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'container created');
   return record;
+}
+
+/** Under the root lock: the network (made on first use) and an address on it, both into the record. */
+function reserveAddress(deps: Deps, host: RtnlSocket, spec: CreateSpec, record: ContainerRecord): ReadyNetwork {
+  const net = withLock(deps.paths.lockFile, () => {
+    const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
+    record.address = store.reserveAddress(deps.paths, ready.record, ready.subnet, spec.name, spec.ip);
+    return ready;
+  });
+  record.subnet = net.record.subnet;
+  record.gateway = net.record.gateway;
+  return net;
+}
+
+/** The DNS configuration into the record, then the container's four files into its etc/. */
+function writeFiles(deps: Deps, spec: CreateSpec, record: ContainerRecord, hostResolv: { path: string; text: string } | undefined): void {
+  const { paths, log } = deps;
+  const dns = resolveDnsConfig(spec, hostResolv);
+  record.dns.nameservers = dns.nameservers;
+  record.dns.search = dns.search.values;
+  record.dns.options = dns.options.values;
+  store.writeContainer(paths, record);
+  if (dns.nameservers.length === 0) {
+    log.warn({ container: spec.name }, 'no usable nameserver on the host; the container has none (pass --dns IP)');
+  }
+  if (record.dns.stubActive) checkDnsLoop(deps, dns.nameservers.map((n) => n.address));
+  const files = renderContainerFiles(spec, dns, record.address!, record.dns.stubActive ? record.gateway! : undefined);
+  mkdirSync(paths.etcDir(spec.name), { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
+}
+
+/**
+ * Fresh namespaces on this thread: set the hostname, open a netlink socket that stays in the new
+ * network namespace, and pin both namespaces with bind mounts before switching back.
+ */
+function makeNamespaces(spec: CreateSpec, record: ContainerRecord): RtnlSocket {
+  return inNewNamespaces(() => {
+    native.sethostname(spec.hostname);
+    pinCurrentNamespace('net', record.namespaces.net);
+    pinCurrentNamespace('uts', record.namespaces.uts);
+    return new RtnlSocket();
+  });
+}
+
+/** The veth pair (peer made directly inside the container as eth0), both ends up, address, route. */
+function wireVeth(deps: Deps, host: RtnlSocket, inner: RtnlSocket, net: ReadyNetwork, record: ContainerRecord): void {
+  const nsFd = openSync(record.namespaces.net, 'r');
+  try {
+    host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
+  } finally {
+    closeSync(nsFd);
+  }
+  crashPoint(deps, 'create:veth');
+  const hostEnd = host.getLink(record.hostVeth);
+  const eth0 = inner.getLink('eth0');
+  if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
+  host.setUp(hostEnd.index, record.hostVeth);
+  inner.setUp(1, 'lo');
+  inner.addAddress(eth0.index, parseIPv4(record.address!), net.subnet.prefix, broadcastOf(net.subnet), 'eth0');
+  inner.setUp(eth0.index, 'eth0');
+  inner.addDefaultRoute(parseIPv4(net.record.gateway), eth0.index);
 }

@@ -38,7 +38,8 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
       const progress = process.stderr.isTTY
         ? (running: string[]) => process.stderr.write(`\r\x1b[K  waiting on ${running.join(', ')} … ${((Date.now() - started) / 1000).toFixed(1)} s`)
         : undefined;
-      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes: o.modes, family: o.family, whatIf: o.whatIf, live: o.live }, await ctx.deps(), progress);
+      const modes = o.modes?.split(',').map((m) => m.trim()).filter(Boolean);
+      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live }, await ctx.deps(), progress);
       if (progress) process.stderr.write('\r\x1b[K');
       if (o.html !== undefined) {
         const { writeFileSync } = await import('node:fs');

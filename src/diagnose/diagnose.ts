@@ -17,7 +17,8 @@ export interface DiagnoseOptions {
   container?: string | undefined;
   pid?: string | undefined;
   names: string[];
-  modes?: string | undefined;
+  /** emulators to run (default glibc, musl, eventlet) */
+  modes?: string[] | undefined;
   family?: string | undefined;
   whatIf?: string[] | undefined;
   live: boolean;
@@ -53,7 +54,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   if ((o.container === undefined) === (o.pid === undefined)) {
     throw new TsnetError('TSNET_USAGE', 'give a container, or --pid PID', { hint: 'tsnet diagnose web1 db.example, or tsnet diagnose --pid 1234 db.example' });
   }
-  const modes = (o.modes ?? DEFAULT_MODES.join(',')).split(',').map((m) => m.trim()).filter(Boolean);
+  const modes = o.modes ?? DEFAULT_MODES;
   const unknown = modes.find((m) => !MODES.includes(m));
   if (unknown !== undefined) throw new TsnetError('TSNET_USAGE', `unknown mode "${unknown}" in --modes: use ${MODES.join(', ')}`);
   const family = (o.family ?? 'any') as Family;

@@ -8,10 +8,11 @@ import { TsnetError } from '../errors.js';
 import { listContainers } from '../state/lookup.js';
 import * as store from '../state/store.js';
 import { writeJsonAtomic } from '../state/atomic.js';
-import { buildView } from './view.js';
+import { buildView, type StubView } from './view.js';
 import { StubServer } from './server.js';
 import { openQueryLog } from './querylog.js';
 import type { Deps } from '../deps.js';
+import type { Paths } from '../state/paths.js';
 
 export interface ReadyFile {
   pid: number;
@@ -21,7 +22,17 @@ export interface ReadyFile {
 }
 
 export async function runDaemon(deps: Deps): Promise<void> {
-  const { paths, log } = deps;
+  const daemon = new Daemon(deps, takeSingletonLock(deps.paths));
+  process.on('SIGHUP', () => daemon.scheduleReload());
+  process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
+  process.on('SIGINT', () => void daemon.stop('SIGINT'));
+  writeFileSync(deps.paths.stubOutput, `stub ${process.pid} started ${daemon.started}\n`, { flag: 'a' });
+  daemon.scheduleReload();
+  await daemon.finished;
+}
+
+/** The flock that makes the daemon a singleton per root; the kernel drops it with the process. */
+function takeSingletonLock(paths: Paths): number {
   mkdirSync(paths.stubDir, { recursive: true });
   const lockFd = openSync(paths.stubLock, 'a+', 0o600);
   if (!native.flock(lockFd, native.LOCK_EX | native.LOCK_NB, paths.stubLock)) {
@@ -30,95 +41,110 @@ export async function runDaemon(deps: Deps): Promise<void> {
       hint: '`tsnet stub status` shows it',
     });
   }
-  const qlog = openQueryLog(paths.stubLog);
-  const server = new StubServer((line) => qlog.write(line));
-  const started = new Date().toISOString();
-  let generation = 0;
-  let stopping = false;
-  let finish!: () => void;
-  const finished = new Promise<void>((ok) => (finish = ok));
+  return lockFd;
+}
 
-  const writeStatus = () => {
-    const view = currentView;
-    writeJsonAtomic(paths.stubStatus, {
-      pid: process.pid,
-      started,
-      addresses: server.addresses(),
-      networks: [...view.networks.values()].filter((n) => [...view.clients.values()].some((c) => c.network === n.name)).map((n) => ({ name: n.name, gateway: n.gateway, subnet: n.subnet })),
-      containers: [...view.clients.values()].map((c) => ({ name: c.name, address: c.address, mode: c.mode, upstreams: c.upstreams })),
-      stats: server.stats,
-      updated: new Date().toISOString(),
-    });
-  };
-  let currentView = buildView([], []);
-
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ why }, 'stub stopping');
-    clearInterval(statusTimer);
-    await server.close();
-    qlog.close();
-    for (const f of [paths.stubReady, paths.stubStatus]) rmSync(f, { force: true });
-    closeSync(lockFd);
-    finish();
-  };
-
-  const reload = async () => {
-    if (stopping) return;
-    const containers = listContainers(paths).flatMap((c) => (c.record ? [c.record] : []));
-    const networks = store.listNetworkNames(paths).flatMap((n) => {
-      try {
-        const r = store.readNetwork(paths, n);
-        return r ? [r] : [];
-      } catch {
-        return [];
-      }
-    });
-    const view = buildView(networks, containers.filter((c) => c.dns.stubActive));
-    currentView = view;
-    server.setView(view);
-    const wanted = new Set([...view.clients.values()].map((c) => view.networks.get(c.network)!.gateway));
-    for (const a of server.addresses()) if (!wanted.has(a)) await server.unlisten(a);
-    for (const a of wanted) {
-      try {
-        await server.listen(a);
-      } catch (err) {
-        log.error({ address: a, err: (err as Error).message }, 'cannot listen on a network gateway');
-      }
+/** The state root's networks and running stub-mode containers, as the stub sees them. */
+function readState(paths: Paths): StubView {
+  const containers = listContainers(paths).flatMap((c) => (c.record?.dns.stubActive ? [c.record] : []));
+  const networks = store.listNetworkNames(paths).flatMap((n) => {
+    try {
+      const r = store.readNetwork(paths, n);
+      return r ? [r] : [];
+    } catch {
+      return []; // a torn network record: its containers get no listener until it is readable
     }
-    generation++;
-    const ready: ReadyFile = { pid: process.pid, generation, addresses: server.addresses(), containers: view.clients.size };
-    writeJsonAtomic(paths.stubReady, ready);
-    writeStatus();
-    if (view.clients.size === 0) await stop('no container uses the stub any more');
-  };
+  });
+  return buildView(networks, containers);
+}
 
-  // Reloads never overlap: a signal during a reload schedules one more.
-  let reloading: Promise<void> | undefined;
-  let again = false;
-  const scheduleReload = () => {
-    if (reloading) {
-      again = true;
+class Daemon {
+  readonly started = new Date().toISOString();
+  readonly finished: Promise<void>;
+  private finish!: () => void;
+  private readonly qlog: ReturnType<typeof openQueryLog>;
+  private readonly server: StubServer;
+  private readonly statusTimer: NodeJS.Timeout;
+  private view: StubView = buildView([], []);
+  private generation = 0;
+  private stopping = false;
+  private reloading: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly deps: Deps, private readonly lockFd: number) {
+    this.finished = new Promise<void>((ok) => (this.finish = ok));
+    this.qlog = openQueryLog(deps.paths.stubLog);
+    this.server = new StubServer((line) => this.qlog.write(line));
+    this.statusTimer = setInterval(() => this.writeStatus(), 1000);
+    this.statusTimer.unref();
+  }
+
+  /** Reloads never overlap: a signal during a reload schedules one more. */
+  scheduleReload(): void {
+    if (this.reloading) {
+      this.again = true;
       return;
     }
-    reloading = reload()
-      .catch((err) => log.error({ err: (err as Error).message }, 'stub reload failed; keeping the previous state'))
+    this.reloading = this.reload()
+      .catch((err) => this.deps.log.error({ err: (err as Error).message }, 'stub reload failed; keeping the previous state'))
       .finally(() => {
-        reloading = undefined;
-        if (again) {
-          again = false;
-          scheduleReload();
+        this.reloading = undefined;
+        if (this.again) {
+          this.again = false;
+          this.scheduleReload();
         }
       });
-  };
+  }
 
-  process.on('SIGHUP', scheduleReload);
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  const statusTimer = setInterval(writeStatus, 1000);
-  statusTimer.unref();
-  writeFileSync(paths.stubOutput, `stub ${process.pid} started ${started}\n`, { flag: 'a' });
-  scheduleReload();
-  await finished;
+  async stop(why: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { paths, log } = this.deps;
+    log.info({ why }, 'stub stopping');
+    clearInterval(this.statusTimer);
+    await this.server.close();
+    this.qlog.close();
+    for (const f of [paths.stubReady, paths.stubStatus]) rmSync(f, { force: true });
+    closeSync(this.lockFd);
+    this.finish();
+  }
+
+  private async reload(): Promise<void> {
+    if (this.stopping) return;
+    const view = readState(this.deps.paths);
+    this.view = view;
+    this.server.setView(view);
+    await this.listenOn(new Set([...view.clients.values()].map((c) => view.networks.get(c.network)!.gateway)));
+    this.generation++;
+    const ready: ReadyFile = { pid: process.pid, generation: this.generation, addresses: this.server.addresses(), containers: view.clients.size };
+    writeJsonAtomic(this.deps.paths.stubReady, ready);
+    this.writeStatus();
+    if (view.clients.size === 0) await this.stop('no container uses the stub any more');
+  }
+
+  /** Listeners on exactly these gateways: new ones opened, departed ones closed. */
+  private async listenOn(wanted: Set<string>): Promise<void> {
+    for (const a of this.server.addresses()) if (!wanted.has(a)) await this.server.unlisten(a);
+    for (const a of wanted) {
+      try {
+        await this.server.listen(a);
+      } catch (err) {
+        this.deps.log.error({ address: a, err: (err as Error).message }, 'cannot listen on a network gateway');
+      }
+    }
+  }
+
+  private writeStatus(): void {
+    const view = this.view;
+    const clients = [...view.clients.values()];
+    writeJsonAtomic(this.deps.paths.stubStatus, {
+      pid: process.pid,
+      started: this.started,
+      addresses: this.server.addresses(),
+      networks: [...view.networks.values()].filter((n) => clients.some((c) => c.network === n.name)).map((n) => ({ name: n.name, gateway: n.gateway, subnet: n.subnet })),
+      containers: clients.map((c) => ({ name: c.name, address: c.address, mode: c.mode, upstreams: c.upstreams })),
+      stats: this.server.stats,
+      updated: new Date().toISOString(),
+    });
+  }
 }
