@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, importsOf, parseRankTable, read, sources, treeEdges, unitOf, violations } from './support/layers.js';
+import { ROOT, importCycles, importsOf, parseRankTable, read, sources, treeEdges, unitOf, violations } from './support/layers.js';
 
 const imports = (file: string) => importsOf(read(file));
 const table = parseRankTable(readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8'));
@@ -29,6 +29,17 @@ describe('layers: imports point down the rank table of docs/architecture.md', ()
     expect(found[4]).toBe('src/newfolder/x.ts has no rank in docs/architecture.md');
     // ...while the same edges pointing down pass.
     expect(violations([{ from: 'src/api/create.ts', spec: '../stub/control.js' }, { from: 'src/cli/main.ts', spec: '../../resolvers/core/wire.js' }], table)).toEqual([]);
+  });
+
+  it('no two files import each other, directly or around a loop', () => {
+    expect(importCycles(treeEdges())).toEqual([]);
+    // the same check sees a loop when there is one
+    const loop = [
+      { from: 'src/diagnose/a.ts', spec: './b.js' },
+      { from: 'src/diagnose/b.ts', spec: './c.js' },
+      { from: 'src/diagnose/c.ts', spec: './a.js' },
+    ];
+    expect(importCycles(loop)).toEqual([['src/diagnose/a.ts', 'src/diagnose/b.ts', 'src/diagnose/c.ts']]);
   });
 
   it('a file takes the rank of the longest path that holds it', () => {

@@ -84,3 +84,36 @@ export function treeEdges(dirs = ['src', 'resolvers', 'native']): Edge[] {
     return specs.length > 0 ? specs.map((spec) => ({ from, spec })) : [{ from, spec: 'node:none' }];
   });
 }
+
+/** Groups of files that import each other, directly or around a loop (Tarjan's strongly connected components). */
+export function importCycles(edges: Edge[]): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const { from, spec } of edges) {
+    const to = resolveSpec(from, spec);
+    graph.set(from, [...(graph.get(from) ?? []), ...(to === undefined ? [] : [to])]);
+  }
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group: string[] = [];
+      let w: string;
+      do group.push((w = stack.pop()!));
+      while (w !== v);
+      if (group.length > 1) out.push(group.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return out;
+}

@@ -1,0 +1,77 @@
+// What the findings rules share: the finding types, the Context they read (the run and the views
+// of it several rules need), and what a fix would cost each library. Pure.
+import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from '../../resolvers/core/config.js';
+import { parseScenario, type Family, type LibraryInput, type Trace, type TraceQuery } from '../../resolvers/index.js';
+import { inferScenario } from './infer.js';
+import { predict, type ModeRow } from './run.js';
+import { parseWhatIf } from './whatif.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface ModeCost {
+  mode: string;
+  measured_ms: number;
+  /** predicted total with the fix applied (simulated), when the fix is a configuration change */
+  with_fix_ms: number | null;
+}
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  title: string;
+  evidence: string[];
+  modes: ModeCost[];
+  fix: string;
+  /** the --what-if that applies the fix, when there is one */
+  whatIf: string | null;
+}
+
+/** One query a direct row sent, with the row and lookup it belongs to. */
+export interface DirectQuery {
+  row: ModeRow;
+  t: Trace;
+  q: TraceQuery;
+}
+
+/** What the rules read: the run, and the views of it that several rules share. */
+export interface Context {
+  rows: ModeRow[];
+  names: string[];
+  family: Family;
+  /** the configuration the libraries read talking to the upstreams directly */
+  input: LibraryInput;
+  /** every nameserver line, in order (glibc and musl use the first 3, eventlet all of them) */
+  servers: string[];
+  glibc: ResolverConfig;
+  /** as eventlet reads it (dnspython) */
+  dnspython: ResolverConfig;
+  /** every query of the direct rows: the upstreams are judged by the libraries talking to them, not through the stub */
+  queries: DirectQuery[];
+}
+
+export function total(r: ModeRow): number {
+  return r.traces.reduce((s, t) => s + t.elapsed_ms, 0);
+}
+
+/** Every nameserver line of a resolv.conf, in order: dnspython's reading keeps them all and adds no fallback. */
+export function listedNameservers(resolvConf: string): string[] {
+  return parseResolverConfig(resolvConf, LIBRARY_RULES.dnspython, () => {}).nameservers;
+}
+
+/** Every nameserver the direct rows' configurations name. */
+export function configuredServers(rows: Pick<ModeRow, 'path' | 'input'>[]): string[] {
+  return [...new Set(rows.filter((r) => r.path === 'direct').flatMap((r) => listedNameservers(r.input.resolvConf)))];
+}
+
+/** Costs per direct row, measured and predicted with `whatIf` applied to every row's input. */
+export function costs(ctx: Context, whatIf: string | null): ModeCost[] {
+  const direct = ctx.rows.filter((r) => r.path === 'direct');
+  let predicted: Map<string, number> | undefined;
+  if (whatIf) {
+    const w = parseWhatIf(whatIf);
+    const scenario = parseScenario(inferScenario(ctx.rows.flatMap((r) => r.traces), configuredServers(ctx.rows)));
+    const changed = predict(direct.map((r) => ({ ...r, input: w.apply(r.input) })), ctx.names, ctx.family, scenario);
+    predicted = new Map(changed.map((r) => [r.label, total(r)]));
+  }
+  return direct.map((r) => ({ mode: r.label, measured_ms: total(r), with_fix_ms: predicted?.get(r.label) ?? null }));
+}
