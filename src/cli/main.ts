@@ -33,6 +33,10 @@ async function deps(): Promise<Deps> {
 const print = (text: string) => process.stdout.write(text);
 const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
 const ctx: CliContext = { deps, print, printJson, exit: (code) => process.exit(code) };
+type Renderers = typeof import('./render.js');
+/** --json prints the value; otherwise the renderer's text (render.ts loads only when needed). */
+const show = async (json: boolean | undefined, value: unknown, text: (r: Renderers) => string) =>
+  json ? printJson(value) : print(text(await import('./render.js')));
 
 program
   .command('create')
@@ -86,8 +90,7 @@ program
   .action(async (o: { json?: boolean }) => {
     const { listContainers } = await import('../state/lookup.js');
     const items = listContainers((await deps()).paths);
-    if (o.json) printJson(items.map((i) => i.record ?? { name: i.name, problem: i.problem }));
-    else print((await import('./render.js')).renderList(items));
+    await show(o.json, items.map((i) => i.record ?? { name: i.name, problem: i.problem }), (r) => r.renderList(items));
   });
 
 program
@@ -98,8 +101,7 @@ program
   .action(async (ref: string, o: { json?: boolean }) => {
     const { findContainer } = await import('../state/lookup.js');
     const record = findContainer((await deps()).paths, ref);
-    if (o.json) printJson(record);
-    else print((await import('./render.js')).renderInspect(record));
+    await show(o.json, record, (r) => r.renderInspect(record));
   });
 
 program
@@ -135,8 +137,7 @@ program
   .action(async (o: { json?: boolean }) => {
     const { prune } = await import('../api/prune.js');
     const report = await prune(await deps());
-    if (o.json) printJson(report);
-    else print((await import('./render.js')).renderPrune(report));
+    await show(o.json, report, (r) => r.renderPrune(report));
     if (report.errors.length > 0) process.exitCode = 1;
   });
 
