@@ -32,15 +32,14 @@ describe.skipIf(!isRoot)('tsnet diagnose: bad input is refused clearly, with not
 
   async function refused(args: string[], code: number, message: RegExp, asUser?: number) {
     const before = await state();
-    const { res, wallMs } = await d().diagnose(args, asUser === undefined ? {} : { asUser });
+    const { res } = await d().diagnose(args, asUser === undefined ? {} : { asUser });
     expect(res.code, res.stderr).toBe(code);
     expect(res.stdout).toBe('');
     const lines = res.stderr.split('\n').filter(Boolean);
     expect(lines, res.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^tsnet: /);
     expect(lines[0]).toMatch(message);
-    expect(await state()).toEqual(before);
-    return wallMs;
+    expect(await state()).toEqual(before); // nothing sent (the upstream's log), nothing left
   }
 
   it('an unknown container: 2', async () => {
@@ -91,7 +90,7 @@ describe.skipIf(!isRoot)('tsnet diagnose: bad input is refused clearly, with not
   it('--no-live on a container: a prediction, and not one packet sent', async () => {
     const before = await state();
     expect(before.queries).toBe(0);
-    const { res, report, wallMs } = await d().diagnose([app, 'db.example', '--no-live']);
+    const { res, report } = await d().diagnose([app, 'db.example', '--no-live']);
     expect(res.code, summary(report, res)).toBe(0);
     expect(res.stderr).toBe('');
     expect(report!.live).toBe(false);
@@ -100,12 +99,12 @@ describe.skipIf(!isRoot)('tsnet diagnose: bad input is refused clearly, with not
     // simulated: every server answers, as far as anything is known without measuring
     for (const r of report!.rows) expect(r.traces[0]!.result.addresses.length, r.label).toBeGreaterThan(0);
     expect(await state()).toEqual(before);
+    // The upstream's own log is the proof that nothing was sent (a wall-clock bound here only
+    // measured how busy the machine was).
     expect(d().main!.log()).toEqual([]);
-    expect(wallMs).toBeLessThan(2000);
   });
 
   it('a --what-if that does not fit the resolv.conf: 2, before anything is sent', async () => {
-    const wallMs = await refused([app, 'db.example', '--what-if', 'nameserver-remove 5'], 2, /invalid --what-if "nameserver-remove 5": there are only 2 nameserver lines/);
-    expect(wallMs).toBeLessThan(1000);
+    await refused([app, 'db.example', '--what-if', 'nameserver-remove 5'], 2, /invalid --what-if "nameserver-remove 5": there are only 2 nameserver lines/);
   });
 });
