@@ -102,7 +102,7 @@ describe('renderContainerFiles: resolv.conf', () => {
   it('--dns overrides the host\'s nameservers in the rendered file', () => {
     const s = spec({ name: 'web', dns: ['10.89.255.250'] });
     const rc = renderContainerFiles(s, resolveDnsConfig(s, host('nameserver 1.1.1.1\n')), '10.89.0.2')['resolv.conf'];
-    expect(parseResolvConf(rc).nameservers).toEqual(['10.89.255.250']);
+    expect(parseResolvConf(rc).nameservers.map((n) => n.address)).toEqual(['10.89.255.250']);
     expect(nameserverComments(rc)).toEqual(['# from --dns']);
   });
 
@@ -196,8 +196,9 @@ describe('renderContainerFiles round trip on random configurations', () => {
       const address = `10.89.${intBelow(rand, 256)}.${2 + intBelow(rand, 250)}`;
       const files = renderContainerFiles(s, dns, address);
 
-      const rc = parseResolvConf(files['resolv.conf']);
-      expect(rc.warnings).toEqual([]);
+      const parsed = parseResolvConf(files['resolv.conf']);
+      expect(parsed.warnings).toEqual([]);
+      const rc = { nameservers: parsed.nameservers.map((n) => n.address), search: parsed.search.values, options: parsed.options.values };
       expect(rc.nameservers).toEqual(dns.nameservers.map((n) => n.address));
       expect(rc.search).toEqual(dns.search.values);
       expect(rc.options).toEqual(dns.options.values);
@@ -206,13 +207,13 @@ describe('renderContainerFiles round trip on random configurations', () => {
       // where the values came from
       if (s.dns !== undefined) expect(rc.nameservers).toEqual(s.dns);
       else if (hostText !== undefined) {
-        const expected = parseResolvConf(hostText).nameservers.filter((a) => a !== 'bogus' && !isLoopback(a));
+        const expected = parseResolvConf(hostText).nameservers.map((n) => n.address).filter((a) => a !== 'bogus' && !isLoopback(a));
         expect(rc.nameservers).toEqual(expected);
       } else expect(rc.nameservers).toEqual([]);
       if (s.search.length > 0 || hostText === undefined) expect(rc.search).toEqual(s.search);
-      else expect(rc.search).toEqual(parseResolvConf(hostText).search);
+      else expect(rc.search).toEqual(parseResolvConf(hostText).search.values);
       if (s.options.length > 0 || hostText === undefined) expect(rc.options).toEqual(s.options);
-      else expect(rc.options).toEqual(parseResolvConf(hostText).options);
+      else expect(rc.options).toEqual(parseResolvConf(hostText).options.values);
 
       const own = [...new Set([s.hostname, s.hostname.split('.')[0]!, s.name])];
       expect(parseHosts(files.hosts)).toEqual([

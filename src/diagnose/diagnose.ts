@@ -4,6 +4,7 @@ import { TsnetError } from '../errors.js';
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { MODES, parseScenario, type Family, type Trace } from '../../resolvers/index.js';
 import { validateLookupName } from '../config/validate.js';
+import { parseResolvConf } from '../files/resolvconf.js';
 import { listContainers } from '../state/lookup.js';
 import { containerTarget, pidTarget, type Target } from './target.js';
 import { enter, measure, planRows, predict, type ModeRow } from './run.js';
@@ -76,7 +77,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   } else {
     // Prediction only: every server answers, as far as we know without measuring.
     const servers = Object.fromEntries(
-      [...new Set(plan.flatMap((r) => [...r.input.resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!)))].map((s) => [s, 'answer']),
+      [...new Set(plan.flatMap((r) => parseResolvConf(r.input.resolvConf).nameservers.map((n) => n.address)))].map((s) => [s, 'answer']),
     );
     rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
   }
@@ -105,7 +106,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
       nameservers: cfg.nameservers,
       upstreams: target.record?.dns.stubActive ? target.record.dns.nameservers.map((n) => n.address) : null,
       search: cfg.search,
-      options: [...target.resolvConf.matchAll(/^\s*options\s+(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)),
+      options: parseResolvConf(target.resolvConf).options.values,
       nsswitch: first.nsswitch?.match(/^\s*hosts\s*:(.*)$/m)?.[1]?.trim() ?? 'files dns',
     },
     names,

@@ -4,6 +4,7 @@ import { isTsnetError } from '../errors.js';
 import { enterNetnsForGood } from '../ns/enter.js';
 import { emulatorFor, parseScenario, seededRandom, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
 import { lookupReal } from '../driver/real-driver.js';
+import { renderResolvConf } from '../files/resolvconf.js';
 import { TargetError, type Target } from './target.js';
 
 export interface ModeRow {
@@ -20,10 +21,12 @@ export interface ModeRow {
 export function directInput(t: Target): LibraryInput {
   const r = t.record;
   if (r && r.dns.stubActive) {
-    const text =
-      r.dns.nameservers.map((n) => `nameserver ${n.address}\n`).join('') +
-      (r.dns.search.length ? `search ${r.dns.search.join(' ')}\n` : '') +
-      (r.dns.options.length ? `options ${r.dns.options.join(' ')}\n` : '');
+    const text = renderResolvConf({
+      header: [],
+      nameservers: r.dns.nameservers.map((n) => ({ address: n.address })),
+      search: { values: r.dns.search },
+      options: { values: r.dns.options },
+    });
     return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };
   }
   return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };

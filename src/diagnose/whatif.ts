@@ -1,6 +1,7 @@
 // --what-if: a configuration change applied to the emulated process's files or environment.
 // Pure: text in, text out.
 import { TsnetError } from '../errors.js';
+import { appendOptions, parseResolvConf, prependNameserver, removeNameserver, reorderNameservers, replaceSearch } from '../files/resolvconf.js';
 import type { LibraryInput } from '../../resolvers/index.js';
 
 export interface WhatIf {
@@ -8,8 +9,8 @@ export interface WhatIf {
   apply(input: LibraryInput): LibraryInput;
 }
 
-const lines = (text: string) => text.split('\n');
-const nameserverLines = (text: string) => lines(text).map((l, i) => [l, i] as const).filter(([l]) => /^\s*nameserver\s/.test(l));
+/** How many nameserver lines `text` has (the positions --what-if counts). */
+const nameserverCount = (text: string) => parseResolvConf(text).nameservers.length;
 
 function bad(spec: string, why: string): never {
   throw new TsnetError('TSNET_USAGE', `invalid --what-if "${spec}": ${why}`, {
@@ -22,20 +23,19 @@ export function parseWhatIf(spec: string): WhatIf {
   switch (verb) {
     case 'options':
       if (args.length === 0) bad(spec, 'options needs at least one option');
-      return { spec, apply: (i) => ({ ...i, resolvConf: `${i.resolvConf.replace(/\n?$/, '\n')}options ${args.join(' ')}\n` }) };
+      return { spec, apply: (i) => ({ ...i, resolvConf: appendOptions(i.resolvConf, args) }) };
     case 'search':
-      return { spec, apply: (i) => ({ ...i, resolvConf: `${lines(i.resolvConf).filter((l) => !/^\s*(search|domain)\s/.test(l)).join('\n').replace(/\n?$/, '\n')}search ${args.join(' ')}\n` }) };
+      return { spec, apply: (i) => ({ ...i, resolvConf: replaceSearch(i.resolvConf, args) }) };
     case 'nameserver-order': {
       const order = (args[0] ?? '').split(',').map(Number);
       if (order.length === 0 || order.some((n) => !Number.isInteger(n) || n < 1)) bad(spec, 'give the new order as 1-based positions, like 2,1');
+      if (new Set(order).size !== order.length) bad(spec, 'give each position at most once');
       return {
         spec,
         apply: (i) => {
-          const ns = nameserverLines(i.resolvConf);
-          if (order.some((n) => n > ns.length)) bad(spec, `there are only ${ns.length} nameserver lines`);
-          const rest = lines(i.resolvConf).filter((l) => !/^\s*nameserver\s/.test(l));
-          const reordered = [...order.map((n) => ns[n - 1]![0]), ...ns.filter((_, k) => !order.includes(k + 1)).map(([l]) => l)];
-          return { ...i, resolvConf: [...reordered, ...rest].join('\n') };
+          const count = nameserverCount(i.resolvConf);
+          if (order.some((n) => n > count)) bad(spec, `there are only ${count} nameserver lines`);
+          return { ...i, resolvConf: reorderNameservers(i.resolvConf, order.map((n) => n - 1)) };
         },
       };
     }
@@ -45,16 +45,17 @@ export function parseWhatIf(spec: string): WhatIf {
       return {
         spec,
         apply: (i) => {
-          const ns = nameserverLines(i.resolvConf);
-          if (n > ns.length) bad(spec, `there are only ${ns.length} nameserver lines`);
-          const drop = ns[n - 1]![1];
-          return { ...i, resolvConf: lines(i.resolvConf).filter((_, k) => k !== drop).join('\n') };
+          const count = nameserverCount(i.resolvConf);
+          if (n > count) bad(spec, `there are only ${count} nameserver lines`);
+          return { ...i, resolvConf: removeNameserver(i.resolvConf, n - 1) };
         },
       };
     }
-    case 'nameserver-add':
-      if (!args[0] || !/^[0-9a-fA-F.:]+$/.test(args[0])) bad(spec, 'give an IP address');
-      return { spec, apply: (i) => ({ ...i, resolvConf: `nameserver ${args[0]}\n${i.resolvConf}` }) };
+    case 'nameserver-add': {
+      const address = args[0];
+      if (!address || !/^[0-9a-fA-F.:]+$/.test(address)) bad(spec, 'give an IP address');
+      return { spec, apply: (i) => ({ ...i, resolvConf: prependNameserver(i.resolvConf, address) }) };
+    }
     case 'env': {
       const kv = args[0] ?? '';
       const eq = kv.indexOf('=');

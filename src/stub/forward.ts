@@ -5,6 +5,7 @@ import { createForwarder, type Forwarder, type ForwardMode } from '../../resolve
 import { decodeReply, sameName } from '../../resolvers/core/wire.js';
 import type { MachineEvent, QueryInfo, ResolverMachine, Trace } from '../../resolvers/core/types.js';
 import { lookupReal } from '../driver/real-driver.js';
+import { appendOptions } from '../files/resolvconf.js';
 import { stubWorstCaseMs } from '../files/stub-resolv.js';
 
 export interface ForwardCounters {
@@ -45,10 +46,9 @@ export class ClientForwarders {
     });
     this.udp = createForwarder(mode, ctx(conf));
     // A client that asked over TCP is answered from a TCP exchange (glibc's send_vc order).
-    this.tcp = createForwarder('glibc', ctx(`${conf}options use-vc\n`));
+    this.tcp = createForwarder('glibc', ctx(appendOptions(conf, ['use-vc'])));
     this.servers = new Set(upstreams);
-    const options = [...conf.matchAll(/^options\s+(.*)$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-    this.worstMs = stubWorstCaseMs(mode, upstreams, options);
+    this.worstMs = stubWorstCaseMs(mode, conf);
   }
 
   /** Sends `bytes` (the client's query, id rewritten) upstream; resolves with the trace (reply in result.reply). */

@@ -6,6 +6,7 @@ import { TsnetError } from '../errors.js';
 import { ipVersion } from '../config/ipv4.js';
 import { validateAddHost } from '../config/validate.js';
 import { FORWARD_MODES, type ForwardMode } from '../../resolvers/forward.js';
+import { stubUpstreamConf } from '../files/stub-resolv.js';
 import { StubServer, type QueryLogLine } from './server.js';
 import { openQueryLog } from './querylog.js';
 import type { StubView } from './view.js';
@@ -31,11 +32,10 @@ export async function serveStandalone(o: ServeOptions, print: (s: string) => voi
   const port = Number(o.port ?? '53');
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TsnetError('TSNET_USAGE', `invalid --port "${o.port}"`);
   const addHosts = (o.addHost ?? []).map(validateAddHost).map((h) => ({ name: h.names[0]!, address: h.address }));
-  const opts = (o.dnsOption ?? []).filter((x) => /^(timeout|attempts):\d+$|^rotate$/.test(x));
   if (o.netns) enterNetnsForGood(o.netns);
   const client = {
     name: 'sidecar', network: 'sidecar', address: '*', mode: o.mode as ForwardMode, upstreams: o.upstream, addHosts, cacheSize: 0,
-    upstreamConf: o.upstream.map((u) => `nameserver ${u}\n`).join('') + (opts.length ? `options ${opts.join(' ')}\n` : ''),
+    upstreamConf: stubUpstreamConf(o.upstream, o.dnsOption ?? []),
   };
   const view: StubView = {
     networks: new Map([['sidecar', { name: 'sidecar', gateway: o.listen[0]!, subnet: '0.0.0.0/32', containers: new Map(), byAddress: new Map() }]]),

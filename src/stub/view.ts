@@ -1,6 +1,7 @@
 // What the stub knows about the world, built from the state root: networks, their containers,
 // and per client address the container asking. Plain data; rebuilt on every reload.
 import type { ContainerRecord, NetworkRecord } from '../state/records.js';
+import { stubUpstreamConf } from '../files/stub-resolv.js';
 
 export interface StubClient {
   name: string;
@@ -31,11 +32,6 @@ export interface StubView {
   fallback?: StubClient;
 }
 
-/** Options the stub applies upstream on the container's behalf (resolv.conf syntax). */
-export function upstreamOptions(record: ContainerRecord): string[] {
-  return record.dns.options.filter((o) => /^(timeout|attempts):\d+$/.test(o) || o === 'rotate');
-}
-
 export function buildView(networks: NetworkRecord[], containers: ContainerRecord[]): StubView {
   const view: StubView = { networks: new Map(), clients: new Map() };
   for (const n of networks) {
@@ -48,14 +44,13 @@ export function buildView(networks: NetworkRecord[], containers: ContainerRecord
     net.byAddress.set(c.address, c.name);
     if (c.dns.mode !== 'glibc' && c.dns.mode !== 'musl') continue;
     const upstreams = c.dns.nameservers.map((n) => n.address);
-    const opts = upstreamOptions(c);
     view.clients.set(c.address, {
       name: c.name,
       network: c.network,
       address: c.address,
       mode: c.dns.mode,
       upstreams,
-      upstreamConf: upstreams.map((a) => `nameserver ${a}\n`).join('') + (opts.length > 0 ? `options ${opts.join(' ')}\n` : ''),
+      upstreamConf: stubUpstreamConf(upstreams, c.dns.options),
       addHosts: c.addHosts,
       cacheSize: c.dns.cacheSize ?? 0,
     });
