@@ -8,8 +8,8 @@ import { countDots } from '../../resolvers/core/search.js';
 import type { LibraryInput, TraceQuery } from '../../resolvers/index.js';
 // findings.ts imports RULES from here: only its function declarations are used, and only when a
 // rule runs, so the import cycle is harmless whichever module loads first.
-import { costs, listedNameservers, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
-import { parseWhatIf } from './whatif.js';
+import { costs, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
+import { parseResolvConf } from '../files/resolvconf.js';
 
 /** What a rule finds: nothing, one finding, or one per server/name/row it concerns. */
 export type Found = Finding | Finding[] | undefined;
@@ -76,19 +76,10 @@ function broken(ctx: Context, server: string): boolean {
 const hasAlternative = (ctx: Context, server: string) => ctx.servers.some((s) => s !== server && !broken(ctx, s));
 const noOther = (ctx: Context) => (ctx.servers.length <= 1 ? 'it is the only nameserver' : 'no other nameserver answers');
 
-/** The --what-if that drops `server`'s line. whatif.ts counts nameserver lines its own way, so ask it. */
+/** The --what-if that drops `server`'s line: its position among the nameserver lines, as --what-if counts them. */
 function removal(input: LibraryInput, server: string): string | null {
-  const count = (text: string) => listedNameservers(text).filter((s) => s === server).length;
-  for (let n = 1; ; n++) {
-    const spec = `nameserver-remove ${n}`;
-    let after: LibraryInput;
-    try {
-      after = parseWhatIf(spec).apply(input);
-    } catch {
-      return null; // past the last line
-    }
-    if (count(after.resolvConf) < count(input.resolvConf)) return spec;
-  }
+  const at = parseResolvConf(input.resolvConf).nameservers.findIndex((n) => n.address === server);
+  return at < 0 ? null : `nameserver-remove ${at + 1}`;
 }
 
 interface Wait {

@@ -7,6 +7,7 @@
 // against one `tsnet fake-dns` in the server namespace. (a) and (b) are judged by what the fake
 // server logged, (c) by its own trace; see compare.ts for the verdict.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseBehaviour } from '../../resolvers/core/responder.js';
@@ -152,13 +153,31 @@ interface ChildResult {
 }
 
 /**
+ * Every process whose timing is compared (the real library's program, the emulator's CLI, the
+ * fake server that timestamps the wire) runs at nice -10, all alike: on a 2-core machine busy with
+ * other work (CI, `stress-ng --cpu 2`) a nice-0 process can wait tens of milliseconds for a core,
+ * which is the machine's noise, not the library's behaviour. Both sides of every comparison get
+ * the same priority, so neither is favoured.
+ */
+function measured(child: ChildProcess): ChildProcess {
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, -10);
+    } catch {
+      // not root: the suite is skipped anyway; an already exited child: nothing to raise
+    }
+  }
+  return child;
+}
+
+/**
  * Runs a child to completion. `killOn`: a stderr pattern after which the child is killed (after a
  * short grace) — a CLI that reported an internal error but keeps its event loop alive.
  */
 function runChild(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number, killOn?: RegExp): Promise<ChildResult> {
   return new Promise((done, fail) => {
     const startedAt = Date.now();
-    const child = trackChild(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = measured(trackChild(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -201,7 +220,7 @@ async function startFakeDns(tools: Tools, lane: Lane, scenario: FidelityScenario
   for (const [slot, behaviour] of Object.entries(scenario.servers)) args.push('--listen', `${lane.server(Number(slot))}=${behaviour}`);
   args.push('--listen', `${PROBE_SERVER}=answer`);
   for (const z of scenario.zone) args.push('--zone', z);
-  const child = trackChild(spawn(tools.node, args, { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = measured(trackChild(spawn(tools.node, args, { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
