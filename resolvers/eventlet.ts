@@ -30,8 +30,8 @@
  *   replaced by greendns udp/tcp): core/dnspython.ts.
  * Not emulated: IDNA encoding, AI_V4MAPPED/AI_ALL, the 10 s hosts re-read (input is static).
  */
-import { isIPv6 } from './core/ip.js';
-import { glibc } from './glibc.js';
+import { ipv6Bytes, isIPv4, splitZone } from './core/address.js';
+import { glibc, numericHost } from './glibc.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { makeResolver, resolve, type DnsError, type DnsResolver, type Wait } from './core/dnspython.js';
 import { eventletHosts } from './core/hosts.js';
@@ -81,10 +81,12 @@ export const eventlet024: Emulator = {
   createProcess: (ctx) => createProcess('0.24.0', ctx),
 };
 
-/** dns.ipv4.inet_aton: exactly 4 decimal parts, no leading zeros. */
-const isIPv4Addr = (s: string) => /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
-/** is_ipv6_addr drops a %scope first. */
-const isIPv6Addr = (s: string) => isIPv6(s.split('%')[0]!);
+/**
+ * greendns is_ip_addr: dns.ipv4.inet_aton (a strict dotted quad: "10.1" is a name here, unlike
+ * in the C library) or is_ipv6_addr, which drops a %scope first. (dns.ipv6.inet_aton also takes a
+ * few malformed forms such as ":1:2:3:4:5:6:7"; those are not emulated.)
+ */
+const isIPAddr = (s: string) => isIPv4(s) || ipv6Bytes(splitZone(s).address) !== undefined;
 
 /** dns.name.from_text: no empty label (a final dot is fine), none over 63 bytes. */
 const validName = (s: string) => s !== '' && s.replace(/\.$/, '').split('.').every((l) => l.length > 0 && l.length <= 63);
@@ -101,12 +103,9 @@ const charLabels = (name: string) => [...name].map((c) => (c === '.' ? '\\046' :
 function* getaddrinfo(io: Io, proc: GreenProcess, req: LookupRequest): Coroutine {
   if (proc.version === '0.24.0' && !proc.resolver) return fail('EAI_FAIL');
   const host = req.name;
-  if (isIPv4Addr(host) || isIPv6Addr(host)) {
-    // handed to the C library with AI_NUMERICHOST: glibc refuses the other family
-    const v6 = host.includes(':');
-    const ok = req.family === 'any' || (req.family === 'inet6') === v6;
-    return ok ? { addresses: [host], error: null } : fail('EAI_ADDRFAMILY');
-  }
+  // A literal goes to the C library's getaddrinfo with AI_NUMERICHOST: glibc's literal rules
+  // (family, ::ffff:a.b.c.d for AF_INET, scope ids) decide.
+  if (isIPAddr(host)) return numericHost(host, req.family) ?? fail('EAI_NONAME');
   if (!validName(host)) return fail('EAI_NONAME');
   const found = yield* lookupAddrs(io, proc, host, req.family);
   if ('error' in found) return fail(found.error);
@@ -170,7 +169,7 @@ function* proxyQuery(io: Io, r: DnsResolver, name: string, rdtype: QType): Wait<
 
 /** resolve_cname: null when a CNAME was found, else the gaierror that fails getaddrinfo. */
 function* resolveCname(io: Io, proc: GreenProcess, qname: string): Wait<ResolveError | null> {
-  if (isIPv4Addr(qname) || isIPv6Addr(qname)) return null;
+  if (isIPAddr(qname)) return null;
   if (!proc.resolver) return 'EAI_NONAME';
   const r = yield* proxyQuery(io, proc.resolver, qname, 'CNAME');
   if ('records' in r) return null;

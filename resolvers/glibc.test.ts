@@ -138,4 +138,31 @@ describe('glibc emulator (simulated network)', () => {
     expect(t!.queries.map((q) => q.qname)).toEqual(['db.svc.example', 'db.svc.example', 'db', 'db']);
     expect(t!.elapsed_ms).toBe(2000);
   });
+
+  it('takes inet_aton shorthand as a literal (__inet_aton_exact): "10.1" is 10.0.0.1, no query', () => {
+    const literal = (name: string, family: Family = 'any') => {
+      const [t] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name, family });
+      return { result: t!.result, queries: t!.queries.length };
+    };
+    const v4 = (a: string) => ({ result: { addresses: [a], error: null }, queries: 0 });
+    expect(literal('10.1')).toEqual(v4('10.0.0.1'));
+    expect(literal('0x7f.1')).toEqual(v4('127.0.0.1'));
+    expect(literal('010.0.0.1')).toEqual(v4('8.0.0.1'));
+    expect(literal('10.1.2', 'inet')).toEqual(v4('10.1.0.2'));
+    expect(literal('4294967295')).toEqual(v4('255.255.255.255'));
+    expect(literal('10.1', 'inet6')).toEqual({ result: { addresses: [], error: 'EAI_ADDRFAMILY' }, queries: 0 });
+    // not literals: trailing garbage (the exact form), too many parts, a byte out of range
+    for (const name of ['10.1 ', '1.2.3.4.5', '256.1', '10.0.0.1.']) expect(literal(name).queries, JSON.stringify(name)).toBeGreaterThan(0);
+  });
+
+  it('reads IPv6 literals with inet_pton: canonical text, v4-mapped for AF_INET, scope ids', () => {
+    const result = (name: string, family: Family = 'any') => run({ resolv: `nameserver ${NS1}\n`, servers: {}, name, family })[0]!.result;
+    expect(result('FD00:0:0::1')).toEqual({ addresses: ['fd00::1'], error: null });
+    expect(result('::ffff:10.0.0.1', 'inet')).toEqual({ addresses: ['10.0.0.1'], error: null });
+    expect(result('fd00::1', 'inet')).toEqual({ addresses: [], error: 'EAI_ADDRFAMILY' });
+    expect(result('fe80::1%7')).toEqual({ addresses: ['fe80::1'], error: null });
+    expect(result('fe80::1%eth0')).toEqual({ addresses: ['fe80::1'], error: null });
+    expect(result('fd00::1%eth0')).toEqual({ addresses: [], error: 'EAI_NONAME' }); // a name only for link-local
+    expect(result('fd00::1%')).toEqual({ addresses: [], error: 'EAI_NONAME' });
+  });
 });

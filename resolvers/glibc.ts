@@ -25,10 +25,10 @@ import { applyOptions, LIBRARY_RULES, parseResolverConfig, type ResolverConfig }
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { glibcHostsLookup } from './core/hosts.js';
 import { countDots } from './core/search.js';
-import { isIPv4, isIPv6 } from './core/ip.js';
+import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope, splitZone, v4MappedBytes } from './core/address.js';
 import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
 import { parseNssHosts, type NssSource } from './core/nsswitch.js';
-import type { Emulator, EmulatedProcess, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
+import type { Emulator, EmulatedProcess, Family, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
 
 type HErrno = 'NETDB_SUCCESS' | 'HOST_NOT_FOUND' | 'TRY_AGAIN' | 'NO_RECOVERY' | 'NO_DATA';
 type Errno = 'ECONNREFUSED' | 'ETIMEDOUT' | null;
@@ -76,13 +76,36 @@ export const glibc: Emulator = {
   },
 };
 
+/**
+ * sysdeps/posix/getaddrinfo.c text_to_binary_address: is the name an address? First
+ * __inet_aton_exact — the inet_aton forms, so "10.1" is 10.0.0.1 and "010.0.0.1" is 8.0.0.1 —
+ * then inet_pton(AF_INET6) of what comes before a '%'. AF_INET takes the IPv4 address out of
+ * ::ffff:a.b.c.d; any other family mismatch is EAI_ADDRFAMILY (no AI_V4MAPPED here). A scope
+ * (inet/inet6_scopeid_pton.c) is an interface name for link-local unicast and node/link-local
+ * multicast (a name not starting with a digit is assumed to exist), else a decimal number up to
+ * 2^32-1; anything else is EAI_NONAME. undefined: not a literal, look the name up.
+ */
+export function numericHost(name: string, family: Family): LookupResult | undefined {
+  const fail = (error: ResolveError): LookupResult => ({ addresses: [], error });
+  const v4 = inetAtonExact(name);
+  if (v4) return family === 'inet6' ? fail('EAI_ADDRFAMILY') : { addresses: [addressText(v4)], error: null };
+  const { address, zone } = splitZone(name);
+  const v6 = ipv6Bytes(address);
+  if (!v6) return undefined;
+  const bytes = family !== 'inet' ? v6 : v4MappedBytes(v6);
+  if (!bytes) return fail('EAI_ADDRFAMILY');
+  if (zone !== undefined) {
+    const named = isLinkLocal(v6) || multicastScope(v6) === 1 || multicastScope(v6) === 2;
+    const ok = (named && /^[^0-9]/.test(zone)) || (/^\d+$/.test(zone) && BigInt(zone) <= 0xffffffffn);
+    if (!ok) return fail('EAI_NONAME');
+  }
+  return { addresses: [addressText(bytes)], error: null };
+}
+
 function* lookup(io: Io, st: ProcessState, req: LookupRequest): Coroutine {
   const name = req.name;
-  if (isIPv4(name) || isIPv6(name)) {
-    const v6 = name.includes(':');
-    const ok = req.family === 'any' || (req.family === 'inet6') === v6;
-    return ok ? { addresses: [name], error: null } : { addresses: [], error: 'EAI_ADDRFAMILY' };
-  }
+  const literal = numericHost(name, req.family);
+  if (literal) return literal;
   let herrno: HErrno = 'HOST_NOT_FOUND';
   for (const src of st.sources) {
     let status: 'SUCCESS' | 'NOTFOUND' | 'UNAVAIL' | 'TRYAGAIN';

@@ -193,6 +193,12 @@ describe('musl emulator: other rules', () => {
     expect(run({ resolv: ns(NS1), servers: {}, name: '10.1' }).trace.result).toEqual({ addresses: ['10.0.0.1'], error: null });
     expect(run({ resolv: ns(NS1), servers: {}, name: '0x7f.1' }).trace.result).toEqual({ addresses: ['127.0.0.1'], error: null });
     expect(run({ resolv: ns(NS1), servers: {}, name: 'fd00::1', family: 'inet' }).trace.result.error).toBe('EAI_NONAME');
+    expect(run({ resolv: ns(NS1), servers: {}, name: '010.0.0.1' }).trace.result).toEqual({ addresses: ['8.0.0.1'], error: null });
+    expect(run({ resolv: ns(NS1), servers: {}, name: 'FE80:0::1%eth0' }).trace.result).toEqual({ addresses: ['fe80::1'], error: null });
+    // an interface name only for link-local (fe8::1 is 0fe8::1, not fe80::/10); numbers up to UINT_MAX
+    expect(run({ resolv: ns(NS1), servers: {}, name: 'fe8::1%eth0' }).trace.result.error).toBe('EAI_NONAME');
+    expect(run({ resolv: ns(NS1), servers: {}, name: 'fd00::1%4294967295' }).trace.result.error).toBeNull();
+    expect(run({ resolv: ns(NS1), servers: {}, name: 'fd00::1%4294967296' }).trace.result.error).toBe('EAI_NONAME');
     const dots = run({ resolv: ns(NS1), servers: {}, name: 'db..' }).trace;
     expect(dots.result.error).toBe('EAI_NONAME');
     expect(dots.queries).toEqual([]);

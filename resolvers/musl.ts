@@ -30,7 +30,7 @@
  * Not emulated: RFC 6724 sorting of mixed v4/v6 results (it depends on routes: addresses come
  * back in answer order, A first), AI_V4MAPPED, interface names in %scope (assumed to exist).
  */
-import { isIPv6 } from './core/ip.js';
+import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope } from './core/address.js';
 import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { muslHostsLookup } from './core/hosts.js';
@@ -92,42 +92,26 @@ function* lookup(io: Io, proc: MuslProcess, req: LookupRequest): Coroutine {
   return typeof step === 'string' ? fail(step) : { addresses: step, error: null };
 }
 
-/** lookup_ipliteral.c: 1 address, 0 = not a literal, EAI_NONAME = literal of the wrong family. */
+/**
+ * lookup_ipliteral.c: 1 address, 0 = not a literal, EAI_NONAME = literal of the wrong family.
+ * __inet_aton (the inet_aton forms: "10.1" is 10.0.0.1), then inet_pton(AF_INET6) of what comes
+ * before a '%' (when the '%' is within 64 bytes). A scope is a decimal number up to UINT_MAX, or
+ * an interface name for link-local unicast and multicast (a name not starting with a digit is
+ * assumed to exist). Addresses come back as inet_ntop writes them.
+ */
 function ipLiteral(name: string, family: Family): Step {
-  const v4 = inetAton(name);
-  if (v4 !== undefined) return family === 'inet6' ? 'EAI_NONAME' : [v4];
+  const v4 = inetAtonExact(name);
+  if (v4 !== undefined) return family === 'inet6' ? 'EAI_NONAME' : [addressText(v4)];
   const pct = name.indexOf('%');
-  const addr = pct >= 0 && pct < 64 ? name.slice(0, pct) : name;
-  if (!isIPv6(addr)) return 0;
+  const v6 = ipv6Bytes(pct >= 0 && pct < 64 ? name.slice(0, pct) : name);
+  if (!v6) return 0;
   if (family === 'inet') return 'EAI_NONAME';
   if (pct >= 0) {
     const scope = name.slice(pct + 1);
-    const linkLocal = /^fe[89ab]/i.test(addr) || /^ff[0-9a-f]2/i.test(addr);
-    // A numeric scope is taken as is; an interface name only for link-local addresses.
-    if (!/^\d+$/.test(scope) && !(linkLocal && scope !== '' && !/^\d/.test(scope))) return 'EAI_NONAME';
+    const named = (isLinkLocal(v6) || multicastScope(v6) === 2) && /^[^0-9]/.test(scope);
+    if (!named && !(/^\d+$/.test(scope) && BigInt(scope) <= 0xffffffffn)) return 'EAI_NONAME';
   }
-  return [name];
-}
-
-/** musl's __inet_aton: 1 to 4 parts, each strtoul base 0 (0x hex, 0 octal), the last fills the rest. */
-function inetAton(s: string): string | undefined {
-  const parts = s.split('.');
-  if (parts.length > 4) return undefined;
-  const a: number[] = [];
-  for (const p of parts) {
-    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(p)) return undefined;
-    a.push(/^0[xX]/.test(p) ? parseInt(p.slice(2), 16) : /^0./.test(p) ? parseInt(p, 8) : Number(p));
-  }
-  const i = a.length - 1;
-  while (a.length < 4) a.push(0);
-  const split = (k: number, bits: number) => {
-    a[k + 1] = a[k]! % 2 ** bits;
-    a[k] = Math.floor(a[k]! / 2 ** bits);
-  };
-  if (i <= 0) split(0, 24);
-  if (i <= 1) split(1, 16);
-  if (i <= 2) split(2, 8);
-  return a.every((x) => x <= 255) ? a.join('.') : undefined;
+  return [addressText(v6)];
 }
 
 /** name_from_hosts: every matching line whose address is a literal of the family. */

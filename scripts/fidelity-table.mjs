@@ -66,7 +66,10 @@ out.push('');
 out.push(
   '**Match** = same result (address set, or the same EAI_* error), the same ordered queries (server, transport, name, ' +
     'type; queries within 20 ms of each other may come in either order) and every send time and the elapsed time within ' +
-    'max(50 ms, 5 %) of the real library\'s. With `options rotate` the rotation pattern is compared, not the random first server.',
+    'max(50 ms, 5 %) of the real library\'s. With `options rotate` the rotation pattern is compared, not the random first server. ' +
+    'Every process whose timing is compared (real program, emulator, fake server) runs at nice -10, all alike, so a busy ' +
+    'machine\'s scheduling noise is not read as a library\'s behaviour; a row that fails on timing alone is run once more, ' +
+    'alone, and both verdicts are kept in the run\'s JSON (`firstAttempt`).',
 );
 out.push('');
 out.push(`Run: ${data.started} · ${secs(data.durationMs)} on ${data.lanes} lanes · ` + Object.entries(data.host).map(([k, v]) => `${k} ${v}`).join(' · '));

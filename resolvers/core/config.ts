@@ -1,6 +1,6 @@
 // resolv.conf as each library reads it. One parser; what differs between libraries is data
 // (LIBRARY_RULES). Pure. Each rule cites the library source it mirrors (see docs/resolvers.md).
-import { isIPv4, isIPv6 } from './ip.js';
+import { addressText, inetAtonExact, isIPv4, isIPv6 } from './address.js';
 
 export interface ResolverConfig {
   /** the servers the library will actually use (after its limit) */
@@ -108,6 +108,19 @@ export function applyOptions(cfg: ResolverConfig, tokens: string[], rules: Libra
   }
 }
 
+/**
+ * A nameserver line's address, IPv4 as a plain dotted quad. glibc (res_init.c, __inet_aton_exact)
+ * and musl (resolvconf.c, __lookup_ipliteral) take the inet_aton forms: "10.1" is 10.0.0.1 and
+ * "010.0.0.1" is 8.0.0.1. dnspython (dns.inet.is_address) takes only a strict dotted quad.
+ * IPv6 is kept as written, with its %scope.
+ */
+function nameserverAddress(text: string, rules: LibraryRules): string | undefined {
+  if (isIPv6(text)) return text;
+  if (rules.library === 'dnspython') return isIPv4(text) ? text : undefined;
+  const v4 = inetAtonExact(text);
+  return v4 && addressText(v4);
+}
+
 export function parseResolverConfig(text: string, rules: LibraryRules, warn: (m: string) => void): ResolverConfig {
   const cfg: ResolverConfig = {
     nameservers: [],
@@ -134,9 +147,9 @@ export function parseResolverConfig(text: string, rules: LibraryRules, warn: (m:
     const args = rest.replace(/[#;].*$/, '').trim().split(/[ \t]+/).filter(Boolean);
     switch (keyword) {
       case 'nameserver': {
-        const addr = args[0] ?? '';
-        if (isIPv4(addr) || isIPv6(addr)) all.push(addr);
-        else warn(`${where}: nameserver "${addr}" is not an IP address; ${rules.library} skips it`);
+        const addr = nameserverAddress(args[0] ?? '', rules);
+        if (addr !== undefined) all.push(addr);
+        else warn(`${where}: nameserver "${args[0] ?? ''}" is not an IP address; ${rules.library} skips it`);
         break;
       }
       case 'domain':

@@ -1,7 +1,7 @@
 // The fault-injecting authoritative server's decisions, as a pure function: `tsnet fake-dns`
 // (real sockets) and the simulated driver (virtual network) answer with the same code.
 import * as dnsPacket from 'dns-packet';
-import { isIPv4, isIPv6 } from './ip.js';
+import { ipv4Bytes, ipv6Bytes } from './address.js';
 import type { Transport } from './types.js';
 
 export const BEHAVIOURS = [
@@ -64,7 +64,8 @@ export function addZoneEntry(zone: Zone, entry: string): void {
   const name = norm(m[1]!);
   const type = m[2]!.toUpperCase() as 'A' | 'AAAA' | 'CNAME' | 'TXT';
   // dns-packet encodes any string as an address without complaint: garbage on the wire otherwise.
-  if ((type === 'A' && !isIPv4(m[3]!)) || (type === 'AAAA' && !isIPv6(m[3]!))) {
+  // So a strict dotted quad, and IPv6 without a %zone (it has no meaning in a record).
+  if ((type === 'A' && !ipv4Bytes(m[3]!)) || (type === 'AAAA' && !ipv6Bytes(m[3]!))) {
     throw new Error(`invalid zone entry "${entry}": "${m[3]}" is not an ${type === 'A' ? 'IPv4' : 'IPv6'} address`);
   }
   const rec = zone.get(name) ?? { A: [], AAAA: [], TXT: [] };

@@ -1,7 +1,7 @@
 // `tsnet fake-dns`: parse the options, optionally move into a network namespace for good, serve
 // until SIGINT/SIGTERM. All input is checked before anything is opened or bound.
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../../resolvers/core/address.js';
 import { addZoneEntry, parseBehaviour, parseZoneFile, type Zone } from '../../resolvers/core/responder.js';
 import { TsnetError, usageError } from '../errors.js';
 import type { CliContext } from './context.js';

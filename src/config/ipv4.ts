@@ -1,5 +1,10 @@
-// IPv4 addresses and subnets as plain numbers. Pure.
+// IPv4 addresses and subnets as plain numbers. Pure. Address syntax comes from the one address
+// module (resolvers/core/address.ts): tsnet's own input takes node:net's rules, a strict dotted
+// quad ("10.1" and "010.0.0.1" are refused, although the C library would read them).
+import { addressBytes, ipv4Bytes } from '../../resolvers/core/address.js';
 import { usageError } from '../errors.js';
+
+export { ipVersion, isIPv4, isIPv6 } from '../../resolvers/core/address.js';
 
 export interface Subnet {
   /** network address as an unsigned 32-bit number */
@@ -7,15 +12,10 @@ export interface Subnet {
   prefix: number;
 }
 
-const dotted = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIPv4(text: string): boolean {
-  return dotted.test(text);
-}
-
 export function parseIPv4(text: string, what = 'address'): number {
-  if (!isIPv4(text)) throw usageError(`invalid ${what} "${text}": expected a dotted IPv4 address like 10.89.0.5`);
-  return text.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const bytes = ipv4Bytes(text);
+  if (!bytes) throw usageError(`invalid ${what} "${text}": expected a dotted IPv4 address like 10.89.0.5`);
+  return bytes.reduce((acc, b) => acc * 256 + b, 0);
 }
 
 export function formatIPv4(n: number): string {
@@ -29,7 +29,7 @@ export function maskOf(prefix: number): number {
 export function parseSubnet(text: string): Subnet {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
   const prefix = m ? Number(m[2]) : NaN;
-  if (!m || !isIPv4(m[1]!) || prefix < 8 || prefix > 30) {
+  if (!m || !ipv4Bytes(m[1]!) || prefix < 8 || prefix > 30) {
     throw usageError(
       `invalid subnet "${text}": expected an IPv4 CIDR with a prefix from /8 to /30, like 10.89.0.0/16`,
     );
@@ -64,30 +64,8 @@ export function gatewayOf(s: Subnet): number {
   return s.network + 1;
 }
 
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
-/** IPv6 text form (RFC 4291 §2.2), with an optional trailing dotted IPv4 and an optional %zone. */
-export function isIPv6(text: string): boolean {
-  const addr = text.replace(/%[A-Za-z0-9_.-]+$/, '');
-  const halves = addr.split('::');
-  if (halves.length > 2) return false;
-  const groups = (h: string) => (h === '' ? [] : h.split(':'));
-  const parts = halves.flatMap(groups);
-  const last = parts.at(-1);
-  const v4 = last !== undefined && last.includes('.');
-  // A dotted IPv4 may only be the final group, never before a trailing '::'.
-  if (v4 && (!isIPv4(last) || halves.at(-1) === '')) return false;
-  const hex = v4 ? parts.slice(0, -1) : parts;
-  if (!hex.every((g) => HEX_GROUP.test(g))) return false;
-  const count = hex.length + (v4 ? 2 : 0);
-  return halves.length === 2 ? count <= 7 : count === 8;
-}
-
-/** 4, 6 or 0 like node:net's isIP, without loading node:net (~1.4 ms of CLI start-up). */
-export function ipVersion(text: string): 0 | 4 | 6 {
-  return isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0;
-}
-
+/** 127.0.0.0/8 or ::1 (in any spelling). */
 export function isLoopback(addr: string): boolean {
-  return addr.startsWith('127.') || addr === '::1' || /^0*:(0*:)*0*1$/.test(addr);
+  const b = addressBytes(addr);
+  return b !== undefined && (b.length === 4 ? b[0] === 127 : b.subarray(0, 15).every((x) => x === 0) && b[15] === 1);
 }

@@ -3,6 +3,7 @@
 // target namespace first), so "real" means the container's own network path.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import { TraceRecorder } from '../../resolvers/core/trace.js';
 import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from '../../resolvers/core/types.js';
 
@@ -23,7 +24,7 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
   const recorder = new TraceRecorder(start);
   // A connected socket cannot send until connect() completes: sends wait in `pending`.
   const udp = new Map<number, { sock: dgram.Socket | undefined; connect: string | null; connected: boolean; pending: Buffer[] }>();
-  const tcp = new Map<number, { sock: net.Socket; to: string; buf: Buffer }>();
+  const tcp = new Map<number, { sock: net.Socket; to: string; frames: FrameDecoder }>();
   const timers = new Map<number, NodeJS.Timeout>();
 
   return new Promise((resolve, reject) => {
@@ -119,16 +120,11 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
           }
           case 'tcp-open': {
             const sock = net.connect({ host: a.to, port: opts.port, noDelay: true });
-            const entry = { sock, to: a.to, buf: Buffer.alloc(0) };
+            // No limits: every frame, an empty one too, goes to the emulator, which judges the reply.
+            const entry = { sock, to: a.to, frames: new FrameDecoder() };
             tcp.set(a.conn, entry);
             sock.on('data', (chunk: Buffer) => {
-              entry.buf = Buffer.concat([entry.buf, chunk]);
-              while (entry.buf.length >= 2 && entry.buf.length >= 2 + entry.buf.readUInt16BE(0)) {
-                const len = entry.buf.readUInt16BE(0);
-                const msg = entry.buf.subarray(2, 2 + len);
-                entry.buf = entry.buf.subarray(2 + len);
-                deliver({ type: 'tcp', conn: a.conn, bytes: Buffer.from(msg) });
-              }
+              for (const f of entry.frames.push(chunk)) if (f.kind === 'message') deliver({ type: 'tcp', conn: a.conn, bytes: f.bytes });
             });
             sock.on('error', (err: NodeJS.ErrnoException) => deliver({ type: 'tcp-error', conn: a.conn, code: err.code ?? 'EIO' }));
             sock.on('end', () => deliver({ type: 'tcp-error', conn: a.conn, code: 'ECONNRESET' }));
@@ -138,9 +134,7 @@ export function lookupReal(process: EmulatedProcess, request: LookupRequest, opt
             const entry = tcp.get(a.conn);
             if (!entry) break;
             recorder.sent(performance.now(), `t${a.conn}`, entry.to, 'tcp', a.query.qname, a.query.qtype, a.query.id);
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(a.bytes.length);
-            entry.sock.write(Buffer.concat([len, a.bytes]));
+            entry.sock.write(frame(a.bytes));
             break;
           }
           case 'tcp-close':

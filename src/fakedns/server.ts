@@ -2,9 +2,11 @@
 // pure responder in resolvers/core, which the simulated driver shares; this module only moves
 // bytes, frames TCP, keeps the delay timers and logs what it received.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { isIPv6 } from '../../resolvers/core/address.js';
 import { readQuery, respond, type Decision, type ServerBehaviour, type Zone } from '../../resolvers/core/responder.js';
+import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 
 export interface FakeDnsListener {
   address: string;
@@ -191,16 +193,12 @@ function serveTcp(ctx: Context, l: FakeDnsListener, conn: Socket): void {
   conn.on('timeout', () => {
     if (pending === 0) conn.destroy();
   });
-  let buf: Buffer = Buffer.alloc(0);
+  // No frame limits: an empty frame is a message too, and respond calls it malformed (logged).
+  const frames = new FrameDecoder();
   conn.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    while (buf.length >= 2 && !conn.destroyed) {
-      const len = buf.readUInt16BE(0);
-      // A zero length is malformed too (respond says so): never loop on an empty frame.
-      if (len > 0 && buf.length < 2 + len) return;
-      const msg = buf.subarray(2, 2 + len);
-      buf = buf.subarray(2 + len);
-      const d = decide(ctx, l, 'tcp', conn.remotePort ?? 0, msg);
+    for (const f of frames.push(chunk)) {
+      if (conn.destroyed || f.kind !== 'message') return;
+      const d = decide(ctx, l, 'tcp', conn.remotePort ?? 0, f.bytes);
       if (d.action === 'malformed') {
         // The stream has lost its framing: nothing after this can be trusted.
         conn.destroy();
@@ -211,10 +209,7 @@ function serveTcp(ctx: Context, l: FakeDnsListener, conn: Socket): void {
       res.later(d.delayMs, () => {
         pending--;
         if (conn.destroyed) return;
-        const framed = Buffer.allocUnsafe(2 + d.bytes.length);
-        framed.writeUInt16BE(d.bytes.length, 0);
-        d.bytes.copy(framed, 2);
-        conn.write(framed);
+        conn.write(frame(d.bytes));
         if (ended && pending === 0) conn.end();
         else conn.setTimeout(ctx.tcpIdleMs); // idle from now on, even if the timer already fired
       });

@@ -1,24 +1,16 @@
-// /etc/hosts model. Pure.
+// /etc/hosts model. Pure. Reading is the emulators' reader (resolvers/core/hosts.ts), so what
+// tsnet writes and what the emulated libraries read are split into lines the same way.
+import { hostsLines, type HostsLine } from '../../resolvers/core/hosts.js';
 
-export interface HostsEntry {
-  address: string;
-  names: string[];
-}
+export type HostsEntry = HostsLine;
 
 export interface HostsSection {
   comment: string;
   entries: HostsEntry[];
 }
 
-export function parseHosts(text: string): HostsEntry[] {
-  const entries: HostsEntry[] = [];
-  for (const raw of text.split('\n')) {
-    const fields = raw.replace(/#.*$/s, '').trim().split(/\s+/).filter(Boolean);
-    const [address, ...names] = fields;
-    if (address !== undefined && names.length > 0) entries.push({ address, names });
-  }
-  return entries;
-}
+/** Every line with an address and at least one name, comments dropped. */
+export const parseHosts: (text: string) => HostsEntry[] = hostsLines;
 
 export function renderHosts(header: string[], sections: HostsSection[]): string {
   const out = header.map((h) => `# ${h}`);

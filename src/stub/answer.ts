@@ -72,7 +72,8 @@ export function reply(q: ParsedQuery, rcode: number, answers: dnsPacket.Answer[]
   if (q.fast) {
     const simple = answers as Array<{ type: string; data: string; ttl: number }>;
     if (simple.every((a) => a.type === 'A' || a.type === 'AAAA' || a.type === 'PTR')) {
-      return fastReply(q.fast, rcode, simple as FastAnswer[], authoritative);
+      const out = fastReply(q.fast, rcode, simple as FastAnswer[], authoritative);
+      if (out) return out;
     }
   }
   return dnsPacket.encode({

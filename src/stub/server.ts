@@ -6,6 +6,7 @@ import { decide, fitUdp, headerReply, parseQuery, reply, withId, RCODE, type Par
 import { AnswerCache } from './cache.js';
 import { ClientForwarders, type ForwardCounters } from './forward.js';
 import type { StubClient, StubNetwork, StubView } from './view.js';
+import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import type { TraceQuery } from '../../resolvers/core/types.js';
 
 export interface QueryLogLine {
@@ -151,33 +152,26 @@ export class StubServer {
       if (pending === 0) sock.destroy();
     });
     sock.on('error', () => sock.destroy());
-    let buf: Buffer = Buffer.alloc(0);
+    // A frame that cannot hold a DNS header ends the connection: no spinning on garbage. The
+    // decoder holds at most one incomplete frame (65537 bytes).
+    const frames = new FrameDecoder({ minLength: 12 });
     sock.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : (Buffer.concat([buf, chunk]) as Buffer);
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        // A frame that cannot hold a DNS header ends the connection: no spinning on garbage.
-        if (len < 12) {
+      for (const f of frames.push(chunk)) {
+        if (f.kind === 'bad-frame') {
           this.stats.malformed++;
           sock.destroy();
           return;
         }
-        if (buf.length < 2 + len) break;
-        const msg = buf.subarray(2, 2 + len);
-        buf = buf.subarray(2 + len);
         const send = (out: Buffer | undefined) => {
           pending--;
           if (!out || sock.destroyed) return;
-          const lenBuf = Buffer.alloc(2);
-          lenBuf.writeUInt16BE(out.length);
-          sock.write(Buffer.concat([lenBuf, out]));
+          sock.write(frame(out));
         };
         pending++;
-        const out = this.handle(Buffer.from(msg), client, 'tcp');
+        const out = this.handle(f.bytes, client, 'tcp');
         if (out instanceof Promise) void out.then(send);
         else send(out);
       }
-      if (buf.length > 2 + 65535) sock.destroy();
     });
   }
 

@@ -1,6 +1,7 @@
 // A fast path for the common query shape (one question, no compression, at most an EDNS OPT):
 // read it and build local answers by hand instead of a full dns-packet decode/encode per query.
 // Anything else goes the general way (answer.ts with dns-packet). Pure.
+import { addressBytes } from '../../resolvers/core/address.js';
 
 const TYPE_NAMES: Record<number, string> = {
   1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 255: 'ANY',
@@ -61,18 +62,11 @@ function encodeName(name: string): Buffer {
   return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])), Buffer.from([0])]);
 }
 
-function rdata(type: string, data: string): Buffer {
-  if (type === 'A') return Buffer.from(data.split('.').map(Number));
-  if (type === 'AAAA') {
-    const [head, tail] = data.split('::') as [string, string | undefined];
-    const h = head ? head.split(':') : [];
-    const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-    const b = Buffer.alloc(16);
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-    return b;
-  }
-  return encodeName(data); // PTR
+/** undefined: the data is not an address of the record's family. */
+function rdata(type: FastAnswer['type'], data: string): Buffer | undefined {
+  if (type === 'PTR') return encodeName(data);
+  const bytes = addressBytes(data); // any IPv6 spelling, ::ffff:a.b.c.d included; a %zone dropped
+  return bytes && bytes.length === (type === 'A' ? 4 : 16) ? Buffer.from(bytes) : undefined;
 }
 
 export interface FastAnswer {
@@ -81,22 +75,27 @@ export interface FastAnswer {
   ttl: number;
 }
 
-/** A reply echoing the question, with answers whose owner is the question name (pointer 0xC00C). */
-export function fastReply(q: FastQuery, rcode: number, answers: FastAnswer[], authoritative: boolean): Buffer {
+/**
+ * A reply echoing the question, with answers whose owner is the question name (pointer 0xC00C).
+ * undefined when an answer's data cannot be encoded here (the caller uses dns-packet).
+ */
+export function fastReply(q: FastQuery, rcode: number, answers: FastAnswer[], authoritative: boolean): Buffer | undefined {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.id, 0);
   header.writeUInt16BE(0x8000 | (authoritative ? 0x0400 : 0) | (q.flags & 0x0100) | 0x0080 | rcode, 2);
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(answers.length, 6);
-  const rrs = answers.map((a) => {
+  const rrs: Buffer[] = [];
+  for (const a of answers) {
     const data = rdata(a.type, a.data);
+    if (!data) return undefined;
     const rr = Buffer.alloc(12);
     rr.writeUInt16BE(0xc00c, 0);
     rr.writeUInt16BE(TYPE_CODES[a.type]!, 2);
     rr.writeUInt16BE(1, 4);
     rr.writeUInt32BE(a.ttl, 6);
     rr.writeUInt16BE(data.length, 10);
-    return Buffer.concat([rr, data]);
-  });
+    rrs.push(rr, data);
+  }
   return Buffer.concat([header, q.question, ...rrs]);
 }
