@@ -2,46 +2,28 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventlet, eventlet024 } from './eventlet.js';
-import { parseScenario, type ScenarioSpec } from './core/scenario.js';
 import { seededRandom, simulateLookup, simulateLookups } from './core/sim.js';
+import { parseScenario } from './core/scenario.js';
 import type { Emulator, Family, LibraryInput, LookupRequest, Trace } from './core/types.js';
+import { NS1, NS2, NS3, inputOf, ns, plan, requestOf, requestsOf, scenarioOf, type EmulatorCase } from '../test/support/emulator-case.js';
 
 const glibcExists = existsSync(new URL('./glibc.ts', import.meta.url));
 
-const NS1 = '10.0.0.1';
-const NS2 = '10.0.0.2';
-const NS3 = '10.0.0.3';
 const ZONE = [
   'db.example=A:10.1.2.3', 'db.example=AAAA:fd00::3', 'db.svc.example=A:10.1.2.4', 'svc.example.com=A:10.7.7.7',
   'svc.example.com=AAAA:fd00::7', 'www.example=CNAME:db.example',
 ];
 const BOTH = ['fd00::3', '10.1.2.3']; // AAAA first: greendns asks AAAA, then A
 
-interface Case {
-  resolv: string;
-  servers: ScenarioSpec['servers'];
-  name: string;
-  family?: Family;
-  hosts?: string;
-  env?: Record<string, string>;
-  zone?: string[];
-  canonname?: boolean;
+interface Case extends EmulatorCase {
   emulator?: Emulator;
-  repeat?: number;
 }
 
-const inputOf = (c: Case): LibraryInput => ({ resolvConf: c.resolv, hosts: c.hosts ?? '127.0.0.1 localhost\n', nsswitch: undefined, env: c.env ?? {}, hostname: 'client' });
-const scenarioOf = (c: Case) => parseScenario({ servers: c.servers, zone: c.zone ?? ZONE, rttMs: 0.2 });
-const requestOf = (c: Case): LookupRequest => ({ name: c.name, family: c.family ?? 'any', canonname: c.canonname ?? false });
-
 function runAll(c: Case): Trace[] {
-  const reqs = Array.from({ length: c.repeat ?? 1 }, () => requestOf(c));
-  return simulateLookups(c.emulator ?? eventlet, inputOf(c), scenarioOf(c), reqs, seededRandom(7));
+  return simulateLookups(c.emulator ?? eventlet, inputOf(c), scenarioOf(c, ZONE), requestsOf(c), seededRandom(7));
 }
 const run = (c: Case) => runAll(c)[0]!;
 
-const plan = (t: Trace) => t.queries.map((q) => `${q.t_ms} ${q.server} ${q.transport} ${q.qname} ${q.qtype}`);
-const ns = (...servers: string[]) => servers.map((s) => `nameserver ${s}\n`).join('');
 /** one resolve() against one dead server: tries at +0, +2100, +4300, LifetimeTimeout at +5400 */
 const deadResolve = (t0: number, qname: string, qtype: string, server = NS1) =>
   [0, 2100, 4300].map((d) => `${t0 + d} ${server} udp ${qname} ${qtype}`);
@@ -169,13 +151,13 @@ describe('eventlet 0.33.1: process state and other rules', () => {
   it('the dnspython cache lives in the process: a 2nd lookup sends nothing, after the 60 s TTL it asks again', () => {
     const c: Case = { resolv: ns(NS1), servers: { [NS1]: 'answer' }, name: 'db.example' };
     const proc = eventlet.createProcess({ input: inputOf(c), random: seededRandom(3), warn: () => {} });
-    const first = simulateLookup(proc, requestOf(c), scenarioOf(c), { mode: 'eventlet' });
+    const first = simulateLookup(proc, requestOf(c), scenarioOf(c, ZONE), { mode: 'eventlet' });
     expect(plan(first.trace)).toEqual([`0 ${NS1} udp db.example AAAA`, `0.2 ${NS1} udp db.example A`]);
-    const second = simulateLookup(proc, requestOf(c), scenarioOf(c), { mode: 'eventlet', startAt: first.endAt + 1000 });
+    const second = simulateLookup(proc, requestOf(c), scenarioOf(c, ZONE), { mode: 'eventlet', startAt: first.endAt + 1000 });
     expect(second.trace.result).toEqual({ addresses: BOTH, error: null });
     expect(second.trace.queries).toEqual([]);
     expect(second.trace.elapsed_ms).toBe(0);
-    const later = simulateLookup(proc, requestOf(c), scenarioOf(c), { mode: 'eventlet', startAt: 60_000.4 });
+    const later = simulateLookup(proc, requestOf(c), scenarioOf(c, ZONE), { mode: 'eventlet', startAt: 60_000.4 });
     expect(plan(later.trace)).toEqual([`0 ${NS1} udp db.example AAAA`, `0.2 ${NS1} udp db.example A`]);
   });
 
@@ -195,7 +177,7 @@ describe('eventlet 0.33.1: process state and other rules', () => {
   it('search list from the hostname when resolv.conf has none', () => {
     const c: Case = { resolv: ns(NS1), servers: { [NS1]: 'answer' }, name: 'db', family: 'inet' };
     const proc = eventlet.createProcess({ input: { ...inputOf(c), hostname: 'client.svc.example' }, random: seededRandom(1), warn: () => {} });
-    const t = simulateLookup(proc, requestOf(c), scenarioOf(c), { mode: 'eventlet' }).trace;
+    const t = simulateLookup(proc, requestOf(c), scenarioOf(c, ZONE), { mode: 'eventlet' }).trace;
     expect(t.result.addresses).toEqual(['10.1.2.4']);
     expect(plan(t)).toEqual([`0 ${NS1} udp db.svc.example A`, `0.2 ${NS1} udp db A`]);
   });

@@ -1,32 +1,16 @@
 // glibc emulator on the simulated network: the plans and timings of resolver-behavior.md §1/§7.
 import { describe, expect, it } from 'vitest';
 import { glibc } from './glibc.js';
-import { parseScenario, type ScenarioSpec } from './core/scenario.js';
 import { seededRandom, simulateLookups } from './core/sim.js';
 import type { Family, Trace } from './core/types.js';
+import { NS1, NS2, NS3, inputOf, requestsOf, scenarioOf, type EmulatorCase } from '../test/support/emulator-case.js';
 
-const NS1 = '10.0.0.1';
-const NS2 = '10.0.0.2';
-const NS3 = '10.0.0.3';
 const ZONE = ['db.example=A:10.1.2.3', 'db.example=AAAA:fd00::3', 'db.svc.example=A:10.1.2.4', 'app.corp.example=A:10.1.2.5'];
 
-interface Case {
-  resolv: string;
-  servers: ScenarioSpec['servers'];
-  name: string;
-  family?: Family;
-  hosts?: string;
-  nsswitch?: string;
-  env?: Record<string, string>;
-  zone?: string[];
-  repeat?: number;
-}
+type Case = EmulatorCase;
 
 function run(c: Case): Trace[] {
-  const scenario = parseScenario({ servers: c.servers, zone: c.zone ?? ZONE, rttMs: 0.2 });
-  const input = { resolvConf: c.resolv, hosts: c.hosts ?? '127.0.0.1 localhost\n', nsswitch: c.nsswitch, env: c.env ?? {}, hostname: 'client' };
-  const req = { name: c.name, family: c.family ?? 'any', canonname: false } as const;
-  return simulateLookups(glibc, input, scenario, Array.from({ length: c.repeat ?? 1 }, () => req), seededRandom(7));
+  return simulateLookups(glibc, inputOf(c), scenarioOf(c, ZONE), requestsOf(c), seededRandom(7));
 }
 
 const plan = (t: Trace) => t.queries.map((q) => `${q.t_ms} ${q.server} ${q.transport} ${q.qname} ${q.qtype} ${q.outcome}`);

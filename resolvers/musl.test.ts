@@ -2,37 +2,21 @@
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { musl } from './musl.js';
-import { parseScenario, type ScenarioSpec } from './core/scenario.js';
 import { seededRandom, simulateLookup } from './core/sim.js';
 import type { Family, LookupRequest, MachineAction, Trace } from './core/types.js';
+import { NS1, NS2, NS3, inputOf, ns, plan, requestOf, scenarioOf, type EmulatorCase } from '../test/support/emulator-case.js';
 
-const NS1 = '10.0.0.1';
-const NS2 = '10.0.0.2';
-const NS3 = '10.0.0.3';
 const ZONE = ['db.example=A:10.1.2.3', 'db.example=AAAA:fd00::3', 'db.svc.example=A:10.1.2.4', 'svc.example.com=A:10.7.7.7', 'svc.example.com=AAAA:fd00::7'];
 const BOTH = ['10.1.2.3', 'fd00::3'];
 
-interface Case {
-  resolv: string;
-  servers: ScenarioSpec['servers'];
-  name: string;
-  family?: Family;
-  hosts?: string;
-  zone?: string[];
-  canonname?: boolean;
-}
+type Case = EmulatorCase;
 
 function run(c: Case): { trace: Trace; warnings: string[] } {
-  const scenario = parseScenario({ servers: c.servers, zone: c.zone ?? ZONE, rttMs: 0.2 });
-  const input = { resolvConf: c.resolv, hosts: c.hosts ?? '127.0.0.1 localhost\n', nsswitch: undefined, env: {}, hostname: 'client' };
-  const req: LookupRequest = { name: c.name, family: c.family ?? 'any', canonname: c.canonname ?? false };
   const warnings: string[] = [];
-  const proc = musl.createProcess({ input, random: seededRandom(7), warn: (m) => warnings.push(m) });
-  return { trace: simulateLookup(proc, req, scenario, { mode: musl.mode }).trace, warnings };
+  const proc = musl.createProcess({ input: inputOf(c), random: seededRandom(7), warn: (m) => warnings.push(m) });
+  return { trace: simulateLookup(proc, requestOf(c), scenarioOf(c, ZONE), { mode: musl.mode }).trace, warnings };
 }
 
-const plan = (t: Trace) => t.queries.map((q) => `${q.t_ms} ${q.server} ${q.transport} ${q.qname} ${q.qtype}`);
-const ns = (...servers: string[]) => servers.map((s) => `nameserver ${s}\n`).join('');
 /** every query sent to every server at `t`: A to all, then AAAA to all (res_msend.c order) */
 const burst = (t: number, qname: string, servers: string[], types = ['A', 'AAAA']) => types.flatMap((ty) => servers.map((s) => `${t} ${s} udp ${qname} ${ty}`));
 

@@ -16,7 +16,7 @@ import {
   validateNetworkName,
   type CreateRequest,
 } from './validate.js';
-import { mulberry32, intBelow, pick } from '../../test/support/random.js';
+import { mulberry32, intBelow, pick, randomJunk } from '../../test/support/random.js';
 import { outcome, usageErrorOf } from '../../test/support/usage.js';
 
 
@@ -25,13 +25,7 @@ const PIECES = [
   '#', ';', '\0', '\u00ff', '\u2028', 'é', 'ndots', 'timeout', 'attempts', 'rotate', 'edns0', ':2', ':999', ':x',
   '10.89.0.77', '256.1.1.1', 'glibc', 'musl', 'direct', 'files', 'dns', '[NOTFOUND=return]', 'hosts:',
 ];
-function randomJunk(rand: () => number): string {
-  const n = intBelow(rand, 10);
-  let s = '';
-  for (let i = 0; i < n; i++) s += rand() < 0.75 ? pick(rand, PIECES) : String.fromCharCode(intBelow(rand, 0x3000));
-  if (rand() < 0.03) s = s.repeat(40); // long inputs
-  return s;
-}
+const junk = (rand: () => number) => randomJunk(rand, PIECES, 40);
 
 const noGenerate = () => {
   throw new Error('generateName must not be called when a name is given');
@@ -270,7 +264,7 @@ describe('validators on random input', () => {
     const rand = mulberry32(11);
     const seen = { ok: 0, usage: 0 };
     for (let i = 0; i < 3000; i++) {
-      const s = randomJunk(rand);
+      const s = junk(rand);
       const r1 = outcome(() => validateName(s));
       seen[r1]++;
       if (r1 === 'ok') {
@@ -294,7 +288,7 @@ describe('validators on random input', () => {
     const seen = { ok: 0, usage: 0 };
     const known = new Set<string>(DNS_FLAG_OPTIONS);
     for (let i = 0; i < 3000; i++) {
-      const s = rand() < 0.4 ? `${pick(rand, [...DNS_NUMERIC_OPTIONS, ...DNS_FLAG_OPTIONS])}${rand() < 0.5 ? `:${intBelow(rand, 2000)}` : ''}` : randomJunk(rand);
+      const s = rand() < 0.4 ? `${pick(rand, [...DNS_NUMERIC_OPTIONS, ...DNS_FLAG_OPTIONS])}${rand() < 0.5 ? `:${intBelow(rand, 2000)}` : ''}` : junk(rand);
       const r = outcome(() => validateDnsOption(s));
       seen[r]++;
       if (r === 'ok') {
@@ -311,7 +305,7 @@ describe('validators on random input', () => {
     const rand = mulberry32(13);
     const seen = { ok: 0, usage: 0 };
     for (let i = 0; i < 3000; i++) {
-      const s = rand() < 0.4 ? `${pick(rand, ['db', 'h', 'a.b', 'x_y', ''])}:${pick(rand, ['10.0.0.1', '::1', '[::1]', '[fe80::1]', '1.2.3', ''])}` : randomJunk(rand);
+      const s = rand() < 0.4 ? `${pick(rand, ['db', 'h', 'a.b', 'x_y', ''])}:${pick(rand, ['10.0.0.1', '::1', '[::1]', '[fe80::1]', '1.2.3', ''])}` : junk(rand);
       const r = outcome(() => validateAddHost(s));
       seen[r]++;
       if (r === 'ok') {
@@ -330,7 +324,7 @@ describe('validators on random input', () => {
     const seen = { ok: 0, usage: 0 };
     const maybe = <T>(good: T[]): T | undefined => {
       const r = rand();
-      return r < 0.5 ? undefined : r < 0.85 ? pick(rand, good) : (randomJunk(rand) as unknown as T);
+      return r < 0.5 ? undefined : r < 0.85 ? pick(rand, good) : (junk(rand) as unknown as T);
     };
     for (let i = 0; i < 2000; i++) {
       const req: CreateRequest = {
@@ -339,10 +333,10 @@ describe('validators on random input', () => {
         subnet: maybe(['10.89.0.0/16', '192.168.7.0/24']),
         ip: maybe(['10.89.0.9']),
         hostname: maybe(['web.corp.example']),
-        dns: rand() < 0.5 ? undefined : [pick(rand, ['1.1.1.1', '::1', randomJunk(rand)])],
-        dnsSearch: rand() < 0.5 ? undefined : [pick(rand, ['corp.example', randomJunk(rand)])],
-        dnsOptions: rand() < 0.5 ? undefined : [pick(rand, ['ndots:2', 'edns0', randomJunk(rand)])],
-        addHosts: rand() < 0.5 ? undefined : [pick(rand, ['db:10.0.0.1', 'h:::1', randomJunk(rand)])],
+        dns: rand() < 0.5 ? undefined : [pick(rand, ['1.1.1.1', '::1', junk(rand)])],
+        dnsSearch: rand() < 0.5 ? undefined : [pick(rand, ['corp.example', junk(rand)])],
+        dnsOptions: rand() < 0.5 ? undefined : [pick(rand, ['ndots:2', 'edns0', junk(rand)])],
+        addHosts: rand() < 0.5 ? undefined : [pick(rand, ['db:10.0.0.1', 'h:::1', junk(rand)])],
         nsswitch: maybe(['files dns', 'files [NOTFOUND=return] dns']),
         dnsMode: maybe(['glibc', 'musl', 'direct']),
       };

@@ -10,7 +10,7 @@ import {
   type NssSource,
   type NssStatus,
 } from './nsswitch.js';
-import { mulberry32, intBelow, pick } from '../../test/support/random.js';
+import { mulberry32, intBelow, pick, randomJunk } from '../../test/support/random.js';
 import { usageErrorOf } from '../../test/support/usage.js';
 
 
@@ -33,13 +33,7 @@ const PIECES = [
   '[!UNAVAIL=continue]', '[success=MERGE]', '[NOTFOUND=explode]', '[=]', '!', '=', ' ', '  ', '\t', '\n', '\r', '#', '# comment',
   'passwd:', '\0', '\u00ff', '\u2028', 'é',
 ];
-function randomJunk(rand: () => number): string {
-  const n = intBelow(rand, 10);
-  let s = '';
-  for (let i = 0; i < n; i++) s += rand() < 0.75 ? pick(rand, PIECES) : String.fromCharCode(intBelow(rand, 0x3000));
-  if (rand() < 0.03) s = s.repeat(100); // long lines
-  return s;
-}
+const junk = (rand: () => number) => randomJunk(rand, PIECES, 100);
 
 describe('parseHostsLine', () => {
   it('parses plain sources in order', () => {
@@ -101,7 +95,7 @@ describe('parseHostsLine', () => {
     const rand = mulberry32(22);
     const seen = { ok: 0, usage: 0 };
     for (let i = 0; i < 4000; i++) {
-      const text = randomJunk(rand);
+      const text = junk(rand);
       let sources: NssSource[] | undefined;
       try {
         sources = parseHostsLine(text);
@@ -162,7 +156,7 @@ describe('renderNsswitch / hostsLineOf', () => {
     const rand = mulberry32(24);
     let found = 0;
     for (let i = 0; i < 3000; i++) {
-      const text = Array.from({ length: intBelow(rand, 6) }, () => randomJunk(rand)).join('\n');
+      const text = Array.from({ length: intBelow(rand, 6) }, () => junk(rand)).join('\n');
       const line = hostsLineOf(text);
       if (line !== undefined) {
         found++;

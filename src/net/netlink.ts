@@ -62,11 +62,7 @@ export function attr(type: number, payload: Buffer): Buffer {
 }
 
 export const attrString = (type: number, s: string) => attr(type, Buffer.from(`${s}\0`));
-export const attrU32 = (type: number, v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return attr(type, b);
-};
+export const attrU32 = (type: number, v: number) => attr(type, struct(4, [['u32', 0, v]]));
 export const attrNested = (type: number, children: Buffer[]) => attr(type | NLA_F_NESTED, Buffer.concat(children));
 export const attrIPv4 = (type: number, addr: number) => {
   const b = Buffer.alloc(4);
@@ -74,47 +70,36 @@ export const attrIPv4 = (type: number, addr: number) => {
   return attr(type, b);
 };
 
-/** struct ifinfomsg */
-export function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeUInt8(AF_UNSPEC, 0);
-  b.writeInt32LE(index, 4);
-  b.writeUInt32LE(flags, 8);
-  b.writeUInt32LE(change, 12);
+type Field = ['u8' | 'u16' | 'u32' | 'i32', number, number]; // kind, byte offset, value
+
+/** A C struct of `size` bytes, zero-filled, with these little-endian (host order) fields set. */
+function struct(size: number, fields: Field[]): Buffer {
+  const b = Buffer.alloc(size);
+  for (const [kind, at, v] of fields) {
+    if (kind === 'u8') b.writeUInt8(v, at);
+    else if (kind === 'u16') b.writeUInt16LE(v, at);
+    else if (kind === 'u32') b.writeUInt32LE(v >>> 0, at);
+    else b.writeInt32LE(v, at);
+  }
   return b;
 }
+
+/** struct ifinfomsg */
+export const ifinfomsg = (index: number, flags = 0, change = 0) =>
+  struct(16, [['u8', 0, AF_UNSPEC], ['i32', 4, index], ['u32', 8, flags], ['u32', 12, change]]);
 
 /** struct ifaddrmsg */
-export function ifaddrmsg(prefix: number, index: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeUInt8(AF_INET, 0);
-  b.writeUInt8(prefix, 1);
-  b.writeUInt8(RT_SCOPE_UNIVERSE, 3);
-  b.writeUInt32LE(index, 4);
-  return b;
-}
+export const ifaddrmsg = (prefix: number, index: number) =>
+  struct(8, [['u8', 0, AF_INET], ['u8', 1, prefix], ['u8', 3, RT_SCOPE_UNIVERSE], ['u32', 4, index]]);
 
 /** struct rtmsg for an IPv4 unicast route in the main table */
-export function rtmsg(dstLen: number): Buffer {
-  const b = Buffer.alloc(12);
-  b.writeUInt8(AF_INET, 0);
-  b.writeUInt8(dstLen, 1);
-  b.writeUInt8(RT_TABLE_MAIN, 4);
-  b.writeUInt8(RTPROT_BOOT, 5);
-  b.writeUInt8(RT_SCOPE_UNIVERSE, 6);
-  b.writeUInt8(RTN_UNICAST, 7);
-  return b;
-}
+export const rtmsg = (dstLen: number) =>
+  struct(12, [['u8', 0, AF_INET], ['u8', 1, dstLen], ['u8', 4, RT_TABLE_MAIN], ['u8', 5, RTPROT_BOOT], ['u8', 6, RT_SCOPE_UNIVERSE], ['u8', 7, RTN_UNICAST]]);
 
 /** struct nlmsghdr + body */
 export function message(type: number, flags: number, seq: number, body: Buffer[]): Buffer {
   const payload = Buffer.concat(body);
-  const hdr = Buffer.alloc(16);
-  hdr.writeUInt32LE(16 + payload.length, 0);
-  hdr.writeUInt16LE(type, 4);
-  hdr.writeUInt16LE(flags, 6);
-  hdr.writeUInt32LE(seq, 8);
-  return Buffer.concat([hdr, payload]);
+  return Buffer.concat([struct(16, [['u32', 0, 16 + payload.length], ['u16', 4, type], ['u16', 6, flags], ['u32', 8, seq]]), payload]);
 }
 
 export interface NlMessage {
