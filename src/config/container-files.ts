@@ -1,5 +1,6 @@
 // The four files a container sees under /etc, rendered from its configuration. Pure.
-import { ipVersion, isLoopback } from './ipv4.js';
+import { ipVersion } from '../../resolvers/core/address.js';
+import { isLoopback } from './ipv4.js';
 import type { CreateSpec } from './validate.js';
 import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from '../files/resolvconf.js';
 import { renderHosts } from '../files/hosts.js';

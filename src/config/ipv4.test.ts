@@ -1,13 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { TsnetError } from '../errors.js';
+import { ipVersion, isIPv4 } from '../../resolvers/core/address.js';
 import {
-  ipVersion,
   broadcastOf,
   contains,
   formatIPv4,
   formatSubnet,
   gatewayOf,
-  isIPv4,
   isLoopback,
   maskOf,
   overlaps,

@@ -4,8 +4,6 @@
 import { addressBytes, ipv4Bytes } from '../../resolvers/core/address.js';
 import { usageError } from '../errors.js';
 
-export { ipVersion, isIPv4, isIPv6 } from '../../resolvers/core/address.js';
-
 export interface Subnet {
   /** network address as an unsigned 32-bit number */
   network: number;

@@ -1,6 +1,7 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
 import { TsnetError, usageError } from '../errors.js';
-import { ipVersion, isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
+import { ipVersion } from '../../resolvers/core/address.js';
+import { isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
 

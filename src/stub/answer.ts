@@ -3,7 +3,8 @@
 import * as dnsPacket from 'dns-packet';
 import type { StubClient, StubNetwork } from './view.js';
 import { fastParse, fastReply, type FastAnswer, type FastQuery } from './wire.js';
-import { contains, isIPv4, parseIPv4, parseSubnet } from '../config/ipv4.js';
+import { isIPv4 } from '../../resolvers/core/address.js';
+import { contains, parseIPv4, parseSubnet } from '../config/ipv4.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const TTL = 5; // short: containers come and go

@@ -3,7 +3,7 @@
 // given upstreams, strategy and extra hosts.
 import { enterNetnsForGood } from '../ns/enter.js';
 import { TsnetError } from '../errors.js';
-import { ipVersion } from '../config/ipv4.js';
+import { ipVersion } from '../../resolvers/core/address.js';
 import { validateAddHost } from '../config/validate.js';
 import { FORWARD_MODES, type ForwardMode } from '../../resolvers/forward.js';
 import { stubUpstreamConf } from '../files/stub-resolv.js';
