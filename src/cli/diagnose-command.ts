@@ -30,7 +30,7 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
           throw new TsnetError('TSNET_USAGE', `cannot write --html ${o.html}: its directory is missing or not writable`);
         }
       }
-      const { renderReport } = await import('../diagnose/render.js');
+      const { renderReport } = await import('./diagnose-render.js');
       // With --pid, the first positional is a name, not a container.
       const target = o.pid !== undefined ? undefined : container;
       const list = o.pid !== undefined && container !== undefined ? [container, ...names] : names;
@@ -43,7 +43,7 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
       if (progress) process.stderr.write('\r\x1b[K');
       if (o.html !== undefined) {
         const { writeFileSync } = await import('node:fs');
-        const { renderHtml } = await import('../diagnose/html.js');
+        const { renderHtml } = await import('./diagnose-html.js');
         writeFileSync(o.html, renderHtml(report));
       }
       if (o.json) ctx.printJson(report);

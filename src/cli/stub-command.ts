@@ -13,7 +13,8 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .description('is the stub running: pid, networks, containers, queries served, upstream health')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const { stubStatus, renderStatus } = await import('../stub/status.js');
+      const { stubStatus } = await import('../stub/status.js');
+      const { renderStatus } = await import('./stub.js');
       const s = stubStatus(await ctx.deps());
       if (o.json) ctx.printJson(s);
       else ctx.print(renderStatus(s));
@@ -26,7 +27,7 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .option('--follow', 'keep printing new queries')
     .option('--json', 'print the JSON lines as they are')
     .action(async (container: string | undefined, o: { follow?: boolean; json?: boolean }) => {
-      const { printLogs } = await import('../stub/status.js');
+      const { printLogs } = await import('./stub.js');
       await printLogs(await ctx.deps(), container, o.follow ?? false, o.json ?? false, ctx.print);
     });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../resolvers/index.js';
 import { predict } from '../../src/diagnose/run.js';
 import { findFindings } from '../../src/diagnose/findings.js';
-import { renderHtml } from '../../src/diagnose/html.js';
+import { renderHtml } from '../../src/cli/diagnose-html.js';
 import type { Report } from '../../src/diagnose/diagnose.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 // --html FILE: one self-contained page (inline CSS and SVG, no scripts, no external resources)
 // with a waterfall per mode and the findings — something to attach to an incident ticket.
-import type { Report } from './diagnose.js';
+import type { Report } from '../diagnose/diagnose.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

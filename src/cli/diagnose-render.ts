@@ -1,5 +1,5 @@
 // The human report: header, per-mode summary, a text waterfall on one time axis, findings.
-import type { Report } from './diagnose.js';
+import type { Report } from '../diagnose/diagnose.js';
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 

@@ -1,0 +1,70 @@
+// The bodies of `tsnet stub status` and `tsnet stub logs`: the status as text, and the timing log
+// printed (and followed) line by line.
+import { readFileSync, existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import type { Deps } from '../deps.js';
+import { logFiles } from '../stub/querylog.js';
+import type { QueryLogLine } from '../stub/server.js';
+import type { StubStatus } from '../stub/status.js';
+
+export function renderStatus(s: StubStatus): string {
+  if (!s.running) return 'stub: not running (create starts it for containers in dns-mode glibc or musl)\n';
+  const out = [
+    `stub: running, pid ${s.pid}, since ${s.started}, listening on ${s.addresses.map((a) => `${a}:53`).join(', ')}`,
+    `networks:   ${s.networks.map((n) => `${n.name} (${n.subnet}, gateway ${n.gateway})`).join(', ')}`,
+    `containers: ${s.containers.map((c) => `${c.name} ${c.address} ${c.mode}`).join(', ')}`,
+  ];
+  if (s.stats) {
+    const st = s.stats;
+    out.push(`queries:    ${st.queries} (local ${st.local}, forwarded ${st.forwarded}, cached ${st.cached}, refused ${st.refused}, over limits ${st.limited}, malformed ${st.malformed}, spoofed replies dropped ${st.spoofed})`);
+    for (const [server, h] of Object.entries(st.upstreams)) {
+      out.push(`upstream ${server}: ${h.queries} queries, ${h.timeouts} timeouts, ${h.failures} failures, last rtt ${h.lastRttMs === null ? '-' : `${h.lastRttMs.toFixed(1)} ms`}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+function renderLine(l: QueryLogLine): string {
+  const up = l.upstream.map((q) => `${q.server}/${q.transport}@${q.t_ms.toFixed(0)}ms:${q.outcome}`).join(' ');
+  return `${l.time}  ${(l.container ?? l.client).padEnd(16)} ${l.qtype.padEnd(5)} ${l.qname.padEnd(32)} ${l.rcode.padEnd(8)} ${l.latency_ms.toFixed(1).padStart(8)} ms  ${l.source}${up ? `  ${up}` : ''}\n`;
+}
+
+export async function printLogs(deps: Deps, container: string | undefined, follow: boolean, json: boolean, print: (s: string) => void): Promise<void> {
+  const emit = (text: string) => {
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      let l: QueryLogLine;
+      try {
+        l = JSON.parse(raw);
+      } catch {
+        continue;
+      }
+      if (container !== undefined && l.container !== container) continue;
+      print(json ? `${raw}\n` : renderLine(l));
+    }
+  };
+  for (const f of logFiles(deps.paths.stubLog)) emit(readFileSync(f, 'utf8'));
+  if (!follow) return;
+  let pos = existsSync(deps.paths.stubLog) ? statSync(deps.paths.stubLog).size : 0;
+  let partial = '';
+  await new Promise<void>((done) => {
+    const timer = setInterval(() => {
+      if (!existsSync(deps.paths.stubLog)) return;
+      const size = statSync(deps.paths.stubLog).size;
+      if (size < pos) pos = 0; // rotated
+      if (size === pos) return;
+      const fd = openSync(deps.paths.stubLog, 'r');
+      const buf = Buffer.alloc(size - pos);
+      readSync(fd, buf, 0, buf.length, pos);
+      closeSync(fd);
+      pos = size;
+      const text = partial + buf.toString('utf8');
+      const cut = text.lastIndexOf('\n');
+      partial = text.slice(cut + 1);
+      emit(text.slice(0, cut + 1));
+    }, 200);
+    process.once('SIGINT', () => {
+      clearInterval(timer);
+      done();
+    });
+  });
+}
