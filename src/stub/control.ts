@@ -49,35 +49,58 @@ function cliEntry(): string {
   throw new TsnetError('TSNET_SYSTEM', 'cannot find the built tsnet CLI to start the stub resolver', { hint: 'run `npm run build`' });
 }
 
+/** The ready file, if the daemon that wrote it is alive (a SIGKILLed one leaves its file behind). */
+function liveReady(deps: Deps): ReadyFile | undefined {
+  const ready = readReady(deps);
+  if (!ready) return undefined;
+  try {
+    process.kill(ready.pid, 0);
+    return ready;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? ready : undefined;
+  }
+}
+
+/** How long a daemon may take to start or to reload: Node's start-up on a busy 2-core machine is seconds, not milliseconds. */
+const DAEMON_WAIT_MS = 15_000;
+
 /** Makes sure a daemon runs and has read the current state (call after writing records). */
 export async function ensureStub(deps: Deps): Promise<void> {
   mkdirSync(deps.paths.stubDir, { recursive: true });
   for (let attempt = 0; attempt < 4; attempt++) {
-    const ready = readReady(deps);
-    if (ready && stubRunning(deps)) {
+    if (stubRunning(deps)) {
+      // A daemon holds the lock: once its ready file is its own, make it re-read the state.
+      if (!(await waitFor(() => liveReady(deps) !== undefined || !stubRunning(deps), DAEMON_WAIT_MS))) continue;
+      const ready = liveReady(deps);
+      if (!ready) continue;
       try {
         process.kill(ready.pid, 'SIGHUP');
       } catch {
         continue;
       }
-      if (await waitFor(() => (readReady(deps)?.generation ?? 0) > ready.generation || !stubRunning(deps), 5000)) return;
+      if (await waitFor(() => (readReady(deps)?.generation ?? 0) > ready.generation || !stubRunning(deps), DAEMON_WAIT_MS)) return;
       continue;
     }
-    const out = openSync(deps.paths.stubOutput, 'a');
-    // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },
-    });
-    closeSync(out);
-    child.unref();
-    const pid = child.pid;
-    if (await waitFor(() => readReady(deps)?.pid === pid || (readReady(deps) !== undefined && stubRunning(deps) && readReady(deps)!.pid !== pid), 5000)) {
-      if (readReady(deps)?.pid === pid) return;
-    }
+    const pid = spawnDaemon(deps);
+    // Ours is ready (its first reload read the records just written), or another one won the lock
+    // race and the next round tells that one to re-read.
+    await waitFor(() => liveReady(deps)?.pid === pid || (stubRunning(deps) && liveReady(deps) !== undefined), DAEMON_WAIT_MS);
+    if (liveReady(deps)?.pid === pid) return;
   }
   throw new TsnetError('TSNET_SYSTEM', `the stub resolver did not start; see ${deps.paths.stubOutput}`);
+}
+
+function spawnDaemon(deps: Deps): number | undefined {
+  const out = openSync(deps.paths.stubOutput, 'a');
+  // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },
+  });
+  closeSync(out);
+  child.unref();
+  return child.pid;
 }
 
 /** Tells a running daemon to re-read the state (after rm); waits until it has, or has exited. */

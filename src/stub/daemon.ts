@@ -41,6 +41,8 @@ function takeSingletonLock(paths: Paths): number {
       hint: '`tsnet stub status` shows it',
     });
   }
+  // Whatever a previous daemon left (it was killed) is not ours: nobody may take it for our ready file.
+  for (const f of [paths.stubReady, paths.stubStatus]) rmSync(f, { force: true });
   return lockFd;
 }
 
