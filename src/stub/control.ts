@@ -81,16 +81,17 @@ export async function ensureStub(deps: Deps): Promise<void> {
       if (await waitFor(() => (readReady(deps)?.generation ?? 0) > ready.generation || !stubRunning(deps), DAEMON_WAIT_MS)) return;
       continue;
     }
-    const pid = spawnDaemon(deps);
+    const child = spawnDaemon(deps);
     // Ours is ready (its first reload read the records just written), or another one won the lock
-    // race and the next round tells that one to re-read.
-    await waitFor(() => liveReady(deps)?.pid === pid || (stubRunning(deps) && liveReady(deps) !== undefined), DAEMON_WAIT_MS);
-    if (liveReady(deps)?.pid === pid) return;
+    // race and the next round tells that one to re-read; a daemon that died is not waited for.
+    await waitFor(() => child.exited || liveReady(deps)?.pid === child.pid || (stubRunning(deps) && liveReady(deps) !== undefined), DAEMON_WAIT_MS);
+    if (!child.exited && liveReady(deps)?.pid === child.pid) return;
   }
   throw new TsnetError('TSNET_SYSTEM', `the stub resolver did not start; see ${deps.paths.stubOutput}`);
 }
 
-function spawnDaemon(deps: Deps): number | undefined {
+/** Starts a detached daemon; `exited` turns true if it fails to start or dies. */
+function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
   const out = openSync(deps.paths.stubOutput, 'a');
   // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
   const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
@@ -99,20 +100,23 @@ function spawnDaemon(deps: Deps): number | undefined {
     env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },
   });
   closeSync(out);
+  const state = { pid: child.pid, exited: child.pid === undefined };
+  child.once('error', () => (state.exited = true));
+  child.once('exit', () => (state.exited = true));
   child.unref();
-  return child.pid;
+  return state;
 }
 
 /** Tells a running daemon to re-read the state (after rm); waits until it has, or has exited. */
 export async function notifyStub(deps: Deps): Promise<void> {
-  const ready = readReady(deps);
+  const ready = liveReady(deps);
   if (!ready || !stubRunning(deps)) return;
   try {
     process.kill(ready.pid, 'SIGHUP');
   } catch {
     return;
   }
-  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.generation ?? Infinity) > ready.generation, 5000);
+  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.generation ?? Infinity) > ready.generation, DAEMON_WAIT_MS);
   // When that was the last container, wait for the process to let go of everything.
-  if ((readReady(deps)?.containers ?? 0) === 0) await waitFor(() => !stubRunning(deps), 5000);
+  if ((readReady(deps)?.containers ?? 0) === 0) await waitFor(() => !stubRunning(deps), DAEMON_WAIT_MS);
 }
