@@ -54,33 +54,39 @@ export function inNetns<T>(path: string, fn: () => T): T {
   }
 }
 
-const NETNS_HINT = 'pass a network namespace file such as /run/netns/NAME or /proc/PID/ns/net';
+const NAMES = { net: 'network namespace', uts: 'UTS namespace' } as const;
+const TYPES = { net: native.CLONE_NEWNET, uts: native.CLONE_NEWUTS } as const;
+const HINT = 'pass a network namespace file such as /run/netns/NAME or /proc/PID/ns/net';
 
 /**
- * Moves the calling thread into the network namespace at `path` for good. For commands that do
- * nothing else afterwards (resolve, diagnose, fake-dns, stub serve): Node creates their sockets
- * on this thread, asynchronously, so a sandwich cannot hold them. The one error mapping for every
+ * Moves the calling thread into the namespace at `path` for good. For commands that do nothing
+ * else afterwards (exec, resolve, diagnose, fake-dns, stub serve): Node creates their sockets on
+ * this thread, asynchronously, so a sandwich cannot hold them. The one error mapping for every
  * caller: not root → TSNET_NOT_ROOT, a missing or wrong file → TSNET_USAGE, anything else → TSNET_SYSTEM.
  */
-export function enterNetnsForGood(path: string): void {
+export function enterForGood(path: string, kind: keyof typeof TYPES = 'net'): void {
+  const what = NAMES[kind];
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    if (code === 'EACCES' || code === 'EPERM') throw notRoot(`cannot open network namespace ${path}: ${code}`);
-    throw new TsnetError('TSNET_USAGE', `cannot open network namespace ${path}: ${code}`, { hint: NETNS_HINT });
+    if (code === 'EACCES' || code === 'EPERM') throw notRoot(`cannot open ${what} ${path}: ${code}`);
+    throw new TsnetError('TSNET_USAGE', `cannot open ${what} ${path}: ${code}`, { hint: HINT });
   }
   try {
-    native.setns(fd, native.CLONE_NEWNET, path);
+    native.setns(fd, TYPES[kind], path);
   } catch (err) {
     const code = (err as native.SyscallError).code;
-    if (code === 'EPERM') throw notRoot(`cannot enter network namespace ${path}: ${code}`);
-    if (code === 'EINVAL') throw new TsnetError('TSNET_USAGE', `${path} is not a network namespace`, { hint: NETNS_HINT });
-    throw new TsnetError('TSNET_SYSTEM', `cannot enter network namespace ${path}: ${(err as Error).message}`);
+    if (code === 'EPERM') throw notRoot(`cannot enter ${what} ${path}: ${code}`);
+    if (code === 'EINVAL') throw new TsnetError('TSNET_USAGE', `${path} is not a ${what}`, { hint: HINT });
+    throw new TsnetError('TSNET_SYSTEM', `cannot enter ${what} ${path}: ${(err as Error).message}`);
   } finally {
     closeSync(fd);
   }
 }
+
+/** enterForGood for a network namespace: what resolve, diagnose, fake-dns and stub serve need. */
+export const enterNetnsForGood = (path: string) => enterForGood(path, 'net');
 
 const notRoot = (message: string) => new TsnetError('TSNET_NOT_ROOT', message, { hint: 'entering a network namespace needs root (CAP_SYS_ADMIN)' });

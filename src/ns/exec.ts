@@ -3,8 +3,9 @@
 // container's files over /etc/*, and spawns the command (a child inherits the forking thread's
 // namespaces). The caller must exit afterwards: this thread never returns to the host namespaces.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as native from '../../native/index.js';
+import { enterForGood } from './enter.js';
 
 export interface ExecTarget {
   netns: string;
@@ -14,14 +15,8 @@ export interface ExecTarget {
 }
 
 export function enterForExec(target: ExecTarget): string[] {
-  for (const [path, type] of [[target.netns, native.CLONE_NEWNET], [target.utsns, native.CLONE_NEWUTS]] as const) {
-    const fd = openSync(path, 'r');
-    try {
-      native.setns(fd, type, path);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  enterForGood(target.netns, 'net');
+  enterForGood(target.utsns, 'uts');
   native.unshare(native.CLONE_NEWNS);
   // Private, so the binds below never propagate back to the host's mount namespace.
   native.mount(null, '/', null, native.MS_REC | native.MS_PRIVATE);
