@@ -1,7 +1,7 @@
 // The shared vocabulary of the resolver emulators. An emulator is a pure state machine (sans-IO,
 // like h11 or c-ares with `now` as an argument): the driver feeds it events and carries out the
 // actions it returns. No sockets, timers or clock reads in resolvers/ — the real driver
-// (src/resolve/real-driver.ts) and the simulated one (core/sim.ts) run the same machines.
+// (src/driver/real-driver.ts) and the simulated one (core/sim.ts) run the same machines.
 
 export type Transport = 'udp' | 'tcp';
 /** What the emulators ask for; the stub forwards any type a client asks for. */

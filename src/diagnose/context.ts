@@ -1,6 +1,8 @@
 // What the findings rules share: the finding types, the Context they read (the run and the views
 // of it several rules need), and what a fix would cost each library. Pure.
-import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from '../../resolvers/core/config.js';
+import { addressText, inetAtonExact, ipVersion } from '../../resolvers/core/address.js';
+import type { ResolverConfig } from '../../resolvers/core/config.js';
+import { parseResolvConf } from '../files/resolvconf.js';
 import { parseScenario, type Family, type LibraryInput, type Trace, type TraceQuery } from '../../resolvers/index.js';
 import { inferScenario } from './infer.js';
 import { predict, type ModeRow } from './run.js';
@@ -53,9 +55,21 @@ export function total(r: ModeRow): number {
   return r.traces.reduce((s, t) => s + t.elapsed_ms, 0);
 }
 
-/** Every nameserver line of a resolv.conf, in order: dnspython's reading keeps them all and adds no fallback. */
+/**
+ * The server each nameserver line names, in --what-if's numbering, in the form the libraries send
+ * to: glibc and musl read "10.1" and "010.0.0.1" with inet_aton (10.0.0.1, 8.0.0.1), so the
+ * traces name those; anything else stays as written.
+ */
+export function nameserverLines(resolvConf: string): string[] {
+  return parseResolvConf(resolvConf).nameservers.map(({ address }) => {
+    const v4 = inetAtonExact(address);
+    return v4 ? addressText(v4) : address;
+  });
+}
+
+/** Every nameserver a library can use, in order (glibc and musl use the first 3, eventlet all). */
 export function listedNameservers(resolvConf: string): string[] {
-  return parseResolverConfig(resolvConf, LIBRARY_RULES.dnspython, () => {}).nameservers;
+  return nameserverLines(resolvConf).filter((s) => ipVersion(s.replace(/%.*$/, '')) !== 0);
 }
 
 /** Every nameserver the direct rows' configurations name. */

@@ -8,6 +8,7 @@ import { parseResolvConf } from '../files/resolvconf.js';
 import { listContainers } from '../state/lookup.js';
 import { containerTarget, pidTarget, type Target } from './target.js';
 import { enter, measure, planRows, predict, type ModeRow } from './run.js';
+import { listedNameservers } from './context.js';
 import { configuredServers, findFindings, type Finding } from './findings.js';
 import { inferScenario } from './infer.js';
 import { parseWhatIf } from './whatif.js';
@@ -77,7 +78,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   } else {
     // Prediction only: every server answers, as far as we know without measuring.
     const servers = Object.fromEntries(
-      [...new Set(plan.flatMap((r) => parseResolvConf(r.input.resolvConf).nameservers.map((n) => n.address)))].map((s) => [s, 'answer']),
+      [...new Set(plan.flatMap((r) => listedNameservers(r.input.resolvConf)))].map((s) => [s, 'answer']),
     );
     rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
   }

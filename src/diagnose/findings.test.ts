@@ -143,6 +143,14 @@ describe('blackholed-nameserver', () => {
     expect(ids(fs)).not.toContain('blackholed-nameserver');
   });
 
+  it('a server written in inet_aton shorthand ("nameserver 10.1") is judged by the address the libraries send to', () => {
+    // glibc and musl read 10.1 as 10.0.0.1 (DEAD): the finding names it and removes line 1.
+    const fs = diagnose({ conf: 'nameserver 10.1\nnameserver 10.0.0.2\noptions timeout:1\n', servers: { [DEAD]: 'blackhole', [GOOD]: 'answer' }, modes: ['glibc', 'musl'] });
+    const f = only(fs, 'blackholed-nameserver');
+    expect(f.title).toContain(DEAD);
+    expect(f.whatIf).toBe('nameserver-remove 1');
+  });
+
   it('musl alone still names a dead server when its lookups fail', () => {
     const fs = diagnose({ conf: conf([DEAD]), servers: { [DEAD]: 'blackhole' }, modes: ['musl'] });
     expect(only(fs, 'blackholed-nameserver').severity).toBe('error');

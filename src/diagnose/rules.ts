@@ -6,10 +6,7 @@ import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.
 import { parseNssHosts } from '../../resolvers/core/nsswitch.js';
 import { countDots } from '../../resolvers/core/search.js';
 import type { LibraryInput, TraceQuery } from '../../resolvers/index.js';
-// findings.ts imports RULES from here: only its function declarations are used, and only when a
-// rule runs, so the import cycle is harmless whichever module loads first.
-import { costs, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
-import { parseResolvConf } from '../files/resolvconf.js';
+import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
 
 /** What a rule finds: nothing, one finding, or one per server/name/row it concerns. */
 export type Found = Finding | Finding[] | undefined;
@@ -78,7 +75,7 @@ const noOther = (ctx: Context) => (ctx.servers.length <= 1 ? 'it is the only nam
 
 /** The --what-if that drops `server`'s line: its position among the nameserver lines, as --what-if counts them. */
 function removal(input: LibraryInput, server: string): string | null {
-  const at = parseResolvConf(input.resolvConf).nameservers.findIndex((n) => n.address === server);
+  const at = nameserverLines(input.resolvConf).indexOf(server);
   return at < 0 ? null : `nameserver-remove ${at + 1}`;
 }
 

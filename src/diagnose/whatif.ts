@@ -1,5 +1,6 @@
 // --what-if: a configuration change applied to the emulated process's files or environment.
 // Pure: text in, text out.
+import { ipVersion } from '../../resolvers/core/address.js';
 import { TsnetError } from '../errors.js';
 import { appendOptions, parseResolvConf, prependNameserver, removeNameserver, reorderNameservers, replaceSearch } from '../files/resolvconf.js';
 import type { LibraryInput } from '../../resolvers/index.js';
@@ -53,7 +54,7 @@ export function parseWhatIf(spec: string): WhatIf {
     }
     case 'nameserver-add': {
       const address = args[0];
-      if (!address || !/^[0-9a-fA-F.:]+$/.test(address)) bad(spec, 'give an IP address');
+      if (!address || ipVersion(address) === 0) bad(spec, 'give an IP address');
       return { spec, apply: (i) => ({ ...i, resolvConf: prependNameserver(i.resolvConf, address) }) };
     }
     case 'env': {

@@ -54,6 +54,8 @@ function readLine(raw: string): Line {
   if (start.startsWith('#') || start.startsWith(';')) return { kind: 'comment', text: start.slice(1).replace(/^ /, '').replace(/\r$/, '') };
   const line = raw.replace(/[#;].*$/s, '').trim();
   if (line === '') return { kind: 'blank' };
+  // glibc (res_init.c MATCH) and musl (resolvconf.c strncmp) only see a keyword at column 0.
+  if (/^\s/.test(raw)) return { kind: 'other', problem: 'indented: glibc and musl skip the line' };
   const [keyword, ...args] = line.split(/\s+/) as [string, ...string[]];
   switch (keyword) {
     case 'nameserver':
