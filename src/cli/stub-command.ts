@@ -43,7 +43,7 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .option('--netns <path>', 'enter this network namespace first')
     .option('--port <port>', 'port to listen on', '53')
     .action(async (o: { listen: string[]; upstream: string[]; mode: string; dnsOption?: string[]; addHost?: string[]; log?: string; netns?: string; port?: string }) => {
-      const { serveStandalone } = await import('../stub/serve.js');
+      const { serveStandalone } = await import('./stub-serve.js');
       await serveStandalone(o, ctx.print);
       ctx.exit(0);
     });

@@ -7,9 +7,9 @@ import { ipVersion } from '../../resolvers/core/address.js';
 import { validateAddHost } from '../config/validate.js';
 import { FORWARD_MODES, type ForwardMode } from '../../resolvers/forward.js';
 import { stubUpstreamConf } from '../files/stub-resolv.js';
-import { StubServer, type QueryLogLine } from './server.js';
-import { openQueryLog } from './querylog.js';
-import type { StubView } from './view.js';
+import { StubServer, type QueryLogLine } from '../stub/server.js';
+import { openQueryLog } from '../stub/querylog.js';
+import type { StubView } from '../stub/view.js';
 
 export interface ServeOptions {
   listen: string[];
