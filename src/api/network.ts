@@ -7,7 +7,6 @@ import { RECORD_VERSION, type NetworkRecord } from '../state/records.js';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
 
-
 export interface ReadyNetwork {
   record: NetworkRecord;
   subnet: Subnet;

@@ -51,7 +51,7 @@ export interface Context {
   queries: DirectQuery[];
 }
 
-export function total(r: ModeRow): number {
+function total(r: ModeRow): number {
   return r.traces.reduce((s, t) => s + t.elapsed_ms, 0);
 }
 

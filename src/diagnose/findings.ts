@@ -8,7 +8,7 @@ import { listedNameservers, type Context, type Finding, type Severity } from './
 import { RULES } from './rules.js';
 import type { ModeRow } from './run.js';
 
-export { configuredServers, type Finding, type ModeCost, type Severity } from './context.js';
+export { configuredServers, type Finding } from './context.js';
 
 function context(rows: ModeRow[], names: string[], family: Family): Context | undefined {
   const direct = rows.filter((r) => r.path === 'direct');

@@ -9,13 +9,13 @@ import type { LibraryInput, TraceQuery } from '../../resolvers/index.js';
 import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
 
 /** What a rule finds: nothing, one finding, or one per server/name/row it concerns. */
-export type Found = Finding | Finding[] | undefined;
+type Found = Finding | Finding[] | undefined;
 /** One cause, looked for over the whole run. */
-export type Rule = (ctx: Context) => Found;
+type Rule = (ctx: Context) => Found;
 /** One cause, looked for at one nameserver: `qs` are the direct queries sent to it (at least one). */
-export type ServerRule = (ctx: Context, server: string, qs: DirectQuery[]) => Found;
+type ServerRule = (ctx: Context, server: string, qs: DirectQuery[]) => Found;
 /** One cause, looked for for one name that /etc/hosts has. */
-export type HostsRule = (ctx: Context, name: string) => Found;
+type HostsRule = (ctx: Context, name: string) => Found;
 
 // ---- the table --------------------------------------------------------------------------------
 
