@@ -11,8 +11,7 @@ const commands: Array<[string, (netns: string) => string[]]> = [
   ['stub serve', (ns) => ['stub', 'serve', '--listen', '127.0.0.1', '--upstream', '127.0.0.2', '--port', '53535', '--netns', ns]],
 ];
 
-const tsnet = (args: string[], uid?: number) =>
-  uid === undefined ? run(process.execPath, [CLI, ...args]) : run('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, CLI, ...args]);
+const tsnet = (args: string[], uid?: number) => run(process.execPath, [CLI, ...args], uid === undefined ? {} : { asUser: uid });
 
 const oneLine = (stderr: string) => expect(stderr.trimEnd().split('\n'), stderr).toHaveLength(1);
 

@@ -1,9 +1,10 @@
 // A private tsnet world for one test file: its own state root, a unique name prefix and subnet,
 // the built CLI to drive it, and a leak check that lists everything the root may have left behind.
 import { spawn, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomBytes, randomInt } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Paths } from '../../src/state/paths.js';
 
 export const isRoot = process.getuid?.() === 0;
@@ -23,11 +24,26 @@ export interface RunOptions {
   asUser?: number;
 }
 
+let readableCli: string | undefined;
+
+/**
+ * The built CLI where any user can read it. A checkout may sit below a directory only root can
+ * enter (a clone into `mktemp -d`), so runs as another user get a copy of dist/ in a world-readable
+ * temp dir, made once per test process and removed when it exits. (The unprivileged runs are
+ * refused before tsnet loads koffi or pino, which stay in the checkout's node_modules.)
+ */
+function cliReadableByAnyone(): string {
+  if (readableCli) return readableCli;
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-unpriv-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  cpSync(dirname(CLI), join(dir, 'dist'), { recursive: true });
+  return (readableCli = join(dir, 'dist', 'tsnet.js'));
+}
+
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const [file, argv] =
-    opts.asUser === undefined
-      ? [cmd, args]
-      : ['setpriv', [`--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--clear-groups', cmd, ...args]];
+  const asOther = (u: number) => ['setpriv', [`--reuid=${u}`, `--regid=${u}`, '--clear-groups', cmd, ...args.map((a) => (a === CLI ? cliReadableByAnyone() : a))]] as const;
+  const [file, argv] = opts.asUser === undefined ? [cmd, args] : asOther(opts.asUser);
   return new Promise((done, fail) => {
     const child = spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
