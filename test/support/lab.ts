@@ -1,10 +1,9 @@
 // A private tsnet world for one test file: its own state root, a unique name prefix and subnet,
 // the built CLI to drive it, and a leak check that lists everything the root may have left behind.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Paths } from '../../src/state/paths.js';
 
 export const isRoot = process.getuid?.() === 0;
@@ -24,22 +23,12 @@ export interface RunOptions {
   asUser?: number;
 }
 
-let readableCli: string | undefined;
-
 /**
  * The built CLI where any user can read it. A checkout may sit below a directory only root can
- * enter (a clone into `mktemp -d`), so runs as another user get a copy of dist/ in a world-readable
- * temp dir, made once per test process and removed when it exits. (The unprivileged runs are
- * refused before tsnet loads koffi or pino, which stay in the checkout's node_modules.)
+ * enter (a clone into `mktemp -d`), so runs as another user use the world-readable copy of dist/
+ * that global-setup.ts makes for the run (and removes after it).
  */
-function cliReadableByAnyone(): string {
-  if (readableCli) return readableCli;
-  const dir = mkdtempSync(join(tmpdir(), 'tsnet-unpriv-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  chmodSync(dir, 0o755);
-  cpSync(dirname(CLI), join(dir, 'dist'), { recursive: true });
-  return (readableCli = join(dir, 'dist', 'tsnet.js'));
-}
+const cliReadableByAnyone = () => process.env.TSNET_TEST_READABLE_CLI ?? CLI;
 
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const asOther = (u: number) => ['setpriv', [`--reuid=${u}`, `--regid=${u}`, '--clear-groups', cmd, ...args.map((a) => (a === CLI ? cliReadableByAnyone() : a))]] as const;
