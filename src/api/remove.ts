@@ -6,10 +6,12 @@ import { teardownContainer } from './teardown.js';
 import { existsSync } from 'node:fs';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
+import { validateName } from '../config/validate.js';
 
 /** tsnet rm: marks the record as being removed (so a crash mid-way is visible to prune), then tears down. */
 export async function removeContainer(ref: string, deps: Deps): Promise<string> {
   requireRoot('rm');
+  validateName(ref);
   if (isClaimWithoutRecord(deps, ref)) {
     // A create died before writing its record: nothing in the kernel is named yet but its claim.
     teardownContainer(deps, { name: ref, record: undefined });
@@ -27,5 +29,5 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
 }
 
 function isClaimWithoutRecord(deps: Deps, name: string): boolean {
-  return !name.includes('/') && name !== '' && existsSync(deps.paths.containerDir(name)) && !existsSync(deps.paths.record(name));
+  return existsSync(deps.paths.containerDir(name)) && !existsSync(deps.paths.record(name));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { validateName } from '../config/validate.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -28,6 +29,7 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the JSON lines as they are')
     .action(async (container: string | undefined, o: { follow?: boolean; json?: boolean }) => {
       const { printLogs } = await import('./stub.js');
+      if (container !== undefined) validateName(container);
       await printLogs(await ctx.deps(), container, o.follow ?? false, o.json ?? false, ctx.print);
     });
 

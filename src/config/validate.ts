@@ -50,19 +50,22 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const NETWORK_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
+export const isContainerName = (name: string): boolean => name.length <= 63 && NAME_RE.test(name);
+export const isNetworkName = (name: string): boolean => name.length <= 32 && NETWORK_RE.test(name);
+
 export function validateName(name: string, what = 'container name'): string {
-  if (name.length === 0 || name.length > 63 || !NAME_RE.test(name)) {
+  if (!isContainerName(name)) {
     throw usageError(
-      `invalid ${what} "${name}": use 1-63 characters from letters, digits, "_", "." and "-", starting with a letter or digit`,
+      `invalid ${what} ${JSON.stringify(name)}: use 1-63 characters from letters, digits, "_", "." and "-", starting with a letter or digit`,
     );
   }
   return name;
 }
 
 export function validateNetworkName(name: string): string {
-  if (name.length === 0 || name.length > 32 || !NETWORK_RE.test(name)) {
+  if (!isNetworkName(name)) {
     throw usageError(
-      `invalid network name "${name}": use 1-32 lower-case letters, digits, "_" and "-", starting with a letter or digit`,
+      `invalid network name ${JSON.stringify(name)}: use 1-32 lower-case letters, digits, "_" and "-", starting with a letter or digit`,
     );
   }
   return name;

@@ -1,5 +1,6 @@
 // Finding containers by name or id prefix.
 import { TsnetError } from '../errors.js';
+import { validateName } from '../config/validate.js';
 import * as store from './store.js';
 import type { ContainerRecord } from './records.js';
 import type { Paths } from './paths.js';
@@ -24,11 +25,10 @@ export function listContainers(paths: Paths): ListedContainer[] {
 
 /** A container by exact name, else by unique id prefix. */
 export function findContainer(paths: Paths, ref: string): ContainerRecord {
-  if (ref !== '' && !ref.includes('/') && ref !== '.' && ref !== '..') {
-    const byName = store.readContainer(paths, ref);
-    if (byName) return byName;
-  }
-  const matches = ref.length === 0 ? [] : listContainers(paths).filter((c) => c.record?.id.startsWith(ref));
+  validateName(ref); // before the disk: a name or an id prefix, never a path
+  const byName = store.readContainer(paths, ref);
+  if (byName) return byName;
+  const matches = listContainers(paths).filter((c) => c.record?.id.startsWith(ref));
   if (matches.length === 1) return matches[0]!.record!;
   if (matches.length > 1) {
     throw new TsnetError('TSNET_USAGE', `"${ref}" matches ${matches.length} containers`, { hint: 'use the full name' });

@@ -1,5 +1,8 @@
 // Where everything lives under the state root. See docs/state-format.md.
 import { join, resolve } from 'node:path';
+import { validateName, validateNetworkName } from '../config/validate.js';
+import { isIPv4 } from '../../resolvers/core/address.js';
+import { usageError } from '../errors.js';
 
 export const DEFAULT_ROOT = '/run/tsnet';
 export const IP_NETNS_DIR = '/run/netns';
@@ -35,24 +38,29 @@ export class Paths {
   get stubLog() { return join(this.stubDir, 'queries.log'); }
   get stubOutput() { return join(this.stubDir, 'daemon.log'); }
 
-  containerDir(name: string) { return join(this.containersDir, name); }
+  // Every path and kernel name below comes from a validated name: no name can be a path (`..`,
+  // `x/y`), so nothing derived from one can point outside its own directory.
+  containerDir(name: string) { return join(this.containersDir, validateName(name)); }
   record(name: string) { return join(this.containerDir(name), 'container.json'); }
   etcDir(name: string) { return join(this.containerDir(name), 'etc'); }
   netnsHandle(name: string) { return join(this.containerDir(name), 'ns', 'net'); }
   utsnsHandle(name: string) { return join(this.containerDir(name), 'ns', 'uts'); }
-  ipNetnsName(name: string) { return `tsnet-${name}`; }
+  ipNetnsName(name: string) { return `tsnet-${validateName(name)}`; }
   ipNetnsHandle(name: string) { return join(IP_NETNS_DIR, this.ipNetnsName(name)); }
 
-  networkDir(net: string) { return join(this.networksDir, net); }
+  networkDir(net: string) { return join(this.networksDir, validateNetworkName(net)); }
   networkRecord(net: string) { return join(this.networkDir(net), 'network.json'); }
   ipsDir(net: string) { return join(this.networkDir(net), 'ips'); }
-  ipFile(net: string, ip: string) { return join(this.ipsDir(net), ip); }
+  ipFile(net: string, ip: string) {
+    if (!isIPv4(ip)) throw usageError(`invalid reserved address ${JSON.stringify(ip)}: not an IPv4 address`);
+    return join(this.ipsDir(net), ip);
+  }
   lastReserved(net: string) { return join(this.networkDir(net), 'last_reserved'); }
 
   /** Host-side veth: "tsv" + root tag + hash of the name = 15 chars (IFNAMSIZ - 1). */
-  hostVeth(name: string) { return `tsv${this.tag}${shortHash(name, 8)}`; }
+  hostVeth(name: string) { return `tsv${this.tag}${shortHash(validateName(name), 8)}`; }
   /** Bridge of a network: "tsb" + root tag + hash of the network name. */
-  bridge(net: string) { return `tsb${this.tag}${shortHash(net, 8)}`; }
+  bridge(net: string) { return `tsb${this.tag}${shortHash(validateNetworkName(net), 8)}`; }
   isOurVeth(ifname: string) { return ifname.length === 15 && ifname.startsWith(`tsv${this.tag}`); }
   isOurBridge(ifname: string) { return ifname.length === 15 && ifname.startsWith(`tsb${this.tag}`); }
 }

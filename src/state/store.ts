@@ -3,6 +3,7 @@
 // file means "taken". Callers hold the root lock (lock.ts) around reservation changes.
 import { mkdirSync, opendirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { TsnetError } from '../errors.js';
+import { isContainerName, isNetworkName } from '../config/validate.js';
 import { formatIPv4, parseIPv4, contains, formatSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
@@ -38,7 +39,8 @@ export function readContainer(paths: Paths, name: string): ContainerRecord | und
 
 export function listContainerNames(paths: Paths): string[] {
   try {
-    return readdirSync(paths.containersDir).filter((n) => !n.startsWith('.')).sort();
+    // Entries tsnet cannot have made (not a container name) are not containers: never touched.
+    return readdirSync(paths.containersDir).filter(isContainerName).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -56,7 +58,7 @@ export function writeNetwork(paths: Paths, rec: NetworkRecord): void {
 
 export function listNetworkNames(paths: Paths): string[] {
   try {
-    return readdirSync(paths.networksDir).sort();
+    return readdirSync(paths.networksDir).filter(isNetworkName).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
