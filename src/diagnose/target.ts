@@ -2,6 +2,7 @@
 // that process sees.
 import { readFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import { TsnetError } from '../errors.js';
+import { readFileInRoot } from './in-root.js';
 import { findContainer } from '../state/lookup.js';
 import type { ContainerRecord } from '../state/records.js';
 import type { Deps } from '../deps.js';
@@ -36,6 +37,29 @@ function read(path: string, what: string): string {
 
 const readOptional = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
+/** What a missing file looks like to a lookup (a missing optional file is not an error). */
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+/** The lookup failed because of the process or our rights, not the file. */
+const NOT_REACHABLE = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM']);
+
+/**
+ * A file of another process as that process sees it: `path` resolved inside its root `root`
+ * (/proc/PID/root), its links never followed out to the host's files.
+ */
+function readInTarget(root: string, path: string, what: string, optional: false): string;
+function readInTarget(root: string, path: string, what: string, optional: true): string | undefined;
+function readInTarget(root: string, path: string, what: string, optional: boolean): string | undefined {
+  try {
+    return readFileInRoot(root, path);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (optional && code !== undefined && MISSING.has(code)) return undefined;
+    throw new TargetError('TSNET_SYSTEM', `cannot read ${what} ${root}${path}: ${code === 'ENOTREG' || code === 'EFBIG' ? message : code ?? message}`, {
+      hint: code !== undefined && NOT_REACHABLE.has(code) ? 'run as root, and check that the process is still running' : `the process's ${path} is not a file tsnet can read`,
+    });
+  }
+}
+
 export function containerTarget(deps: Deps, ref: string): Target {
   const record = findContainer(deps.paths, ref);
   if (record.status !== 'running') throw new TsnetError('TSNET_USAGE', `container "${record.name}" is ${record.status}, not running`);
@@ -64,16 +88,16 @@ export function pidTarget(pid: string): Target {
   }
   let hostname = '';
   try {
-    hostname = readFileSync(`/proc/${pid}/root/etc/hostname`, 'utf8').trim();
+    hostname = readFileInRoot(root, '/etc/hostname').trim();
   } catch {
     hostname = '';
   }
   return {
     label: `process ${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`,
     netns,
-    resolvConf: read(`${root}/etc/resolv.conf`, 'resolv.conf'),
-    hosts: readOptional(`${root}/etc/hosts`) ?? '',
-    nsswitch: readOptional(`${root}/etc/nsswitch.conf`),
+    resolvConf: readInTarget(root, '/etc/resolv.conf', 'resolv.conf', false),
+    hosts: readInTarget(root, '/etc/hosts', 'hosts file', true) ?? '',
+    nsswitch: readInTarget(root, '/etc/nsswitch.conf', 'nsswitch.conf', true),
     hostname,
     record: undefined,
   };
