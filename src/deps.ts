@@ -2,6 +2,7 @@
 import { TsnetError } from './errors.js';
 import { isLogLevel, makeLog, type Log } from './log.js';
 import { Paths, DEFAULT_ROOT } from './state/paths.js';
+import { checkRoot } from './state/root.js';
 
 /** The subnet of a network made without --subnet. */
 export const DEFAULT_SUBNET = '10.89.0.0/16';
@@ -29,8 +30,10 @@ export function makeDeps(opts: DepsOptions = {}): Deps {
   if (!isLogLevel(level)) {
     throw new TsnetError('TSNET_USAGE', `unknown log level "${level}"`, { hint: 'use trace, debug, info, warn, error, fatal or silent' });
   }
+  const paths = new Paths(opts.root ?? process.env.TSNET_ROOT ?? DEFAULT_ROOT);
+  checkRoot(paths.root);
   return {
-    paths: new Paths(opts.root ?? process.env.TSNET_ROOT ?? DEFAULT_ROOT),
+    paths,
     log: makeLog(level),
     hostResolvConf: opts.hostResolvConf ?? process.env.TSNET_HOST_RESOLV_CONF ?? '/etc/resolv.conf',
     defaultSubnet: opts.defaultSubnet ?? process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET,

@@ -38,7 +38,6 @@ function readHostResolvConf(path: string): { path: string; text: string } | unde
 
 function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
   const { paths } = deps;
-  const etc = paths.etcDir(spec.name);
   return {
     version: RECORD_VERSION,
     id: randomHex(12),
@@ -51,12 +50,6 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
     address: null,
     gateway: null,
     hostname: spec.hostname,
-    hostVeth: paths.hostVeth(spec.name),
-    namespaces: {
-      net: paths.netnsHandle(spec.name),
-      uts: paths.utsnsHandle(spec.name),
-      ipNetns: paths.ipNetnsName(spec.name),
-    },
     dns: {
       mode: spec.dnsMode,
       stubActive: spec.dnsMode !== 'direct',
@@ -67,12 +60,7 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
       nsswitch: spec.nsswitch,
     },
     addHosts: spec.addHosts.map((h) => ({ name: h.names[0]!, address: h.address })),
-    files: {
-      resolvConf: join(etc, 'resolv.conf'),
-      hosts: join(etc, 'hosts'),
-      nsswitch: join(etc, 'nsswitch.conf'),
-      hostname: join(etc, 'hostname'),
-    },
+    ...paths.derived(spec.name),
   };
 }
 

@@ -12,8 +12,11 @@ import { validateName } from '../config/validate.js';
 export async function removeContainer(ref: string, deps: Deps): Promise<string> {
   requireRoot('rm');
   validateName(ref);
-  if (isClaimWithoutRecord(deps, ref)) {
-    // A create died before writing its record: nothing in the kernel is named yet but its claim.
+  const unusable = unusableRecord(deps, ref);
+  if (unusable !== undefined) {
+    // A create that died before writing its record, or a record edited or damaged by hand: what
+    // belongs to the name is found from the name alone.
+    deps.log.warn({ container: ref, record: unusable }, 'removing by name');
     teardownContainer(deps, { name: ref, record: undefined });
     return ref;
   }
@@ -28,6 +31,12 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
   return record.name;
 }
 
-function isClaimWithoutRecord(deps: Deps, name: string): boolean {
-  return existsSync(deps.paths.containerDir(name)) && !existsSync(deps.paths.record(name));
+/** Why the named container's directory has no usable record (undefined: it has one, or no directory). */
+function unusableRecord(deps: Deps, name: string): string | undefined {
+  if (!existsSync(deps.paths.containerDir(name))) return undefined;
+  try {
+    return store.readContainer(deps.paths, name) ? undefined : 'no record';
+  } catch (err) {
+    return (err as Error).message;
+  }
 }

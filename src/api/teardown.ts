@@ -41,14 +41,15 @@ export interface TeardownTarget {
 /** Removes everything that belongs to a container. Throws one error listing every step that failed. */
 export function teardownContainer(deps: Deps, { name, record }: TeardownTarget): void {
   const { paths } = deps;
-  const netHandle = record?.namespaces.net ?? paths.netnsHandle(name);
-  const ipNetns = record ? `/run/netns/${record.namespaces.ipNetns}` : paths.ipNetnsHandle(name);
+  // Kernel names and paths come from the validated name, never from the record (see readContainer).
+  const netHandle = paths.netnsHandle(name);
+  const ipNetns = paths.ipNetnsHandle(name);
   withRtnl((rtnl) => {
     const failures = runAll([
-      ['delete veth', () => { rtnl.deleteLink(record?.hostVeth ?? paths.hostVeth(name)); crashPoint(deps, 'rm:veth'); }],
+      ['delete veth', () => { rtnl.deleteLink(paths.hostVeth(name)); crashPoint(deps, 'rm:veth'); }],
       ['release ip netns handle', () => { if (ownsIpNetns(ipNetns, netHandle)) releaseHandle(ipNetns); }],
       ['release net namespace', () => releaseHandle(netHandle)],
-      ['release uts namespace', () => releaseHandle(record?.namespaces.uts ?? paths.utsnsHandle(name))],
+      ['release uts namespace', () => releaseHandle(paths.utsnsHandle(name))],
     ]);
     // Shared state last, in one locked step: the address, the network if this was its last
     // container, the record (only when everything else is gone) and, for an idle root, the lock.

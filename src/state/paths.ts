@@ -48,6 +48,16 @@ export class Paths {
   ipNetnsName(name: string) { return `tsnet-${validateName(name)}`; }
   ipNetnsHandle(name: string) { return join(IP_NETNS_DIR, this.ipNetnsName(name)); }
 
+  /** What a container's record says about its kernel objects and files: all from its name. */
+  derived(name: string) {
+    const etc = this.etcDir(name);
+    return {
+      hostVeth: this.hostVeth(name),
+      namespaces: { net: this.netnsHandle(name), uts: this.utsnsHandle(name), ipNetns: this.ipNetnsName(name) },
+      files: { resolvConf: join(etc, 'resolv.conf'), hosts: join(etc, 'hosts'), nsswitch: join(etc, 'nsswitch.conf'), hostname: join(etc, 'hostname') },
+    };
+  }
+
   networkDir(net: string) { return join(this.networksDir, validateNetworkName(net)); }
   networkRecord(net: string) { return join(this.networkDir(net), 'network.json'); }
   ipsDir(net: string) { return join(this.networkDir(net), 'ips'); }

@@ -3,6 +3,7 @@
 // file means "taken". Callers hold the root lock (lock.ts) around reservation changes.
 import { mkdirSync, opendirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { TsnetError } from '../errors.js';
+import { checkRoot } from './root.js';
 import { isContainerName, isNetworkName } from '../config/validate.js';
 import { formatIPv4, parseIPv4, contains, formatSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
@@ -11,6 +12,8 @@ import { isContainerRecord, isNetworkRecord, type ContainerRecord, type NetworkR
 import type { Paths } from './paths.js';
 
 export function ensureRoot(paths: Paths): void {
+  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  checkRoot(paths.root); // again: it may have been planted since the command started
   mkdirSync(paths.containersDir, { recursive: true, mode: 0o755 });
   mkdirSync(paths.networksDir, { recursive: true, mode: 0o755 });
 }
@@ -33,8 +36,19 @@ export function writeContainer(paths: Paths, rec: ContainerRecord): void {
   writeJsonAtomic(paths.record(rec.name), rec);
 }
 
+/**
+ * A container's record. Its kernel names and paths are derived from the name, never taken from the
+ * file: an edited record cannot steer rm or exec at another link, mount or file.
+ */
 export function readContainer(paths: Paths, name: string): ContainerRecord | undefined {
-  return readJson(paths.record(name), isContainerRecord);
+  const rec = readJson(paths.record(name), isContainerRecord);
+  if (rec === undefined) return undefined;
+  if (rec.name !== name) {
+    throw new TsnetError('TSNET_STATE', `the record of container "${name}" names another container (${JSON.stringify(rec.name)})`, {
+      hint: `it was edited by hand; \`tsnet rm ${name}\` removes what belongs to "${name}"`,
+    });
+  }
+  return { ...rec, ...paths.derived(name) };
 }
 
 export function listContainerNames(paths: Paths): string[] {

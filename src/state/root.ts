@@ -1,0 +1,26 @@
+// The state root is trusted only when nobody but root could have put anything in it: a directory,
+// not a symlink, owned by root, not writable by group or others. Test roots under /tmp have
+// guessable names, so anyone could plant one there first.
+import { lstatSync } from 'node:fs';
+import { TsnetError } from '../errors.js';
+
+/** Throws when an existing root could have been made or changed by someone else; a missing one is fine. */
+export function checkRoot(root: string): void {
+  let st;
+  try {
+    st = lstatSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const problem = st.isSymbolicLink() ? 'is a symlink'
+    : !st.isDirectory() ? 'is not a directory'
+    : st.uid !== 0 ? `is owned by uid ${st.uid}, not root`
+    : (st.mode & 0o022) !== 0 ? `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`
+    : undefined;
+  if (problem) {
+    throw new TsnetError('TSNET_USAGE', `state root ${root} ${problem}: refused`, {
+      hint: 'a state root must be a directory owned by root and writable only by it; use another --root or fix it',
+    });
+  }
+}
