@@ -16,6 +16,8 @@ export interface Deps {
   defaultSubnet: string;
   /** the crash point at which the crash-safety tests kill tsnet (env TSNET_CRASH_AT), if any */
   crashAt: string | undefined;
+  /** where a race test holds this command still, and for how long (env TSNET_STALL_AT=<point>:<ms>) */
+  stallAt: { point: string; ms: number } | undefined;
 }
 
 export interface DepsOptions {
@@ -38,5 +40,11 @@ export function makeDeps(opts: DepsOptions = {}): Deps {
     hostResolvConf: opts.hostResolvConf ?? process.env.TSNET_HOST_RESOLV_CONF ?? '/etc/resolv.conf',
     defaultSubnet: opts.defaultSubnet ?? process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET,
     crashAt: process.env.TSNET_CRASH_AT,
+    stallAt: parseStall(process.env.TSNET_STALL_AT),
   };
+}
+
+function parseStall(v: string | undefined): Deps['stallAt'] {
+  const m = v === undefined ? null : /^(.+):(\d+)$/.exec(v);
+  return m ? { point: m[1]!, ms: Number(m[2]) } : undefined;
 }

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireRoot } from './privileges.js';
+import { stallPoint } from './crash-points.js';
 import { listContainers } from '../state/lookup.js';
 import { teardownContainer, tidyRoot } from './teardown.js';
 import { dropNetworkIfUnused } from './network.js';
@@ -69,6 +70,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
       tear(c.name, 'record without a namespace', r);
     } else live.add(c.name);
   }
+  stallPoint(deps, 'prune:listed');
 
   withRtnl((host) => {
     const links = host.listLinks();
