@@ -1,6 +1,6 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
 import { TsnetError, usageError } from '../errors.js';
-import { ipVersion } from '../../resolvers/core/address.js';
+import { addressBytes, canonicalAddress, ipVersion, splitZone, v4MappedBytes } from '../../resolvers/core/address.js';
 import { isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
@@ -139,20 +139,37 @@ export function hostnameFromName(name: string): string {
   return host === '' ? 'container' : host;
 }
 
+/**
+ * A --dns address in its one form, RFC 5952's (the address module's canonical text: lower case,
+ * the longest zero run as '::', v4-mapped as ::ffff:a.b.c.d), a %zone kept as given. The kernel
+ * reports a reply's source in that form, and the stub's anti-spoofing guard, the records and the
+ * resolv.conf files compare or show it as text: "2001:DB8::1" would never match.
+ */
+function validateDnsServer(text: string): string {
+  const canonical = canonicalAddress(text);
+  if (canonical === undefined) throw usageError(`invalid --dns "${text}": expected an IP address, like 10.89.255.250`);
+  const { zone } = splitZone(text);
+  return zone === undefined ? canonical : `${canonical}%${zone}`;
+}
+
+/** Loopback however it is written, the IPv4 loopback mapped into IPv6 (::ffff:127.0.0.1) too. */
+function isLoopbackServer(address: string): boolean {
+  const bytes = addressBytes(address);
+  const v4 = bytes && v4MappedBytes(bytes);
+  return isLoopback(address) || (v4 !== undefined && v4[0] === 127);
+}
+
 export function validateCreate(req: CreateRequest, generateName: () => string): CreateSpec {
   const name = validateName(req.name ?? generateName());
   const hostname = req.hostname === undefined ? hostnameFromName(name) : validateHostname(req.hostname);
-  const dns = req.dns?.map((a) => {
-    if (ipVersion(a) === 0) throw usageError(`invalid --dns "${a}": expected an IP address, like 10.89.255.250`);
-    return a;
-  });
+  const dns = req.dns?.map(validateDnsServer);
   const search = (req.dnsSearch ?? []).map((d) => {
     if (!isDomainName(d)) throw usageError(`invalid --dns-search "${d}": expected a domain name, like corp.example`);
     return d.replace(/\.$/, '');
   });
   const dnsMode = validateDnsMode(req.dnsMode ?? 'glibc');
   // The stub runs in the host's namespace: a loopback upstream would be the host's own resolver.
-  const loop = dnsMode !== 'direct' ? dns?.find(isLoopback) : undefined;
+  const loop = dnsMode !== 'direct' ? dns?.find(isLoopbackServer) : undefined;
   if (loop !== undefined) {
     throw usageError(
       `--dns ${loop} is a loopback address: the stub resolver (dns-mode ${dnsMode}) would send to the host's own loopback`,
