@@ -49,7 +49,6 @@ export async function prune(deps: Deps): Promise<PruneReport> {
     }
   };
 
-  const live = new Set<string>();
   for (const c of listContainers(deps.paths)) {
     const r = c.record;
     if (!r) {
@@ -59,22 +58,23 @@ export async function prune(deps: Deps): Promise<PruneReport> {
       const young = Date.now() - statSync(dir).mtimeMs < CLAIM_GRACE_MS;
       if (c.problem === 'no record' && young && readdirSync(dir).length === 0) {
         report.skipped.push(`container ${c.name} (no record yet: a create may be in progress)`);
-        live.add(c.name);
       } else tear(c.name, c.problem ?? 'no record');
     } else if (r.status !== 'running') {
       if (store.isOwnerAlive(r.owner)) {
         report.skipped.push(`container ${c.name} (${r.status} by live process ${r.owner!.pid})`);
-        live.add(c.name);
       } else tear(c.name, `${r.status} when process ${r.owner?.pid} died`, r);
     } else if (!isMounted(r.namespaces.net)) {
       tear(c.name, 'record without a namespace', r);
-    } else live.add(c.name);
+    }
   }
   stallPoint(deps, 'prune:listed');
 
+  // The sweeps below list their objects first and the containers second, never from the set made
+  // above: a create that started since claimed its name before making its veth or reserving its
+  // address, so whatever they list has its container directory by the time it is checked.
   withRtnl((host) => {
     const links = host.listLinks();
-    const liveVeths = new Set([...live].map((n) => paths.hostVeth(n)));
+    const liveVeths = new Set(store.listContainerNames(paths).map((n) => paths.hostVeth(n)));
     for (const l of links) {
       if (paths.isOurVeth(l.name) && !liveVeths.has(l.name)) {
         host.deleteLink(l.name);
@@ -83,8 +83,10 @@ export async function prune(deps: Deps): Promise<PruneReport> {
     }
     withLock(paths.lockFile, () => {
       for (const net of store.listNetworkNames(paths)) {
-        for (const r of store.listReservations(paths, net)) {
-          if (!live.has(r.owner)) {
+        const reservations = store.listReservations(paths, net);
+        const owners = new Set(store.listContainerNames(paths));
+        for (const r of reservations) {
+          if (!owners.has(r.owner)) {
             store.releaseAddress(paths, net, r.ip, r.owner);
             report.removed.push(`address ${r.ip} on network ${net} (owner ${r.owner} is gone)`);
           }
@@ -103,7 +105,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
         }
       }
     });
-    pruneIpNetns(deps, host, live, report);
+    pruneIpNetns(deps, host, report);
   });
   removeStaleTempFiles(paths.containersDir, report);
   await notifyStub(deps);
@@ -120,7 +122,7 @@ export async function prune(deps: Deps): Promise<PruneReport> {
 }
 
 /** /run/netns/tsnet-* without a container here: ours only if its eth0's peer is one of our veths. */
-function pruneIpNetns(deps: Deps, host: RtnlSocket, live: Set<string>, report: PruneReport): void {
+function pruneIpNetns(deps: Deps, host: RtnlSocket, report: PruneReport): void {
   let entries: string[];
   try {
     entries = readdirSync(IP_NETNS_DIR).filter((e) => e.startsWith('tsnet-'));
@@ -129,7 +131,7 @@ function pruneIpNetns(deps: Deps, host: RtnlSocket, live: Set<string>, report: P
   }
   for (const entry of entries) {
     const name = entry.slice('tsnet-'.length);
-    if (live.has(name) || store.listContainerNames(deps.paths).includes(name)) continue;
+    if (store.listContainerNames(deps.paths).includes(name)) continue;
     const path = join(IP_NETNS_DIR, entry);
     let peerIndex: number | undefined;
     try {

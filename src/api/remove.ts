@@ -6,6 +6,7 @@ import { teardownContainer } from './teardown.js';
 import { existsSync } from 'node:fs';
 import * as store from '../state/store.js';
 import type { Deps } from '../deps.js';
+import { TsnetError } from '../errors.js';
 import { validateName } from '../config/validate.js';
 
 /** tsnet rm: marks the record as being removed (so a crash mid-way is visible to prune), then tears down. */
@@ -21,6 +22,11 @@ export async function removeContainer(ref: string, deps: Deps): Promise<string> 
     return ref;
   }
   const record = findContainer(deps.paths, ref);
+  if (record.status === 'creating' && store.isOwnerAlive(record.owner)) {
+    throw new TsnetError('TSNET_CONFLICT', `container "${record.name}" is being created by process ${record.owner!.pid}`, {
+      hint: 'wait for that create to finish, then remove it',
+    });
+  }
   record.status = 'removing';
   record.owner = { pid: process.pid, start: store.processStart(process.pid) ?? '' };
   store.writeContainer(deps.paths, record);
