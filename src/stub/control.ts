@@ -7,6 +7,9 @@ import { TsnetError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import type { ReadyFile } from './daemon.js';
 
+/** Comparable between processes (create waits for a reload that began after its record was written). */
+export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+
 function readReady(deps: Deps): ReadyFile | undefined {
   try {
     return JSON.parse(readFileSync(deps.paths.stubReady, 'utf8')) as ReadyFile;
@@ -64,9 +67,18 @@ function liveReady(deps: Deps): ReadyFile | undefined {
 /** How long a daemon may take to start or to reload: Node's start-up on a busy 2-core machine is seconds, not milliseconds. */
 const DAEMON_WAIT_MS = 15_000;
 
-/** Makes sure a daemon runs and has read the current state (call after writing records). */
+/**
+ * Makes sure a daemon runs and has read the current state (call after writing records). Done only
+ * when a live daemon has finished a reload that began after this call: a daemon that exits
+ * instead (the last rm's reload stopping it) is replaced, not taken for success.
+ */
 export async function ensureStub(deps: Deps): Promise<void> {
   mkdirSync(deps.paths.stubDir, { recursive: true });
+  const since = wallClockMs();
+  const current = () => {
+    const r = liveReady(deps);
+    return r !== undefined && r.stateReadAt > since && r.containers > 0 && stubRunning(deps);
+  };
   for (let attempt = 0; attempt < 4; attempt++) {
     if (stubRunning(deps)) {
       // A daemon holds the lock: once its ready file is its own, make it re-read the state.
@@ -78,14 +90,15 @@ export async function ensureStub(deps: Deps): Promise<void> {
       } catch {
         continue;
       }
-      if (await waitFor(() => (readReady(deps)?.generation ?? 0) > ready.generation || !stubRunning(deps), DAEMON_WAIT_MS)) return;
+      await waitFor(() => current() || !stubRunning(deps), DAEMON_WAIT_MS);
+      if (current()) return;
       continue;
     }
     const child = spawnDaemon(deps);
     // Ours is ready (its first reload read the records just written), or another one won the lock
     // race and the next round tells that one to re-read; a daemon that died is not waited for.
-    await waitFor(() => child.exited || liveReady(deps)?.pid === child.pid || (stubRunning(deps) && liveReady(deps) !== undefined), DAEMON_WAIT_MS);
-    if (!child.exited && liveReady(deps)?.pid === child.pid) return;
+    await waitFor(() => child.exited || current() || (stubRunning(deps) && liveReady(deps) !== undefined), DAEMON_WAIT_MS);
+    if (current()) return;
   }
   throw new TsnetError('TSNET_SYSTEM', `the stub resolver did not start; see ${deps.paths.stubOutput}`);
 }
@@ -111,12 +124,13 @@ function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
 export async function notifyStub(deps: Deps): Promise<void> {
   const ready = liveReady(deps);
   if (!ready || !stubRunning(deps)) return;
+  const since = wallClockMs();
   try {
     process.kill(ready.pid, 'SIGHUP');
   } catch {
     return;
   }
-  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.generation ?? Infinity) > ready.generation, DAEMON_WAIT_MS);
+  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.stateReadAt ?? Infinity) > since, DAEMON_WAIT_MS);
   // When that was the last container, wait for the process to let go of everything.
   if ((readReady(deps)?.containers ?? 0) === 0) await waitFor(() => !stubRunning(deps), DAEMON_WAIT_MS);
 }

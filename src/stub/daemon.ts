@@ -11,12 +11,15 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import { buildView, type StubView } from './view.js';
 import { StubServer } from './server.js';
 import { openQueryLog } from './querylog.js';
+import { wallClockMs } from './control.js';
 import type { Deps } from '../deps.js';
 import type { Paths } from '../state/paths.js';
 
 export interface ReadyFile {
   pid: number;
   generation: number;
+  /** wall-clock ms (sub-ms precision) when the reload behind this file began reading the state */
+  stateReadAt: number;
   addresses: string[];
   containers: number;
 }
@@ -113,12 +116,13 @@ class Daemon {
 
   private async reload(): Promise<void> {
     if (this.stopping) return;
+    const stateReadAt = wallClockMs();
     const view = readState(this.deps.paths);
     this.view = view;
     this.server.setView(view);
     await this.listenOn(new Set([...view.clients.values()].map((c) => view.networks.get(c.network)!.gateway)));
     this.generation++;
-    const ready: ReadyFile = { pid: process.pid, generation: this.generation, addresses: this.server.addresses(), containers: view.clients.size };
+    const ready: ReadyFile = { pid: process.pid, generation: this.generation, stateReadAt, addresses: this.server.addresses(), containers: view.clients.size };
     writeJsonAtomic(this.deps.paths.stubReady, ready);
     this.writeStatus();
     if (view.clients.size === 0) await this.stop('no container uses the stub any more');
