@@ -122,16 +122,8 @@ interface Context {
   tcpIdleMs: number;
 }
 
-/** Decides and logs one received message (at receive time, before any delay). */
-function decide(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clientPort: number, bytes: Buffer): Decision {
-  const ts = performance.timeOrigin + performance.now();
-  let decision: Decision;
-  try {
-    decision = respond(l.behaviour, ctx.zone, bytes, transport);
-  } catch {
-    // A reply the encoder cannot build must not take the whole server down mid-reproduction.
-    decision = { kind: 'drop', action: 'error' };
-  }
+/** Logs one received message with what was done with it. */
+function logReceived(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clientPort: number, bytes: Buffer, action: string, ts: number): void {
   const q = readQuery(bytes);
   ctx.onLog({
     ts,
@@ -141,8 +133,24 @@ function decide(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clie
     id: q?.id ?? (bytes.length >= 2 ? bytes.readUInt16BE(0) : 0),
     qname: q ? q.qname.replace(/\.$/, '').toLowerCase() : '',
     qtype: q?.qtype ?? '',
-    action: decision.action,
+    action,
   });
+}
+
+/**
+ * Decides and logs one received message (at receive time, before any delay). A response (QR=1)
+ * is never answered: the responder reads only queries and calls anything else malformed.
+ */
+function decide(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clientPort: number, bytes: Buffer): Decision {
+  const ts = performance.timeOrigin + performance.now();
+  let decision: Decision;
+  try {
+    decision = respond(l.behaviour, ctx.zone, bytes, transport);
+  } catch {
+    // A reply the encoder cannot build must not take the whole server down mid-reproduction.
+    decision = { kind: 'drop', action: 'error' };
+  }
+  logReceived(ctx, l, transport, clientPort, bytes, decision.action, ts);
   return decision;
 }
 
@@ -151,10 +159,17 @@ function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSoc
   // ipv6Only: "::" must not also take the IPv4 wildcard another listener may want.
   const sock = createSocket(v6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
   sock.on('message', (msg, rinfo) => {
+    // Source port 0: no reply can be addressed to it (Node's send throws); logged, not answered.
+    if (rinfo.port === 0) return logReceived(ctx, l, 'udp', 0, msg, 'source-port-0', performance.timeOrigin + performance.now());
     const d = decide(ctx, l, 'udp', rinfo.port, msg);
     if (d.kind !== 'reply') return;
     ctx.res.later(d.delayMs, () => {
-      if (!ctx.res.closed) sock.send(d.bytes, rinfo.port, rinfo.address, () => undefined);
+      if (ctx.res.closed) return;
+      try {
+        sock.send(d.bytes, rinfo.port, rinfo.address, () => undefined);
+      } catch {
+        // a send that throws loses this reply, never the server
+      }
     });
   });
   return new Promise((ok, fail) => {
@@ -209,7 +224,12 @@ function serveTcp(ctx: Context, l: FakeDnsListener, conn: Socket): void {
       res.later(d.delayMs, () => {
         pending--;
         if (conn.destroyed) return;
-        conn.write(frame(d.bytes));
+        try {
+          conn.write(frame(d.bytes));
+        } catch {
+          conn.destroy(); // a reply too big to frame: this connection, not the server
+          return;
+        }
         if (ended && pending === 0) conn.end();
         else conn.setTimeout(ctx.tcpIdleMs); // idle from now on, even if the timer already fired
       });

@@ -26,6 +26,18 @@ export interface ParsedQuery {
 
 export type Parse = { ok: true; query: ParsedQuery } | { ok: false; reply: Buffer | undefined; reason: string };
 
+/**
+ * Source ports the stub never answers. Port 0: no reply can be addressed to it (and Node's send
+ * throws). Every other port below 1024 except 53: stub clients are libc resolvers sending from
+ * ephemeral ports; the privileged ports are services, and those that answer any datagram (echo 7,
+ * discard 9, daytime 13, qotd 17, chargen 19, time 37, ...) turn a spoofed query into reflection
+ * or an endless ping-pong. BIND drops 7, 13, 19 and 37 (ns_client_dropport), dnsmasq port 0; 53
+ * stays allowed (a DNS server forwarding from port 53 never answers our response: no loop).
+ */
+export function unanswerableSourcePort(port: number): boolean {
+  return port === 0 || (port < 1024 && port !== 53);
+}
+
 /** Reads a client query. Malformed packets get no reply; wrong shapes get FORMERR or NOTIMP. */
 export function parseQuery(bytes: Buffer): Parse {
   if (bytes.length < 12) return { ok: false, reply: undefined, reason: 'short packet' };

@@ -2,7 +2,7 @@
 // forwarding with the client's strategy, limits, and one timing-log line per client query.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { decide, fitUdp, headerReply, parseQuery, reply, withId, RCODE, type ParsedQuery } from './answer.js';
+import { decide, fitUdp, parseQuery, reply, unanswerableSourcePort, withId, RCODE, type ParsedQuery } from './answer.js';
 import { AnswerCache } from './cache.js';
 import { ClientForwarders, type ForwardCounters } from './forward.js';
 import type { StubClient, StubNetwork, StubView } from './view.js';
@@ -49,6 +49,10 @@ export interface StubStats {
   limited: number;
   malformed: number;
   spoofed: number;
+  /** datagrams dropped unread: from source port 0 or a privileged port other than 53 */
+  dropped: number;
+  /** replies whose send failed or threw (counted, never fatal) */
+  sendErrors: number;
   upstreams: Record<string, UpstreamHealth>;
 }
 
@@ -64,7 +68,9 @@ export class StubServer {
   private readonly inflight = new Map<string, number>();
   private totalInflight = 0;
   private readonly tcpCount = new Map<string, number>();
-  readonly stats: StubStats = { queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, upstreams: {} };
+  readonly stats: StubStats = {
+    queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, sendErrors: 0, upstreams: {},
+  };
 
   constructor(
     private readonly log: (line: QueryLogLine) => void,
@@ -89,13 +95,30 @@ export class StubServer {
   async listen(address: string): Promise<void> {
     if (this.listeners.has(address)) return;
     const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    // No datagram may end the process: whatever a reply's send throws (port 0, a socket closed by
+    // a reload while the query was forwarded) is counted instead.
     udp.on('message', (msg, rinfo) => {
+      if (unanswerableSourcePort(rinfo.port)) {
+        this.stats.dropped++;
+        return;
+      }
       const send = (out: Buffer | undefined) => {
-        if (out) udp.send(out, rinfo.port, rinfo.address);
+        if (!out) return;
+        try {
+          udp.send(out, rinfo.port, rinfo.address, (err) => {
+            if (err) this.stats.sendErrors++;
+          });
+        } catch {
+          this.stats.sendErrors++;
+        }
       };
-      const out = this.handle(msg, rinfo.address, 'udp');
-      if (out instanceof Promise) void out.then(send);
-      else send(out);
+      try {
+        const out = this.handle(msg, rinfo.address, 'udp');
+        if (out instanceof Promise) void out.then(send, () => this.stats.sendErrors++);
+        else send(out);
+      } catch {
+        this.stats.sendErrors++;
+      }
     });
     udp.on('error', () => {}); // ICMP from a client that went away: nothing to do
     const tcp = net.createServer((sock) => this.serveTcp(sock));
@@ -116,6 +139,8 @@ export class StubServer {
       udp.close();
       throw err;
     });
+    // An accept that fails (EMFILE under a flood) is the kernel's problem to retry, not a reason to exit.
+    tcp.on('error', () => {});
     this.listeners.set(address, { udp, tcp });
   }
 
@@ -165,12 +190,21 @@ export class StubServer {
         const send = (out: Buffer | undefined) => {
           pending--;
           if (!out || sock.destroyed) return;
-          sock.write(frame(out));
+          try {
+            sock.write(frame(out));
+          } catch {
+            this.stats.sendErrors++;
+            sock.destroy();
+          }
         };
         pending++;
-        const out = this.handle(f.bytes, client, 'tcp');
-        if (out instanceof Promise) void out.then(send);
-        else send(out);
+        try {
+          const out = this.handle(f.bytes, client, 'tcp');
+          if (out instanceof Promise) void out.then(send, () => send(undefined));
+          else send(out);
+        } catch {
+          send(undefined);
+        }
       }
     });
   }
