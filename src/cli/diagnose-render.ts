@@ -1,5 +1,9 @@
 // The human report: header, per-mode summary, a text waterfall on one time axis, findings.
+// Names come from the network and the target (the stub's log, the target's resolv.conf, its
+// process name): they are printed as dig prints names, and every line is kept from acting on the
+// terminal.
 import type { Report } from '../diagnose/diagnose.js';
+import { presentName as name, safeLine } from './render.js';
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
@@ -10,7 +14,7 @@ function waterfall(report: Report, width = 60): string[] {
   out.push(`  time axis: 0 … ${fmt(span)} (each column ≈ ${fmt(span / width)})`);
   for (const row of report.rows) {
     for (const t of row.traces) {
-      out.push(`  ${row.label} — ${t.name}: ${t.result.error ?? t.result.addresses.join(', ')} in ${fmt(t.elapsed_ms)}`);
+      out.push(`  ${row.label} — ${name(t.name)}: ${t.result.error ?? t.result.addresses.join(', ')} in ${fmt(t.elapsed_ms)}`);
       for (const q of t.queries) {
         const line = Array<string>(width).fill(' ');
         const start = col(q.t_ms);
@@ -18,7 +22,7 @@ function waterfall(report: Report, width = 60): string[] {
         for (let i = start; i <= end; i++) line[i] = q.rtt_ms === null ? '·' : '─';
         line[start] = '▶';
         if (q.rtt_ms !== null) line[end] = q.outcome === 'answer' || q.outcome === 'nodata' || q.outcome === 'nxdomain' ? '●' : '✗';
-        out.push(`    |${line.join('')}| ${q.qtype.padEnd(4)} ${q.qname} @${q.server}/${q.transport} ${q.outcome}${q.rtt_ms !== null ? ` ${fmt(q.rtt_ms)}` : ''}`);
+        out.push(`    |${line.join('')}| ${q.qtype.padEnd(4)} ${name(q.qname)} @${q.server}/${q.transport} ${q.outcome}${q.rtt_ms !== null ? ` ${fmt(q.rtt_ms)}` : ''}`);
       }
     }
   }
@@ -30,13 +34,13 @@ export function renderReport(report: Report): string {
   out.push(`tsnet diagnose: ${report.target.label}`);
   out.push(`  nameservers: ${report.target.nameservers.join(', ') || 'none'}${report.target.upstreams ? `   (stub upstreams: ${report.target.upstreams.join(', ')})` : ''}`);
   out.push(`  search: ${report.target.search.join(' ') || '-'}   options: ${report.target.options.join(' ') || '-'}   hosts: ${report.target.nsswitch}`);
-  out.push(`  names: ${report.names.list.join(', ')} (${report.names.why})`);
+  out.push(`  names: ${report.names.list.map(name).join(', ')} (${report.names.why})`);
   out.push('');
   out.push(`  ${'mode'.padEnd(16)} ${'result'.padEnd(34)} ${'time'.padStart(10)}  queries`);
   for (const row of report.rows) {
     for (const t of row.traces) {
       const res = (t.result.error ?? t.result.addresses.join(' ')).slice(0, 34);
-      out.push(`  ${row.label.padEnd(16)} ${res.padEnd(34)} ${fmt(t.elapsed_ms).padStart(10)}  ${t.queries.length}   ${report.names.list.length > 1 ? t.name : ''}`);
+      out.push(`  ${row.label.padEnd(16)} ${res.padEnd(34)} ${fmt(t.elapsed_ms).padStart(10)}  ${t.queries.length}   ${report.names.list.length > 1 ? name(t.name) : ''}`);
     }
   }
   out.push('');
@@ -48,7 +52,7 @@ export function renderReport(report: Report): string {
     for (const u of s.upstreams) {
       out.push(`    upstream ${u.server}: ${u.queries} queries, ${u.timeouts} timeouts, ${u.failures} failures, p50 ${u.p50_ms === null ? '-' : fmt(u.p50_ms)} p95 ${u.p95_ms === null ? '-' : fmt(u.p95_ms)} p99 ${u.p99_ms === null ? '-' : fmt(u.p99_ms)}`);
     }
-    if (s.slowest.length) out.push(`    slowest: ${s.slowest.map((x) => `${x.qtype} ${x.qname} ${fmt(x.latency_ms)}`).join(', ')}`);
+    if (s.slowest.length) out.push(`    slowest: ${s.slowest.map((x) => `${x.qtype} ${name(x.qname)} ${fmt(x.latency_ms)}`).join(', ')}`);
   }
   out.push('');
   if (report.findings.length === 0) out.push('  findings: none — DNS looks healthy for these names');
@@ -66,5 +70,5 @@ export function renderReport(report: Report): string {
     out.push(`  what if "${w.spec}":`);
     for (const r of w.rows) out.push(`    ${r.mode.padEnd(16)} ${fmt(r.measured_ms)} → ${fmt(r.predicted_ms)}${r.predicted_error ? ` (${r.predicted_error})` : ''}`);
   }
-  return out.join('\n') + '\n';
+  return out.map(safeLine).join('\n') + '\n';
 }

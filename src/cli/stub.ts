@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { logFiles } from '../stub/querylog.js';
 import type { QueryLogLine } from '../stub/server.js';
 import type { StubStatus } from '../stub/status.js';
+import { presentName, safeJson, safeLine } from './render.js';
 
 export function renderStatus(s: StubStatus): string {
   if (!s.running) return 'stub: not running (create starts it for containers in dns-mode glibc or musl)\n';
@@ -20,12 +21,17 @@ export function renderStatus(s: StubStatus): string {
       out.push(`upstream ${server}: ${h.queries} queries, ${h.timeouts} timeouts, ${h.failures} failures, last rtt ${h.lastRttMs === null ? '-' : `${h.lastRttMs.toFixed(1)} ms`}`);
     }
   }
-  return out.join('\n') + '\n';
+  return out.map(safeLine).join('\n') + '\n';
 }
 
+/**
+ * One log line for a human. The query name is the client's, byte for byte: it is printed the way
+ * dig prints names (\DDD for every byte that is not printable ASCII, and for the backslash), and
+ * whatever else the line holds is kept from acting on the terminal.
+ */
 function renderLine(l: QueryLogLine): string {
   const up = l.upstream.map((q) => `${q.server}/${q.transport}@${q.t_ms.toFixed(0)}ms:${q.outcome}`).join(' ');
-  return `${l.time}  ${(l.container ?? l.client).padEnd(16)} ${l.qtype.padEnd(5)} ${l.qname.padEnd(32)} ${l.rcode.padEnd(8)} ${l.latency_ms.toFixed(1).padStart(8)} ms  ${l.source}${up ? `  ${up}` : ''}\n`;
+  return `${safeLine(`${l.time}  ${(l.container ?? l.client).padEnd(16)} ${l.qtype.padEnd(5)} ${presentName(l.qname).padEnd(32)} ${l.rcode.padEnd(8)} ${l.latency_ms.toFixed(1).padStart(8)} ms  ${l.source}${up ? `  ${up}` : ''}`)}\n`;
 }
 
 export async function printLogs(deps: Deps, container: string | undefined, follow: boolean, json: boolean, print: (s: string) => void): Promise<void> {
@@ -39,7 +45,7 @@ export async function printLogs(deps: Deps, container: string | undefined, follo
         continue;
       }
       if (container !== undefined && l.container !== container) continue;
-      print(json ? `${raw}\n` : renderLine(l));
+      print(json ? `${safeJson(raw)}\n` : renderLine(l));
     }
   };
   for (const f of logFiles(deps.paths.stubLog)) emit(readFileSync(f, 'utf8'));
