@@ -1,13 +1,13 @@
 // tsnet create: validate → claim the name → reserve an address → namespaces → veth → files → record.
 // The record is written before any kernel object exists, so a crash at any later point leaves a
 // record that `tsnet prune` can follow to clean up.
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsnetError, wrap } from '../errors.js';
 import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
 import { broadcastOf, parseIPv4 } from '../config/ipv4.js';
 import { renderContainerFiles, resolveDnsConfig } from '../config/container-files.js';
-import { writeFileAtomic } from '../state/atomic.js';
+import { makeDirs, writeFileAtomic } from '../state/atomic.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
 import { inNewNamespaces } from '../ns/enter.js';
 import { bindHandle, pinCurrentNamespace, prepareHandleDir } from '../ns/handles.js';
@@ -158,7 +158,7 @@ function writeFiles(deps: Deps, spec: CreateSpec, record: ContainerRecord, hostR
   }
   if (record.dns.stubActive) checkDnsLoop(deps, dns.nameservers.map((n) => n.address));
   const files = renderContainerFiles(spec, dns, record.address!, record.dns.stubActive ? record.gateway! : undefined);
-  mkdirSync(paths.etcDir(spec.name), { recursive: true });
+  makeDirs(paths.etcDir(spec.name), 0o755);
   for (const [file, text] of Object.entries(files)) writeFileAtomic(join(paths.etcDir(spec.name), file), text);
 }
 

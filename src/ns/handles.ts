@@ -1,11 +1,12 @@
 // Namespace handles: bind mounts of /proc/thread-self/ns/* onto plain files keep a namespace alive
 // with no process in it (the `ip netns add` trick). Removing the mount lets the kernel free it.
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as native from '../../native/index.js';
 
 function touch(path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  if (mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) chmodSync(dir, 0o755);
   closeSync(openSync(path, 'a', 0o444));
 }
 

@@ -1,11 +1,23 @@
 // Whole-file writes that readers never see half done: write a temp file, then rename over.
-import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TsnetError } from '../errors.js';
+
+/**
+ * mkdir -p whose new directories get exactly `mode` (the caller's umask does not apply); existing
+ * ones are left as they are.
+ */
+export function makeDirs(path: string, mode: number): void {
+  const first = mkdirSync(path, { recursive: true, mode });
+  if (first === undefined) return;
+  for (let p = path; p.length >= first.length; p = dirname(p)) chmodSync(p, mode);
+}
 
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, data, { mode });
+    chmodSync(tmp, mode); // the mode asked for, not what the caller's umask leaves of it
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -1,27 +1,28 @@
 // Disk store for containers, networks and address reservations under the state root.
 // One file per reserved address, claimed with O_EXCL (CNI host-local's disk backend): an existing
 // file means "taken". Callers hold the root lock (lock.ts) around reservation changes.
-import { mkdirSync, opendirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, opendirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { TsnetError } from '../errors.js';
 import { checkRoot } from './root.js';
 import { isContainerName, isNetworkName } from '../config/validate.js';
 import { formatIPv4, parseIPv4, contains, formatSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { makeDirs, readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { isContainerRecord, isNetworkRecord, type ContainerRecord, type NetworkRecord } from './records.js';
 import type { Paths } from './paths.js';
 
 export function ensureRoot(paths: Paths): void {
-  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  makeDirs(paths.root, 0o755);
   checkRoot(paths.root); // again: it may have been planted since the command started
-  mkdirSync(paths.containersDir, { recursive: true, mode: 0o755 });
-  mkdirSync(paths.networksDir, { recursive: true, mode: 0o755 });
+  makeDirs(paths.containersDir, 0o755);
+  makeDirs(paths.networksDir, 0o755);
 }
 
 /** Claims a container name by creating its directory; a second claim fails. */
 export function claimContainer(paths: Paths, name: string): void {
   try {
     mkdirSync(paths.containerDir(name), { mode: 0o755 });
+    chmodSync(paths.containerDir(name), 0o755);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new TsnetError('TSNET_CONFLICT', `container "${name}" already exists`, {
@@ -66,7 +67,7 @@ export function readNetwork(paths: Paths, net: string): NetworkRecord | undefine
 }
 
 export function writeNetwork(paths: Paths, rec: NetworkRecord): void {
-  mkdirSync(paths.ipsDir(rec.name), { recursive: true, mode: 0o755 });
+  makeDirs(paths.ipsDir(rec.name), 0o755);
   writeJsonAtomic(paths.networkRecord(rec.name), rec);
 }
 

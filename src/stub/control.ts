@@ -1,14 +1,37 @@
 // Starting, reloading and finding the stub daemon from create/rm/prune and the CLI.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync } from 'node:fs';
+import { makeDirs } from '../state/atomic.js';
+import type { Paths } from '../state/paths.js';
 import { fileURLToPath } from 'node:url';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import type { ReadyFile } from './daemon.js';
 
 /** Comparable between processes (create waits for a reload that began after its record was written). */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+
+/** What a daemon writes after each reload (<root>/stub/ready.json). */
+export interface ReadyFile {
+  pid: number;
+  generation: number;
+  /** wall-clock ms (sub-ms precision) when the reload behind this file began reading the state */
+  stateReadAt: number;
+  addresses: string[];
+  containers: number;
+}
+
+/** The stub's directory holds every container's query log: root's alone. */
+export function makeStubDir(paths: Paths): void {
+  makeDirs(paths.stubDir, 0o700);
+}
+
+/** Opens a file for appending that only root may read, whatever mode an older version gave it. */
+export function openPrivate(path: string): number {
+  const fd = openSync(path, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  return fd;
+}
 
 function readReady(deps: Deps): ReadyFile | undefined {
   try {
@@ -73,7 +96,7 @@ const DAEMON_WAIT_MS = 15_000;
  * instead (the last rm's reload stopping it) is replaced, not taken for success.
  */
 export async function ensureStub(deps: Deps): Promise<void> {
-  mkdirSync(deps.paths.stubDir, { recursive: true });
+  makeStubDir(deps.paths);
   const since = wallClockMs();
   const current = () => {
     const r = liveReady(deps);
@@ -105,7 +128,7 @@ export async function ensureStub(deps: Deps): Promise<void> {
 
 /** Starts a detached daemon; `exited` turns true if it fails to start or dies. */
 function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
-  const out = openSync(deps.paths.stubOutput, 'a');
+  const out = openPrivate(deps.paths.stubOutput);
   // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
   const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
     detached: true,

@@ -2,7 +2,7 @@
 // network's gateway address (the aardvark-dns model). create/rm signal it (SIGHUP) to re-read the
 // state; it exits when no container uses it. An flock on <root>/stub/lock makes it a singleton
 // that a crash cannot wedge (the kernel drops the lock with the process).
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
 import { listContainers } from '../state/lookup.js';
@@ -11,32 +11,26 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import { buildView, type StubView } from './view.js';
 import { StubServer } from './server.js';
 import { openQueryLog } from './querylog.js';
-import { wallClockMs } from './control.js';
+import { makeStubDir, openPrivate, wallClockMs, type ReadyFile } from './control.js';
 import type { Deps } from '../deps.js';
 import type { Paths } from '../state/paths.js';
 
-export interface ReadyFile {
-  pid: number;
-  generation: number;
-  /** wall-clock ms (sub-ms precision) when the reload behind this file began reading the state */
-  stateReadAt: number;
-  addresses: string[];
-  containers: number;
-}
 
 export async function runDaemon(deps: Deps): Promise<void> {
   const daemon = new Daemon(deps, takeSingletonLock(deps.paths));
   process.on('SIGHUP', () => daemon.scheduleReload());
   process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
   process.on('SIGINT', () => void daemon.stop('SIGINT'));
-  writeFileSync(deps.paths.stubOutput, `stub ${process.pid} started ${daemon.started}\n`, { flag: 'a' });
+  const out = openPrivate(deps.paths.stubOutput);
+  writeSync(out, `stub ${process.pid} started ${daemon.started}\n`);
+  closeSync(out);
   daemon.scheduleReload();
   await daemon.finished;
 }
 
 /** The flock that makes the daemon a singleton per root; the kernel drops it with the process. */
 function takeSingletonLock(paths: Paths): number {
-  mkdirSync(paths.stubDir, { recursive: true });
+  makeStubDir(paths);
   const lockFd = openSync(paths.stubLock, 'a+', 0o600);
   if (!native.flock(lockFd, native.LOCK_EX | native.LOCK_NB, paths.stubLock)) {
     closeSync(lockFd);

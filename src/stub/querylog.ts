@@ -3,7 +3,7 @@
 // and flushed every 200 ms (one write(2) per batch, not per query); the size check and the
 // rotation run off the query path.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
 import type { QueryLogLine } from './server.js';
 
@@ -15,7 +15,9 @@ export interface QueryLog {
 export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2): QueryLog {
   const require = createRequire(import.meta.url);
   const { pino } = require('pino') as typeof import('pino');
-  const dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 8192 });
+  // 0600: the log names every container's lookups (and a file an older version made is fixed).
+  const dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 8192, mode: 0o600 });
+  if (existsSync(path)) chmodSync(path, 0o600);
   const logger = pino({ base: null, timestamp: false, level: 'info' }, dest);
   let rotating = false;
   const rotate = async () => {
