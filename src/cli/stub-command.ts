@@ -53,10 +53,12 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
   // Started by create; not for people (hidden from help).
   stub
     .command('daemon', { hidden: true })
-    .description('run the stub daemon for this state root (create starts it)')
-    .action(async () => {
+    .description('run the stub daemon for this state root (create starts it, under a supervisor)')
+    .option('--restarted-after <status>', 'set by the supervisor: the exit status of the daemon before this one')
+    .action(async (o: { restartedAfter?: string }) => {
       const { runDaemon } = await import('../stub/daemon.js');
-      await runDaemon(await ctx.deps());
+      const after = o.restartedAfter === undefined ? undefined : Number(o.restartedAfter);
+      await runDaemon(await ctx.deps(), after !== undefined && Number.isInteger(after) ? after : undefined);
       ctx.exit(0); // stopped: no lingering upstream exchange may keep a daemon alive
     });
 }

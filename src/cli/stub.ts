@@ -14,6 +14,8 @@ export function renderStatus(s: StubStatus): string {
     `networks:   ${s.networks.map((n) => `${n.name} (${n.subnet}, gateway ${n.gateway})`).join(', ')}`,
     `containers: ${s.containers.map((c) => `${c.name} ${c.address} ${c.mode}`).join(', ')}`,
   ];
+  const last = s.restarts.at(-1);
+  if (last) out.push(`restarts:   ${s.restarts.length}, last at ${last.at} (the daemon before it was ${last.why})`);
   if (s.stats) {
     const st = s.stats;
     out.push(`queries:    ${st.queries} (local ${st.local}, forwarded ${st.forwarded}, cached ${st.cached}, refused ${st.refused}, over limits ${st.limited}, malformed ${st.malformed}, spoofed replies dropped ${st.spoofed})`);

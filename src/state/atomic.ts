@@ -25,8 +25,8 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   }
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+export function writeJsonAtomic(path: string, value: unknown, mode = 0o644): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', mode);
 }
 
 /** Reads a JSON state file; undefined when absent; a TSNET_STATE error naming the file when corrupt. */

@@ -37,6 +37,7 @@ export class Paths {
   get stubStatus() { return join(this.stubDir, 'status.json'); }
   get stubLog() { return join(this.stubDir, 'queries.log'); }
   get stubOutput() { return join(this.stubDir, 'daemon.log'); }
+  get stubRestarts() { return join(this.stubDir, 'restarts.json'); }
 
   // Every path and kernel name below comes from a validated name: no name can be a path (`..`,
   // `x/y`), so nothing derived from one can point outside its own directory.

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fchmodSync, openSync, readFileSync } from 'node:fs';
 import { makeDirs } from '../state/atomic.js';
+import { SUPERVISOR_SCRIPT } from './supervisor.js';
 import type { Paths } from '../state/paths.js';
 import { fileURLToPath } from 'node:url';
 import * as native from '../../native/index.js';
@@ -126,14 +127,19 @@ export async function ensureStub(deps: Deps): Promise<void> {
   throw new TsnetError('TSNET_SYSTEM', `the stub resolver did not start; see ${deps.paths.stubOutput}`);
 }
 
-/** Starts a detached daemon; `exited` turns true if it fails to start or dies. */
+/** Starts a detached supervised daemon; `exited` turns true if its supervisor fails to start or ends. */
 function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
   const out = openPrivate(deps.paths.stubOutput);
-  // A small young generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', cliEntry(), '--root', deps.paths.root, 'stub', 'daemon'], {
+  // The supervisor (a shell loop) runs the daemon and restarts it if it dies. A small young
+  // generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
+  const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, 'tsnet-stub-supervisor'], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level },
+    env: {
+      ...process.env,
+      TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level,
+      TSNET_STUB_NODE: process.execPath, TSNET_STUB_CLI: cliEntry(), TSNET_STUB_ROOT: deps.paths.root,
+    },
   });
   closeSync(out);
   const state = { pid: child.pid, exited: child.pid === undefined };

@@ -2,7 +2,7 @@
 // network's gateway address (the aardvark-dns model). create/rm signal it (SIGHUP) to re-read the
 // state; it exits when no container uses it. An flock on <root>/stub/lock makes it a singleton
 // that a crash cannot wedge (the kernel drops the lock with the process).
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
 import { listContainers } from '../state/lookup.js';
@@ -12,12 +12,21 @@ import { buildView, type StubView } from './view.js';
 import { StubServer } from './server.js';
 import { openQueryLog } from './querylog.js';
 import { makeStubDir, openPrivate, wallClockMs, type ReadyFile } from './control.js';
+import { recordRestart, type Restart } from './supervisor.js';
 import type { Deps } from '../deps.js';
 import type { Paths } from '../state/paths.js';
 
 
-export async function runDaemon(deps: Deps): Promise<void> {
-  const daemon = new Daemon(deps, takeSingletonLock(deps.paths));
+/** Runs the daemon; `restartedAfter` is the exit status of the one before it, when the supervisor restarted it. */
+export async function runDaemon(deps: Deps, restartedAfter?: number): Promise<void> {
+  // A restart never makes a state root again: gone (the lab or the user removed it) means done.
+  if (restartedAfter !== undefined && !existsSync(deps.paths.stubDir)) return;
+  const lockFd = takeSingletonLock(deps.paths);
+  // A fresh start (by create) begins a new history; a restart adds to it.
+  const restarts = restartedAfter === undefined ? [] : recordRestart(readRestarts(deps.paths), new Date().toISOString(), restartedAfter);
+  if (restartedAfter === undefined) rmSync(deps.paths.stubRestarts, { force: true });
+  else writeJsonAtomic(deps.paths.stubRestarts, restarts, 0o600);
+  const daemon = new Daemon(deps, lockFd, restarts);
   process.on('SIGHUP', () => daemon.scheduleReload());
   process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
   process.on('SIGINT', () => void daemon.stop('SIGINT'));
@@ -26,6 +35,16 @@ export async function runDaemon(deps: Deps): Promise<void> {
   closeSync(out);
   daemon.scheduleReload();
   await daemon.finished;
+}
+
+/** The restarts so far (an unreadable file counts as none: it is only history). */
+function readRestarts(paths: Paths): Restart[] {
+  try {
+    const v: unknown = JSON.parse(readFileSync(paths.stubRestarts, 'utf8'));
+    return Array.isArray(v) ? v.filter((r): r is Restart => typeof r?.at === 'string' && typeof r?.why === 'string').slice(-20) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The flock that makes the daemon a singleton per root; the kernel drops it with the process. */
@@ -70,7 +89,7 @@ class Daemon {
   private reloading: Promise<void> | undefined;
   private again = false;
 
-  constructor(private readonly deps: Deps, private readonly lockFd: number) {
+  constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[]) {
     this.finished = new Promise<void>((ok) => (this.finish = ok));
     this.qlog = openQueryLog(deps.paths.stubLog);
     this.server = new StubServer((line) => this.qlog.write(line));
@@ -144,6 +163,7 @@ class Daemon {
       networks: [...view.networks.values()].filter((n) => clients.some((c) => c.network === n.name)).map((n) => ({ name: n.name, gateway: n.gateway, subnet: n.subnet })),
       containers: clients.map((c) => ({ name: c.name, address: c.address, mode: c.mode, upstreams: c.upstreams })),
       stats: this.server.stats,
+      restarts: this.restarts,
       updated: new Date().toISOString(),
     });
   }

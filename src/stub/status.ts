@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Deps } from '../deps.js';
 import { stubRunning } from './control.js';
 import type { StubStats } from './server.js';
+import type { Restart } from './supervisor.js';
 
 export interface StubStatus {
   running: boolean;
@@ -12,6 +13,8 @@ export interface StubStatus {
   networks: Array<{ name: string; gateway: string; subnet: string }>;
   containers: Array<{ name: string; address: string; mode: string; upstreams: string[] }>;
   stats: StubStats | null;
+  /** deaths the supervisor restarted the daemon after, newest last */
+  restarts: Restart[];
 }
 
 export function stubStatus(deps: Deps): StubStatus {
@@ -32,5 +35,6 @@ export function stubStatus(deps: Deps): StubStatus {
     networks: running ? s.networks ?? [] : [],
     containers: running ? s.containers ?? [] : [],
     stats: running ? s.stats ?? null : null,
+    restarts: running ? s.restarts ?? [] : [],
   };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot, run } from '../support/lab.js';
 import {
+  killStubDaemons,
   dig, lastLogLine, sleep, startUpstream, stubDaemonPids, destroyStubLab, stubLogs, stubStatus, waitFor,
   type StubLogLine, type UpstreamTraceQuery, type Upstream,
 } from '../support/upstream.js';
@@ -484,7 +485,7 @@ describe.skipIf(!isRoot)('the network bridge keeps its address (the stub on the 
   afterAll(async () => {
     const leftovers = await lab.destroy();
     const daemons = await stubDaemonPids(lab);
-    for (const pid of daemons) process.kill(pid, 'SIGKILL');
+    killStubDaemons(daemons);
     expect(leftovers).toEqual([]);
     expect(daemons).toEqual([]);
   });

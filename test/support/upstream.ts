@@ -207,6 +207,19 @@ export async function dig(lab: Lab, container: string, args: string[]): Promise<
 export async function destroyStubLab(lab: Lab): Promise<{ leftovers: string[]; daemons: number[] }> {
   const leftovers = await lab.destroy();
   const daemons = await stubDaemonPids(lab);
-  for (const pid of daemons) process.kill(pid, 'SIGKILL');
+  killStubDaemons(daemons);
   return { leftovers, daemons };
+}
+
+/** SIGKILLs daemons and, first, their supervisors (which would otherwise start them again). */
+export function killStubDaemons(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      if (readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes('tsnet-stub-supervisor')) process.kill(ppid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
