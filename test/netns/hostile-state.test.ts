@@ -6,16 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Lab, isRoot } from '../support/lab.js';
-
-const linkExists = (name: string) => {
-  try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { Lab, isRoot, linkExists } from '../support/lab.js';
 
 describe.skipIf(!isRoot)('tampered records', () => {
   const lab = new Lab();

@@ -1,21 +1,12 @@
 // Commands that run at the same time must not undo each other: prune during creates, rm of a
 // container another process is still creating, and a create racing the rm of the last container
 // (whose reload stops the stub).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Lab, isRoot } from '../support/lab.js';
+import { Lab, isRoot, linkExists } from '../support/lab.js';
 import { dig, destroyStubLab } from '../support/upstream.js';
 import { processStart } from '../../src/state/store.js';
-
-const linkExists = (name: string) => {
-  try {
-    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!isRoot)('races between commands', () => {
   const lab = new Lab();

@@ -126,6 +126,16 @@ export class Lab {
   }
 }
 
+/** Whether a network interface of this name exists in the host namespace. */
+export function linkExists(name: string): boolean {
+  try {
+    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Loud skip reason for privileged suites. */
 export function requireRootOrSkip(): boolean {
   if (!isRoot) console.warn('SKIPPED: this suite needs root (real namespaces, veth, mounts); run the tests as root');
