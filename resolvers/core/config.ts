@@ -1,6 +1,6 @@
 // resolv.conf as each library reads it. One parser; what differs between libraries is data
 // (LIBRARY_RULES). Pure. Each rule cites the library source it mirrors (see docs/resolvers.md).
-import { addressText, inetAtonExact, isIPv4, isIPv6 } from './address.js';
+import { addressText, inetAtonExact, ipv6Bytes, isIPv4, isIPv6, splitZone } from './address.js';
 
 export interface ResolverConfig {
   /** the servers the library will actually use (after its limit) */
@@ -112,10 +112,16 @@ export function applyOptions(cfg: ResolverConfig, tokens: string[], rules: Libra
  * A nameserver line's address, IPv4 as a plain dotted quad. glibc (res_init.c, __inet_aton_exact)
  * and musl (resolvconf.c, __lookup_ipliteral) take the inet_aton forms: "10.1" is 10.0.0.1 and
  * "010.0.0.1" is 8.0.0.1. dnspython (dns.inet.is_address) takes only a strict dotted quad.
- * IPv6 is kept as written, with its %scope.
+ * IPv6 in RFC 5952 text (the address module's canonical form), its %scope kept as written: the
+ * libraries keep the address as bytes and compare a reply's source by value, a driver compares
+ * the kernel-given source text — "FD00:0:0:0:0:0:0:0053" would never match "fd00::53".
  */
 function nameserverAddress(text: string, rules: LibraryRules): string | undefined {
-  if (isIPv6(text)) return text;
+  if (isIPv6(text)) {
+    const { address, zone } = splitZone(text);
+    const canonical = addressText(ipv6Bytes(address)!);
+    return zone === undefined ? canonical : `${canonical}%${zone}`;
+  }
   if (rules.library === 'dnspython') return isIPv4(text) ? text : undefined;
   const v4 = inetAtonExact(text);
   return v4 && addressText(v4);
