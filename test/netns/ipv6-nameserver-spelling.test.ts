@@ -4,14 +4,16 @@
 // the real driver (`tsnet resolve`) must too, and their traces must show the answer.
 // The server is `tsnet fake-dns` in a dns-mode direct container of this lab, on a random ULA /64
 // that exists only on that container's eth0, on a client container's eth0 and on this lab's
-// bridge: every packet stays on the lab.
+// bridge: every packet stays on the lab. The same server inherited from a host resolv.conf (no
+// --dns; TSNET_HOST_RESOLV_CONF names a file of this test) is a stub-mode container's upstream.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressText, ipv6Bytes } from '../../resolvers/core/address.js';
 import { Lab, isRoot, run } from '../support/lab.js';
-import { destroyStubLab, spawnCli, stopSpawned, waitFor, type Spawned } from '../support/upstream.js';
+import { destroyStubLab, dig, lastLogLine, spawnCli, stopSpawned, stubStatusSettled, waitFor, type Spawned } from '../support/upstream.js';
 
 interface TraceJson {
   mode: string;
@@ -24,9 +26,11 @@ describe.skipIf(!isRoot)('an IPv6 nameserver written non-canonically in resolv.c
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-ns6-test-'));
   const hex = () => randomBytes(2).toString('hex');
   const prefix = `fd${randomBytes(1).toString('hex')}:${hex()}:${hex()}:${hex()}`; // a random ULA /64
-  const serverV6 = `${prefix}::53`;
-  const clientV6 = `${prefix}::2`;
-  const hostV6 = `${prefix}::1`;
+  /** RFC 5952 text, as the kernel reports addresses (a random group may start with 0) */
+  const canonical = (text: string) => addressText(ipv6Bytes(text)!);
+  const serverV6 = canonical(`${prefix}::53`);
+  const clientV6 = canonical(`${prefix}::2`);
+  const hostV6 = canonical(`${prefix}::1`);
   /** the server as someone might write it: upper case, every group written out */
   const typed = `${prefix.toUpperCase()}:0:0:0:0053`;
   const upName = lab.name('up6');
@@ -84,5 +88,24 @@ describe.skipIf(!isRoot)('an IPv6 nameserver written non-canonically in resolv.c
     expect(trace.result.addresses).toContain('192.0.2.10');
     expect(trace.queries.length).toBeGreaterThan(0);
     expect(trace.queries.map((q) => `${q.server} ${q.qtype} ${q.outcome}`)).toEqual(trace.queries.map((q) => `${serverV6} ${q.qtype} answer`));
+  });
+
+  it('a stub-mode container inheriting the server from the host (no --dns): canonical in its record and resolv.conf, and lookups through the stub work', async () => {
+    const hostRc = join(dir, 'host-resolv.conf');
+    writeFileSync(hostRc, `nameserver ${typed}\noptions timeout:1 attempts:1\n`);
+    const app = lab.name('app6');
+    const created = await lab.create(app, ['--dns-mode', 'glibc'], { env: { TSNET_HOST_RESOLV_CONF: hostRc } });
+    expect(created.code, created.stderr).toBe(0);
+    const inspect = JSON.parse((await lab.cli(['inspect', app, '--json'])).stdout) as { dns: { nameservers: Array<{ address: string; source: string }> } };
+    expect(inspect.dns.nameservers).toEqual([{ address: serverV6, source: `from the host's ${hostRc}` }]);
+    expect((await lab.cli(['exec', app, '--', 'cat', '/etc/resolv.conf'])).stdout).toContain(`upstream ${serverV6} (from the host's ${hostRc})`);
+
+    const r = await dig(lab, app, ['+short', `@${lab.ip(1)}`, 'db.example']);
+    expect(r.stdout, r.stderr).toBe('192.0.2.10\n');
+    const line = await lastLogLine(lab, app, 'db.example', 'A');
+    expect(line).toMatchObject({ source: 'upstream', rcode: 'NOERROR', answers: 1 });
+    expect(line.upstream.map((q) => `${q.server} ${q.outcome}`)).toEqual([`${serverV6} answer`]);
+    expect((await stubStatusSettled(lab)).stats?.spoofed).toBe(0);
+    expect((await lab.cli(['rm', app])).code).toBe(0);
   });
 });
