@@ -1,5 +1,5 @@
 // The four files a container sees under /etc, rendered from its configuration. Pure.
-import { ipVersion } from '../../resolvers/core/address.js';
+import { addressBytes, canonicalAddress, splitZone, v4MappedBytes } from '../../resolvers/core/address.js';
 import { isLoopback } from './ipv4.js';
 import type { CreateSpec } from './validate.js';
 import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from '../files/resolvconf.js';
@@ -16,6 +16,25 @@ export interface DnsConfig {
 }
 
 /**
+ * A host nameserver in the one form --dns addresses have after validation: RFC 5952 text (the
+ * address module's canonical form), a %zone kept as written; undefined for what is no address.
+ * The stub's anti-spoofing guard compares upstreams with the kernel-given reply source as text.
+ */
+function canonicalServer(text: string): string | undefined {
+  const canonical = canonicalAddress(text);
+  if (canonical === undefined) return undefined;
+  const { zone } = splitZone(text);
+  return zone === undefined ? canonical : `${canonical}%${zone}`;
+}
+
+/** Loopback however it is written, the IPv4 loopback mapped into IPv6 (::ffff:127.0.0.53) too. */
+function isLoopbackServer(address: string): boolean {
+  const bytes = addressBytes(address);
+  const v4 = bytes && v4MappedBytes(bytes);
+  return isLoopback(address) || (v4 !== undefined && v4[0] === 127);
+}
+
+/**
  * The container's DNS settings: flags win; otherwise the host's resolv.conf, minus loopback
  * nameservers (they would point at the container itself), as Docker does.
  */
@@ -27,12 +46,12 @@ export function resolveDnsConfig(spec: CreateSpec, hostResolvConf: { path: strin
   if (spec.dns !== undefined) {
     nameservers = spec.dns.map((address) => ({ address, source: 'from --dns' }));
   } else {
-    const all = (host?.nameservers ?? []).map((n) => n.address).filter((a) => ipVersion(a) !== 0);
-    const skipped = all.filter(isLoopback);
+    const all = (host?.nameservers ?? []).flatMap((n) => canonicalServer(n.address) ?? []);
+    const skipped = all.filter(isLoopbackServer);
     if (skipped.length > 0) {
       notes.push(`host nameserver ${skipped.join(', ')} skipped: loopback addresses would point at the container itself (as Docker does)`);
     }
-    nameservers = all.filter((a) => !isLoopback(a)).map((address) => ({ address, source: from }));
+    nameservers = all.filter((a) => !isLoopbackServer(a)).map((address) => ({ address, source: from }));
   }
   const search: Sourced =
     spec.search.length > 0 || !host
