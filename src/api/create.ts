@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { TsnetError, wrap } from '../errors.js';
 import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
 import { broadcastOf, parseIPv4 } from '../config/ipv4.js';
+import { addressBytes, v4MappedBytes } from '../../resolvers/core/address.js';
 import { renderContainerFiles, resolveDnsConfig } from '../config/container-files.js';
 import { makeDirs, writeFileAtomic } from '../state/atomic.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
@@ -66,13 +67,21 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
 
 /**
  * An upstream that is a tsnet gateway would make the stub forward to itself (netavark's
- * check_for_dns_loop has the same rule).
+ * check_for_dns_loop has the same rule). Compared by value: an IPv4-mapped IPv6 upstream
+ * (::ffff:a.b.c.d, however it is written) reaches the IPv4 gateway's socket.
  */
 function checkDnsLoop(deps: Deps, upstreams: string[]): void {
+  const value = (address: string) => {
+    const bytes = addressBytes(address);
+    return bytes && (v4MappedBytes(bytes) ?? bytes).join('.');
+  };
+  const given = upstreams.map((u) => ({ u, v: value(u) }));
   for (const net of store.listNetworkNames(deps.paths)) {
     const gw = store.readNetwork(deps.paths, net)?.gateway;
-    if (gw !== undefined && upstreams.includes(gw)) {
-      throw new TsnetError('TSNET_USAGE', `--dns ${gw} is the gateway of network "${net}", where the tsnet stub resolver listens: it would forward queries to itself`, {
+    const g = gw === undefined ? undefined : value(gw);
+    const loop = g === undefined ? undefined : given.find((x) => x.v === g)?.u;
+    if (loop !== undefined) {
+      throw new TsnetError('TSNET_USAGE', `--dns ${loop}${loop === gw ? '' : ` (${gw})`} is the gateway of network "${net}", where the tsnet stub resolver listens: it would forward queries to itself`, {
         hint: 'give the real upstream nameservers with --dns, or use --dns-mode direct',
       });
     }
