@@ -40,16 +40,49 @@ export interface Report {
 
 const DEFAULT_MODES = ['glibc', 'musl', 'eventlet'];
 
+/**
+ * Why diagnose cannot look a name up, beyond validateLookupName's rules: the simulated network's
+ * zone entries are NAME=TYPE:VALUE, so a name with whitespace or '=' has no place in them.
+ */
+function zoneProblem(name: string): string | undefined {
+  if (/\s/u.test(name)) return 'it contains a space or a line break';
+  if (name.includes('=')) return 'it contains "="';
+  return undefined;
+}
+
+/** A name the container asked for (any bytes) that diagnose can look up again. */
+function reusable(name: string): boolean {
+  try {
+    validateLookupName(name);
+  } catch {
+    return false;
+  }
+  return zoneProblem(name) === undefined;
+}
+
+/** A name quoted for an error message that stays one inert line (JSON, DEL, C1 and bidi controls as \u escapes too). */
+const quoted = (name: string) =>
+  JSON.stringify(name).replace(/[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function chooseNames(deps: Deps, t: Target, given: string[], evidence: StubEvidence | undefined): { list: string[]; why: string } {
   if (given.length > 0) return { list: given, why: 'as given' };
-  if (evidence && evidence.recentNames.length > 0) return { list: evidence.recentNames.slice(0, 3), why: 'the most recent names this container looked up through the stub' };
+  // A container may ask for anything (a label with a space or a line break): such names are
+  // skipped and counted, never looked up again or shown here.
+  const recent = evidence?.recentNames.filter(reusable) ?? [];
+  const skipped = (evidence?.recentNames.length ?? 0) - recent.length;
+  const skippedNote = skipped > 0 ? `; ${skipped} skipped: not a name diagnose can look up (a space, a line break, "=" or a bad label)` : '';
+  if (recent.length > 0) return { list: recent.slice(0, 3), why: `the most recent names this container looked up through the stub${skippedNote}` };
   const r = t.record;
   const candidates = [
     ...(r?.addHosts.map((h) => h.name) ?? []),
     ...listContainers(deps.paths).flatMap((c) => (c.record && r && c.record.network === r.network && c.record.name !== r.name ? [c.record.name] : [])),
   ];
-  if (candidates.length > 0) return { list: candidates.slice(0, 3), why: 'no recent lookups: its --add-host names and the other containers on its network' };
-  throw new TsnetError('TSNET_USAGE', `no names to diagnose for ${t.label}`, { hint: 'give the names: tsnet diagnose TARGET NAME...' });
+  if (candidates.length > 0) {
+    return { list: candidates.slice(0, 3), why: `no recent lookups${skipped > 0 ? ' diagnose can repeat' : ''}: its --add-host names and the other containers on its network${skippedNote}` };
+  }
+  throw new TsnetError('TSNET_USAGE', `no names to diagnose for ${t.label}${skipped > 0 ? ` (${skipped} recent name(s) skipped: not names diagnose can look up)` : ''}`, {
+    hint: 'give the names: tsnet diagnose TARGET NAME...',
+  });
 }
 
 export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (running: string[]) => void): Promise<Report> {
@@ -61,7 +94,11 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   if (unknown !== undefined) throw new TsnetError('TSNET_USAGE', `unknown mode "${unknown}" in --modes: use ${MODES.join(', ')}`);
   const family = (o.family ?? 'any') as Family;
   if (!['any', 'inet', 'inet6'].includes(family)) throw new TsnetError('TSNET_USAGE', `unknown --family "${o.family}": use any, inet or inet6`);
-  for (const n of o.names) validateLookupName(n);
+  for (const n of o.names) {
+    validateLookupName(n);
+    const problem = zoneProblem(n);
+    if (problem !== undefined) throw new TsnetError('TSNET_USAGE', `invalid name ${quoted(n)}: ${problem}`, { hint: 'give a DNS name, like db.example' });
+  }
   const whatIfs = (o.whatIf ?? []).map(parseWhatIf);
 
   const target = o.container !== undefined ? containerTarget(deps, o.container) : pidTarget(o.pid!);
