@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot } from '../support/lab.js';
 import {
-  dig, sleep, startUpstream, stubDaemonPids, destroyStubLab, stubLogs, stubStatusSettled, waitFor,
-  type Upstream,
+  dig, rssKb, sleep, spawnCli, startUpstream, stopSpawned, stubDaemonPids, destroyStubLab, stubLogs, stubStatus, stubStatusSettled, waitFor,
+  type Spawned, type Upstream,
 } from '../support/upstream.js';
+import { DEFAULT_LIMITS } from '../../src/stub/server.js';
 
 /**
  * Hostile datagrams (python3, run inside a container; argv[1] is its JSON config):
@@ -62,29 +63,96 @@ out['control'] = replies(ordinary, 1.5)
 print(json.dumps(out))
 `;
 
+/**
+ * Hostile TCP clients (CommonJS, run with node inside a container; argv[2] is its JSON config),
+ * each role reconnecting 250 ms after the stub closes it, until SIGTERM, then a summary on stdout:
+ * never-reading (pipelined queries written as fast as the stub reads them, replies never read),
+ * stalled (connect, then silence), dripping (one byte of a query every 2 s), and many stalled
+ * connections from extra addresses (more than the stub's global cap).
+ */
+const ATTACK = String.raw`'use strict';
+const net = require('node:net');
+const cfg = JSON.parse(process.argv[2]);
+const qname = Buffer.concat([...cfg.name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+const query = (id) => { const h = Buffer.alloc(12); h.writeUInt16BE(id & 0xffff, 0); h.writeUInt16BE(0x0100, 2); h.writeUInt16BE(1, 4); return Buffer.concat([h, qname, Buffer.from([0, 1, 0, 1])]); };
+const frame = (b) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]);
+const chunk = Buffer.concat(Array.from({ length: 8192 }, (_, i) => frame(query(i))));
+const stats = {};
+const live = new Set();
+let stopping = false;
+function role(label, host, localAddress, n, behave) {
+  const st = (stats[label] ??= { connects: 0, failed: 0, closedByStub: 0, ages: [] });
+  const one = () => {
+    if (stopping) return;
+    const c = net.connect({ host, port: 53, localAddress });
+    live.add(c);
+    let opened = 0;
+    let timer;
+    c.setTimeout(1000, () => { if (!opened) c.destroy(); });
+    c.on('connect', () => { opened = Date.now(); c.setTimeout(0); st.connects++; timer = behave(c); });
+    c.on('error', () => {});
+    c.on('close', () => {
+      live.delete(c);
+      clearInterval(timer);
+      if (stopping) return;
+      if (opened) { st.closedByStub++; if (st.ages.length < 20000) st.ages.push(Date.now() - opened); } else st.failed++;
+      setTimeout(one, 250);
+    });
+  };
+  for (let i = 0; i < n; i++) one();
+}
+const neverRead = (c) => { c.pause(); const pump = () => { while (!c.destroyed && c.write(chunk)); if (!c.destroyed) c.once('drain', pump); }; pump(); };
+const stalled = () => undefined;
+const dripping = (c) => { const f = frame(query(1)); let i = 0; return setInterval(() => { if (!c.destroyed) c.write(f.subarray(i % f.length, i % f.length + 1)); i++; }, 2000); };
+role('neverReadA', cfg.gwA, cfg.main, 4, neverRead);
+role('neverReadB', cfg.gwB, cfg.main, 2, neverRead);
+role('stalledB', cfg.gwB, cfg.extra[0], 4, stalled);
+role('drippingB', cfg.gwB, cfg.extra[0], 4, dripping);
+role('drippingA', cfg.gwA, cfg.main, 2, dripping);
+for (const a of cfg.extra.slice(1)) role('many', cfg.gwA, a, 8, stalled);
+process.stdout.write('started\n');
+process.on('SIGTERM', () => {
+  stopping = true;
+  for (const c of live) c.destroy();
+  const summary = {};
+  for (const [k, st] of Object.entries(stats)) {
+    const ages = st.ages.sort((a, b) => a - b);
+    summary[k] = { connects: st.connects, failed: st.failed, closedByStub: st.closedByStub, medianAgeMs: ages[ages.length >> 1] ?? null, maxAgeMs: ages[ages.length - 1] ?? null };
+  }
+  process.stdout.write(JSON.stringify(summary) + '\n');
+  process.exit(0);
+});
+`;
+
 describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers', () => {
   const lab = new Lab();
   const gw = lab.ip(1);
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-stub-hostile-'));
   const datagrams = join(dir, 'datagrams.py');
+  const attackScript = join(dir, 'attack.cjs');
   const UP = { answer: lab.ip(200) };
   const ZONE = ['db.example=A:10.0.0.5'];
   const upName = lab.name('up');
   const [att, vic] = [lab.name('att'), lab.name('vic')];
   let up: Upstream;
+  let attack: Spawned | undefined;
   let vicIp = '';
+  let attIp = '';
 
   beforeAll(async () => {
     writeFileSync(datagrams, DATAGRAMS);
+    writeFileSync(attackScript, ATTACK);
     up = await startUpstream(lab, upName, [{ address: UP.answer, behaviour: 'answer' }], ZONE);
     for (const name of [att, vic]) {
       const r = await lab.create(name, ['--dns-mode', 'glibc', '--dns', UP.answer]);
       expect(r.code, r.stderr).toBe(0);
       if (name === vic) vicIp = r.stdout.split(' ')[1]!;
+      else attIp = r.stdout.split(' ')[1]!;
     }
   });
 
   afterAll(async () => {
+    if (attack) await stopSpawned(attack, 10_000);
     await up?.stop();
     const { leftovers, daemons } = await destroyStubLab(lab);
     rmSync(dir, { recursive: true, force: true });
@@ -151,4 +219,82 @@ describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers',
     expect(log.filter((l) => l.id >= 0x1000 && l.id < 0x1005).map((l) => `${l.client_port} ${l.action}`)).toEqual(Array(5).fill('0 source-port-0'));
     expect(log.filter((l) => l.id === 0x3001).map((l) => l.action)).toEqual(['malformed']);
   });
+  it('hostile TCP clients (never reading, stalled, dripping, more than the global cap from 20 addresses) while create/rm reload the stub: bounded RSS, fast reloads, others served', async () => {
+    // Network B: a dns-mode direct container keeps it (bridge, gateway) for the whole test; a
+    // glibc-mode one (b1) created and removed again and again makes every reload open and close
+    // the stub's listener on B's gateway, which the hostile clients keep connecting to.
+    const [b0, b1, netB] = [lab.name('b0'), lab.name('b1'), lab.name('nb')];
+    const baseB = lab.subnetBase.replace(/\.(\d+)$/, (_, o: string) => `.${(Number(o) + 1) % 256}`);
+    const gwB = `${baseB}.1`;
+    const inB = (name: string, extra: string[]) => lab.cli(['create', name, '--network', netB, '--subnet', `${baseB}.0/24`, ...extra]);
+    const made = await inB(b0, ['--dns-mode', 'direct', '--dns', '127.0.0.1']);
+    expect(made.code, made.stderr).toBe(0);
+    const extra = Array.from({ length: 20 }, (_, i) => lab.ip(220 + i));
+    for (const a of extra) {
+      const r = await lab.cli(['exec', att, '--', 'ip', 'addr', 'add', `${a}/24`, 'dev', 'eth0']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const pid = (await stubStatus(lab)).pid!;
+    const idleKb = rssKb(pid);
+    const cfg = { gwA: gw, gwB, main: attIp, extra, name: vic };
+    const hostile = (attack = spawnCli(lab, ['exec', att, '--', process.execPath, attackScript, JSON.stringify(cfg)]));
+    let peakKb = idleKb;
+    const sampler = setInterval(() => {
+      try {
+        peakKb = Math.max(peakKb, rssKb(pid));
+      } catch {
+        // the daemon is gone: the pid check below says so
+      }
+    }, 100);
+    const times: Array<{ op: string; ms: number; code: number | null }> = [];
+    const probes: string[] = [];
+    const probe = async () => {
+      for (const transport of ['+tcp', '+notcp']) {
+        const r = await dig(lab, vic, ['+short', '+time=3', transport, `@${gw}`, att]);
+        if (r.stdout !== `${attIp}\n`) probes.push(`${transport}: ${JSON.stringify(r.stdout)} ${r.stderr}`);
+      }
+    };
+    const timed = async (op: string, run: () => Promise<{ code: number | null }>) => {
+      const t0 = performance.now();
+      const r = await run();
+      times.push({ op, ms: Math.round(performance.now() - t0), code: r.code });
+    };
+    let summary = '';
+    // Four create/rm rounds, or fewer if reloads hang: the test ends (and cleans up) in bounded time.
+    const budget = performance.now() + 150_000;
+    try {
+      await waitFor('the attack to start', () => hostile.stdout().startsWith('started\n') || hostile.child.exitCode !== null);
+      await sleep(3000);
+      await probe();
+      for (let i = 0; i < 4 && performance.now() < budget; i++) {
+        await timed('create', () => inB(b1, ['--dns-mode', 'glibc', '--dns', UP.answer]));
+        await sleep(2500); // the hostile clients reach B's listener and settle in
+        await probe();
+        await timed('rm', () => lab.cli(['rm', b1]));
+        await probe();
+        await sleep(1000);
+      }
+    } finally {
+      clearInterval(sampler);
+      const done = await stopSpawned(hostile, 10_000);
+      attack = undefined;
+      summary = done.stdout.split('\n').find((l) => l.startsWith('{')) ?? `no summary: ${done.stderr}`;
+      await lab.cli(['rm', b1]);
+      await lab.cli(['rm', b0]);
+    }
+    const s1 = await stubStatusSettled(lab);
+    const info = JSON.stringify({ idleKb, peakKb, times, probes, summary, tcp: (s1.stats as unknown as { tcp?: unknown }).tcp });
+    console.log(`stub under hostile TCP: RSS idle ${Math.round(idleKb / 1024)} MiB, peak ${Math.round(peakKb / 1024)} MiB; ${times.map((t) => `${t.op} ${t.ms} ms`).join(', ')}; clients ${summary}; stub tcp ${JSON.stringify((s1.stats as unknown as { tcp?: unknown }).tcp)}`);
+    expect(await stubDaemonPids(lab), info).toEqual([pid]);
+    expect(times.map((t) => t.code), info).toEqual(Array(8).fill(0)); // all four rounds ran
+    for (const t of times) expect(t.ms, info).toBeLessThan(3000);
+    expect(peakKb, info).toBeLessThanOrEqual(150 * 1024);
+    expect(probes, info).toEqual([]);
+    const tcp = (s1.stats as unknown as { tcp?: { peak: number } }).tcp;
+    expect(tcp?.peak ?? Infinity, info).toBeLessThanOrEqual((DEFAULT_LIMITS as unknown as { tcpTotal: number }).tcpTotal);
+    // The stub closed every kind of hostile client, again and again.
+    const roles = JSON.parse(summary) as Record<string, { closedByStub: number; maxAgeMs: number | null }>;
+    for (const role of ['neverReadA', 'stalledB', 'drippingB', 'drippingA', 'many']) expect(roles[role]!.closedByStub, `${role}: ${info}`).toBeGreaterThan(0);
+    await expectServing(vic);
+  }, 400_000);
 });
