@@ -100,6 +100,17 @@ export function canonicalAddress(text: string): string | undefined {
   return b && addressText(b);
 }
 
+/**
+ * The canonical text with the %zone kept as written: the one form of an upstream address, the
+ * form the kernel reports a reply's source in (compared as text by drivers and the stub's guard).
+ */
+export function canonicalWithZone(text: string): string | undefined {
+  const canonical = canonicalAddress(text);
+  if (canonical === undefined) return undefined;
+  const { zone } = splitZone(text);
+  return zone === undefined ? canonical : `${canonical}%${zone}`;
+}
+
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
 /**

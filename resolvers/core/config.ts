@@ -1,6 +1,6 @@
 // resolv.conf as each library reads it. One parser; what differs between libraries is data
 // (LIBRARY_RULES). Pure. Each rule cites the library source it mirrors (see docs/resolvers.md).
-import { addressText, inetAtonExact, ipv6Bytes, isIPv4, isIPv6, splitZone } from './address.js';
+import { addressText, canonicalWithZone, inetAtonExact, isIPv4, isIPv6 } from './address.js';
 
 export interface ResolverConfig {
   /** the servers the library will actually use (after its limit) */
@@ -117,11 +117,7 @@ export function applyOptions(cfg: ResolverConfig, tokens: string[], rules: Libra
  * the kernel-given source text — "FD00:0:0:0:0:0:0:0053" would never match "fd00::53".
  */
 function nameserverAddress(text: string, rules: LibraryRules): string | undefined {
-  if (isIPv6(text)) {
-    const { address, zone } = splitZone(text);
-    const canonical = addressText(ipv6Bytes(address)!);
-    return zone === undefined ? canonical : `${canonical}%${zone}`;
-  }
+  if (isIPv6(text)) return canonicalWithZone(text);
   if (rules.library === 'dnspython') return isIPv4(text) ? text : undefined;
   const v4 = inetAtonExact(text);
   return v4 && addressText(v4);

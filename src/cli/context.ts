@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.js';
-import { safeJson } from './render.js';
+import { safeJson } from './escape.js';
 
 /** What command modules get from the CLI: lazily built deps and the two output helpers. */
 export interface CliContext {

@@ -3,7 +3,7 @@
 // process name): they are printed as dig prints names, and every line is kept from acting on the
 // terminal.
 import type { Report } from '../diagnose/diagnose.js';
-import { presentName as name, safeLine } from './render.js';
+import { presentName as name, safeLine } from './escape.js';
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 

@@ -3,7 +3,7 @@
 // imported lazily so `tsnet --help` and short commands start fast.
 import { Command, CommanderError, Option } from 'commander';
 import type { Deps } from '../deps.js';
-import type { CliContext } from './context.js';
+import { jsonText, type CliContext } from './context.js';
 import { registerFakeDnsCommand } from './fake-dns-command.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStubCommand } from './stub-command.js';
@@ -31,7 +31,7 @@ async function deps(): Promise<Deps> {
 }
 
 const print = (text: string) => process.stdout.write(text);
-const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
+const printJson = (value: unknown) => print(jsonText(value));
 const ctx: CliContext = { deps, print, printJson, exit: (code) => process.exit(code) };
 type Renderers = typeof import('./render.js');
 /** --json prints the value; otherwise the renderer's text (render.ts loads only when needed). */

@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js';
 import { logFiles } from '../stub/querylog.js';
 import type { QueryLogLine } from '../stub/server.js';
 import type { StubStatus } from '../stub/status.js';
-import { presentName, safeJson, safeLine } from './render.js';
+import { presentName, safeJson, safeLine } from './escape.js';
 
 export function renderStatus(s: StubStatus): string {
   if (!s.running) return 'stub: not running (create starts it for containers in dns-mode glibc or musl)\n';

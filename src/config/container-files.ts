@@ -1,5 +1,5 @@
 // The four files a container sees under /etc, rendered from its configuration. Pure.
-import { addressBytes, canonicalAddress, splitZone, v4MappedBytes } from '../../resolvers/core/address.js';
+import { addressBytes, canonicalWithZone, v4MappedBytes } from '../../resolvers/core/address.js';
 import { isLoopback } from './ipv4.js';
 import type { CreateSpec } from './validate.js';
 import { parseResolvConf, renderResolvConf, type Nameserver, type Sourced } from '../files/resolvconf.js';
@@ -13,18 +13,6 @@ export interface DnsConfig {
   nameservers: Nameserver[];
   search: Sourced;
   options: Sourced;
-}
-
-/**
- * A host nameserver in the one form --dns addresses have after validation: RFC 5952 text (the
- * address module's canonical form), a %zone kept as written; undefined for what is no address.
- * The stub's anti-spoofing guard compares upstreams with the kernel-given reply source as text.
- */
-function canonicalServer(text: string): string | undefined {
-  const canonical = canonicalAddress(text);
-  if (canonical === undefined) return undefined;
-  const { zone } = splitZone(text);
-  return zone === undefined ? canonical : `${canonical}%${zone}`;
 }
 
 /** Loopback however it is written, the IPv4 loopback mapped into IPv6 (::ffff:127.0.0.53) too. */
@@ -46,7 +34,7 @@ export function resolveDnsConfig(spec: CreateSpec, hostResolvConf: { path: strin
   if (spec.dns !== undefined) {
     nameservers = spec.dns.map((address) => ({ address, source: 'from --dns' }));
   } else {
-    const all = (host?.nameservers ?? []).flatMap((n) => canonicalServer(n.address) ?? []);
+    const all = (host?.nameservers ?? []).flatMap((n) => canonicalWithZone(n.address) ?? []);
     const skipped = all.filter(isLoopbackServer);
     if (skipped.length > 0) {
       notes.push(`host nameserver ${skipped.join(', ')} skipped: loopback addresses would point at the container itself (as Docker does)`);

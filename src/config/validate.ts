@@ -1,6 +1,6 @@
 // Turns raw create options into a validated spec before anything is touched. Pure.
 import { TsnetError, usageError } from '../errors.js';
-import { addressBytes, canonicalAddress, ipVersion, splitZone, v4MappedBytes } from '../../resolvers/core/address.js';
+import { addressBytes, canonicalWithZone, ipVersion, v4MappedBytes } from '../../resolvers/core/address.js';
 import { isLoopback, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 import { parseHostsLine, formatHostsLine } from '../files/nsswitch.js';
 import type { HostsEntry } from '../files/hosts.js';
@@ -146,10 +146,9 @@ export function hostnameFromName(name: string): string {
  * resolv.conf files compare or show it as text: "2001:DB8::1" would never match.
  */
 function validateDnsServer(text: string): string {
-  const canonical = canonicalAddress(text);
-  if (canonical === undefined) throw usageError(`invalid --dns "${text}": expected an IP address, like 10.89.255.250`);
-  const { zone } = splitZone(text);
-  return zone === undefined ? canonical : `${canonical}%${zone}`;
+  const canonical = canonicalWithZone(text);
+  if (canonical === undefined) throw usageError(`invalid --dns ${JSON.stringify(text)}: expected an IP address, like 10.89.255.250`);
+  return canonical;
 }
 
 /** Loopback however it is written, the IPv4 loopback mapped into IPv6 (::ffff:127.0.0.1) too. */

@@ -1,6 +1,6 @@
 // Names and lines printed for humans: dig's \DDD for names, terminal controls never raw.
 import { describe, expect, it } from 'vitest';
-import { presentName, safeJson, safeLine } from './render.js';
+import { presentName, safeJson, safeLine } from './escape.js';
 
 describe('presentName: a DNS name as dig prints it', () => {
   it.each([
