@@ -3,7 +3,7 @@
 // anti-spoofing guard must recognise it as the server it asked. The upstream is `tsnet fake-dns`
 // in a dns-mode direct container of this lab; its IPv6 address (a random ULA /64) exists only on
 // that container's eth0 and on this lab's bridge, so every packet stays on the lab.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import type { FakeDnsQuery } from '../support/upstream.js';
 describe.skipIf(!isRoot)('stub: an IPv6 upstream written non-canonically (--dns FD..:0:0:0:0:0:0:53)', () => {
   const lab = new Lab();
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-stub6-test-'));
-  const hex = () => randomBytes(2).toString('hex');
+  // four hex digits without a leading zero, so that the /64 written here is already in RFC 5952 form
+  const hex = () => (0x1000 + randomInt(0xf000)).toString(16);
   const prefix = `fd${randomBytes(1).toString('hex')}:${hex()}:${hex()}:${hex()}`; // a random ULA /64
   const serverV6 = `${prefix}::53`;
   const hostV6 = `${prefix}::1`;
