@@ -57,9 +57,13 @@ export type Zone = Map<string, ZoneRecords>;
 
 const norm = (n: string) => n.replace(/\.$/, '').toLowerCase();
 
-/** Adds "name=TYPE:value" (TYPE one of A, AAAA, CNAME, TXT) to a zone. Throws Error on bad input. */
+/**
+ * Adds "name=TYPE:value" (TYPE one of A, AAAA, CNAME, TXT) to a zone. Throws Error on bad input.
+ * The name is everything before the last "=TYPE:" that leaves a value: a label may hold any byte
+ * ("=", spaces, line breaks), as names from the wire do.
+ */
 export function addZoneEntry(zone: Zone, entry: string): void {
-  const m = /^([^=\s]+)=(A|AAAA|CNAME|TXT):(.+)$/i.exec(entry.trim());
+  const m = /^(.+)=(A|AAAA|CNAME|TXT):(.+)$/is.exec(entry.trim());
   if (!m) throw new Error(`invalid zone entry "${entry}": expected NAME=TYPE:VALUE with TYPE A, AAAA, CNAME or TXT, like db.example=A:10.0.0.5`);
   const name = norm(m[1]!);
   const type = m[2]!.toUpperCase() as 'A' | 'AAAA' | 'CNAME' | 'TXT';
