@@ -25,13 +25,37 @@ export interface QueryLogLine {
 }
 
 export interface Limits {
+  /** forwarded queries in flight, per client address and overall (excess: SERVFAIL) */
   perClientInflight: number;
   totalInflight: number;
+  /** open TCP connections per client address and overall */
   tcpPerClient: number;
+  tcpTotal: number;
+  /** a connection with no complete query and no reply for this long, and nothing pending, is closed */
   tcpIdleMs: number;
+  /** every connection is closed this long after it opened, whatever it does */
+  tcpLifetimeMs: number;
+  /** queries of one connection answered at once; the socket is not read while this many are */
+  tcpPipeline: number;
+  /** replies waiting in user space for a client that does not read: over this, the connection is closed */
+  tcpOutputBytes: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { perClientInflight: 100, totalInflight: 2000, tcpPerClient: 8, tcpIdleMs: 10_000 };
+/**
+ * The stub's limits, in one place (docs/stub.md has them beside dnsmasq's, unbound's and
+ * aardvark-dns's). Worst case held for TCP clients: tcpTotal x (tcpOutputBytes + a 64 KiB reply
+ * + one partial frame + one read chunk) ~ 128 x 450 KiB = 56 MiB over an idle daemon's ~55 MiB.
+ */
+export const DEFAULT_LIMITS: Limits = {
+  perClientInflight: 100,
+  totalInflight: 2000,
+  tcpPerClient: 8,
+  tcpTotal: 128,
+  tcpIdleMs: 10_000,
+  tcpLifetimeMs: 120_000,
+  tcpPipeline: 16,
+  tcpOutputBytes: 256 * 1024,
+};
 
 export interface UpstreamHealth {
   queries: number;
@@ -53,7 +77,48 @@ export interface StubStats {
   dropped: number;
   /** replies whose send failed or threw (counted, never fatal) */
   sendErrors: number;
+  tcp: TcpStats;
   upstreams: Record<string, UpstreamHealth>;
+}
+
+export interface TcpStats {
+  open: number;
+  /** the most connections open at once */
+  peak: number;
+  /** closed at accept, over the global cap with every connection busy (also counted in `limited`) */
+  refused: number;
+  /** closed at accept, over the per-client cap (also counted in `limited`) */
+  refusedPerClient: number;
+  /** closed to make room for a new connection under the global cap (the one idle longest) */
+  evicted: number;
+  closedIdle: number;
+  closedLifetime: number;
+  /** closed because its replies backed up (the client does not read) */
+  closedOutput: number;
+}
+
+/** One client TCP connection. */
+interface TcpConn {
+  sock: net.Socket;
+  client: string;
+  listener: Listener;
+  /** queries being answered */
+  pending: number;
+  /** complete queries read and not started yet (the pipelining bound or a backed-up output) */
+  backlog: Buffer[];
+  /** replies over the socket's high-water mark: no new query starts until 'drain' */
+  blocked: boolean;
+  /** when a query last arrived or a reply last left: the eviction order */
+  lastActive: number;
+  idle: NodeJS.Timeout;
+  life: NodeJS.Timeout;
+  gone: boolean;
+}
+
+interface Listener {
+  udp: dgram.Socket;
+  tcp: net.Server;
+  conns: Set<TcpConn>;
 }
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -64,12 +129,16 @@ export class StubServer {
   private view: StubView = { networks: new Map(), clients: new Map() };
   private readonly forwarders = new Map<string, ClientForwarders>();
   private readonly caches = new Map<string, AnswerCache>();
-  private readonly listeners = new Map<string, { udp: dgram.Socket; tcp: net.Server }>();
+  private readonly listeners = new Map<string, Listener>();
+  /** every open client connection, of every listener */
+  private readonly conns = new Set<TcpConn>();
   private readonly inflight = new Map<string, number>();
   private totalInflight = 0;
   private readonly tcpCount = new Map<string, number>();
   readonly stats: StubStats = {
-    queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, sendErrors: 0, upstreams: {},
+    queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, sendErrors: 0,
+    tcp: { open: 0, peak: 0, refused: 0, refusedPerClient: 0, evicted: 0, closedIdle: 0, closedLifetime: 0, closedOutput: 0 },
+    upstreams: {},
   };
 
   constructor(
@@ -121,7 +190,9 @@ export class StubServer {
       }
     });
     udp.on('error', () => {}); // ICMP from a client that went away: nothing to do
-    const tcp = net.createServer((sock) => this.serveTcp(sock));
+    const conns = new Set<TcpConn>();
+    const tcp = net.createServer((sock) => this.serveTcp(sock, listener));
+    const listener: Listener = { udp, tcp, conns };
     await new Promise<void>((ok, fail) => {
       udp.once('error', fail);
       udp.bind(this.port, address, () => {
@@ -141,72 +212,165 @@ export class StubServer {
     });
     // An accept that fails (EMFILE under a flood) is the kernel's problem to retry, not a reason to exit.
     tcp.on('error', () => {});
-    this.listeners.set(address, { udp, tcp });
+    this.listeners.set(address, listener);
   }
 
+  /**
+   * Stops answering on `address`. Its client connections are closed, not waited for: a reload
+   * (which create and rm wait for) must not hang on a client that lingers.
+   */
   async unlisten(address: string): Promise<void> {
     const l = this.listeners.get(address);
     if (!l) return;
     this.listeners.delete(address);
-    l.udp.close();
-    await new Promise<void>((ok) => l.tcp.close(() => ok()));
+    try {
+      l.udp.close();
+    } catch {
+      // already closed
+    }
+    const closed = new Promise<void>((ok) => l.tcp.close(() => ok()));
+    for (const c of [...l.conns]) this.dropConn(c);
+    await closed;
   }
 
   async close(): Promise<void> {
     for (const a of [...this.listeners.keys()]) await this.unlisten(a);
   }
 
-  private serveTcp(sock: net.Socket): void {
+  /**
+   * One client connection: 2-byte framed queries, answered concurrently up to tcpPipeline and
+   * replied in completion order. Reading stops (the socket is paused, so the kernel's window
+   * pushes back on the client) while the pipeline is full or replies back up; the connection ends
+   * when idle, at its lifetime, when its replies outgrow tcpOutputBytes, or at the first frame that
+   * cannot be a DNS message.
+   */
+  private serveTcp(sock: net.Socket, listener: Listener): void {
+    sock.on('error', () => sock.destroy()); // resets are routine; never an unhandled 'error'
     const client = sock.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-    const open = (this.tcpCount.get(client) ?? 0) + 1;
-    if (open > this.limits.tcpPerClient) {
+    const tcp = this.stats.tcp;
+    const mine = this.tcpCount.get(client) ?? 0;
+    const over = mine >= this.limits.tcpPerClient ? 'refusedPerClient' : this.conns.size >= this.limits.tcpTotal && !this.evictOne() ? 'refused' : undefined;
+    if (over) {
       this.stats.limited++;
+      tcp[over]++;
       sock.destroy();
       return;
     }
-    this.tcpCount.set(client, open);
-    sock.once('close', () => {
-      const n = (this.tcpCount.get(client) ?? 1) - 1;
-      if (n <= 0) this.tcpCount.delete(client);
-      else this.tcpCount.set(client, n);
+    this.tcpCount.set(client, mine + 1);
+    const c: TcpConn = {
+      sock, client, listener, pending: 0, backlog: [], blocked: false, lastActive: performance.now(), gone: false,
+      // Idle: no query read and no reply sent for tcpIdleMs. A query waiting on its upstream keeps
+      // the connection (each exchange has its own deadline), unless its replies are backed up.
+      idle: setTimeout(() => {
+        if (c.pending > 0 && !c.blocked) c.idle.refresh();
+        else this.dropConn(c, c.blocked ? 'closedOutput' : 'closedIdle');
+      }, this.limits.tcpIdleMs),
+      life: setTimeout(() => this.dropConn(c, 'closedLifetime'), this.limits.tcpLifetimeMs),
+    };
+    this.conns.add(c);
+    listener.conns.add(c);
+    tcp.open = this.conns.size;
+    tcp.peak = Math.max(tcp.peak, tcp.open);
+    sock.on('close', () => this.dropConn(c));
+    sock.on('drain', () => {
+      c.blocked = false;
+      this.active(c);
+      this.pump(c);
     });
-    // Idle means nothing to read AND nothing being answered: a query waiting on a slow upstream
-    // keeps its connection.
-    let pending = 0;
-    sock.setTimeout(this.limits.tcpIdleMs, () => {
-      if (pending === 0) sock.destroy();
-    });
-    sock.on('error', () => sock.destroy());
     // A frame that cannot hold a DNS header ends the connection: no spinning on garbage. The
-    // decoder holds at most one incomplete frame (65537 bytes).
+    // decoder holds at most one incomplete frame (65537 bytes); bytes that complete no query are
+    // not activity (a client dripping a byte at a time is idle).
     const frames = new FrameDecoder({ minLength: 12 });
     sock.on('data', (chunk: Buffer) => {
       for (const f of frames.push(chunk)) {
         if (f.kind === 'bad-frame') {
           this.stats.malformed++;
-          sock.destroy();
+          this.dropConn(c);
           return;
         }
-        const send = (out: Buffer | undefined) => {
-          pending--;
-          if (!out || sock.destroyed) return;
-          try {
-            sock.write(frame(out));
-          } catch {
-            this.stats.sendErrors++;
-            sock.destroy();
-          }
-        };
-        pending++;
-        try {
-          const out = this.handle(f.bytes, client, 'tcp');
-          if (out instanceof Promise) void out.then(send, () => send(undefined));
-          else send(out);
-        } catch {
-          send(undefined);
-        }
+        c.backlog.push(f.bytes);
       }
+      this.pump(c);
     });
+  }
+
+  /** Starts the connection's waiting queries while there is room; reads on only while there is. */
+  private pump(c: TcpConn): void {
+    let next = 0;
+    while (next < c.backlog.length && c.pending < this.limits.tcpPipeline && !c.blocked && !c.gone) {
+      const bytes = c.backlog[next++]!;
+      this.active(c);
+      c.pending++;
+      let out: ReturnType<StubServer['handle']>;
+      try {
+        out = this.handle(bytes, c.client, 'tcp');
+      } catch {
+        out = undefined;
+      }
+      if (out instanceof Promise) {
+        void out.then(
+          (o) => {
+            this.reply(c, o);
+            this.pump(c);
+          },
+          () => {
+            this.reply(c, undefined);
+            this.pump(c);
+          },
+        );
+      } else this.reply(c, out);
+    }
+    c.backlog = next === 0 ? c.backlog : c.backlog.slice(next);
+    if (c.gone) return;
+    if (c.backlog.length > 0 || c.blocked || c.pending >= this.limits.tcpPipeline) c.sock.pause();
+    else c.sock.resume();
+  }
+
+  private reply(c: TcpConn, out: Buffer | undefined): void {
+    c.pending--;
+    if (!out || c.gone) return;
+    try {
+      const flowing = c.sock.write(frame(out));
+      if (c.sock.writableLength > this.limits.tcpOutputBytes) return this.dropConn(c, 'closedOutput');
+      if (flowing) this.active(c);
+      else c.blocked = true;
+    } catch {
+      this.stats.sendErrors++;
+      this.dropConn(c);
+    }
+  }
+
+  private active(c: TcpConn): void {
+    c.lastActive = performance.now();
+    c.idle.refresh();
+  }
+
+  /** Under the global cap: closes the connection idle longest (nothing pending, nothing queued). */
+  private evictOne(): boolean {
+    let victim: TcpConn | undefined;
+    for (const c of this.conns) {
+      if (c.pending === 0 && c.backlog.length === 0 && !c.blocked && (!victim || c.lastActive < victim.lastActive)) victim = c;
+    }
+    if (!victim) return false;
+    this.dropConn(victim, 'evicted');
+    return true;
+  }
+
+  /** Forgets and closes a connection (at once: its slot is free for the next one); idempotent. */
+  private dropConn(c: TcpConn, why?: 'evicted' | 'closedIdle' | 'closedLifetime' | 'closedOutput'): void {
+    if (c.gone) return;
+    c.gone = true;
+    clearTimeout(c.idle);
+    clearTimeout(c.life);
+    c.backlog = [];
+    this.conns.delete(c);
+    c.listener.conns.delete(c);
+    this.stats.tcp.open = this.conns.size;
+    if (why) this.stats.tcp[why]++;
+    const n = (this.tcpCount.get(c.client) ?? 1) - 1;
+    if (n <= 0) this.tcpCount.delete(c.client);
+    else this.tcpCount.set(c.client, n);
+    c.sock.destroy();
   }
 
   /**
