@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot } from '../support/lab.js';
 import {
-  dig, rssKb, sleep, spawnCli, startUpstream, stopSpawned, stubDaemonPids, destroyStubLab, stubLogs, stubStatus, stubStatusSettled, waitFor,
+  dig, lastLogLine, rssKb, sleep, spawnCli, startUpstream, stopSpawned, stubDaemonPids, destroyStubLab, stubLogs, stubStatus, stubStatusSettled, waitFor,
   type Spawned, type Upstream,
 } from '../support/upstream.js';
 import { DEFAULT_LIMITS } from '../../src/stub/server.js';
@@ -61,6 +61,39 @@ out['repliesQr'] = replies(ordinary, 1.5)
 ordinary.sendto(query(0x3002), (target, 53))
 out['control'] = replies(ordinary, 1.5)
 print(json.dumps(out))
+`;
+
+/**
+ * An upstream that truncates every UDP answer and, over TCP, accepts and never answers nor closes
+ * (python3, run inside the upstream container; argv[1] is its address). One JSON line per event.
+ */
+const SILENT_TCP = String.raw`
+import json, socket, struct, sys, threading
+addr = sys.argv[1]
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind((addr, 53))
+tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind((addr, 53))
+tcp.listen(64)
+held = []
+def accept():
+    while True:
+        conn, src = tcp.accept()
+        held.append(conn)
+        print(json.dumps({'event': 'tcp-accepted', 'from': src[0]}), flush=True)
+threading.Thread(target=accept, daemon=True).start()
+print('ready', flush=True)
+while True:
+    q, src = udp.recvfrom(65535)
+    if len(q) < 12 or q[2] & 0x80:
+        continue
+    off = 12
+    while off < len(q) and q[off] != 0:
+        off += 1 + q[off]
+    flags = 0x8000 | 0x0200 | (struct.unpack('!H', q[2:4])[0] & 0x0100) | 0x0080  # QR TC RD RA
+    udp.sendto(q[:2] + struct.pack('!HHHHH', flags, 1, 0, 0, 0) + q[12:off + 5], src)
+    print(json.dumps({'event': 'udp-truncated', 'from': src[0]}), flush=True)
 `;
 
 /**
@@ -130,18 +163,21 @@ describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers',
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-stub-hostile-'));
   const datagrams = join(dir, 'datagrams.py');
   const attackScript = join(dir, 'attack.cjs');
-  const UP = { answer: lab.ip(200) };
+  const silentScript = join(dir, 'silent-tcp.py');
+  const UP = { answer: lab.ip(200), silentTcp: lab.ip(210) };
   const ZONE = ['db.example=A:10.0.0.5'];
   const upName = lab.name('up');
   const [att, vic] = [lab.name('att'), lab.name('vic')];
   let up: Upstream;
   let attack: Spawned | undefined;
+  let silent: Spawned | undefined;
   let vicIp = '';
   let attIp = '';
 
   beforeAll(async () => {
     writeFileSync(datagrams, DATAGRAMS);
     writeFileSync(attackScript, ATTACK);
+    writeFileSync(silentScript, SILENT_TCP);
     up = await startUpstream(lab, upName, [{ address: UP.answer, behaviour: 'answer' }], ZONE);
     for (const name of [att, vic]) {
       const r = await lab.create(name, ['--dns-mode', 'glibc', '--dns', UP.answer]);
@@ -153,6 +189,7 @@ describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers',
 
   afterAll(async () => {
     if (attack) await stopSpawned(attack, 10_000);
+    if (silent) await stopSpawned(silent);
     await up?.stop();
     const { leftovers, daemons } = await destroyStubLab(lab);
     rmSync(dir, { recursive: true, force: true });
@@ -219,6 +256,35 @@ describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers',
     expect(log.filter((l) => l.id >= 0x1000 && l.id < 0x1005).map((l) => `${l.client_port} ${l.action}`)).toEqual(Array(5).fill('0 source-port-0'));
     expect(log.filter((l) => l.id === 0x3001).map((l) => l.action)).toEqual(['malformed']);
   });
+  it('every upstream exchange has a deadline: an upstream that accepts TCP and never answers (glibc TC -> TCP, and TCP clients) gets SERVFAIL within the stub\'s worst case', async () => {
+    const added = await lab.cli(['exec', upName, '--', 'ip', 'addr', 'add', `${UP.silentTcp}/24`, 'dev', 'eth0']);
+    expect(added.code, added.stderr).toBe(0);
+    const server = (silent = spawnCli(lab, ['exec', upName, '--', 'python3', silentScript, UP.silentTcp]));
+    await waitFor('the silent TCP upstream', () => {
+      if (server.child.exitCode !== null) throw new Error(`silent upstream exited: ${server.stderr()}`);
+      return server.stdout().startsWith('ready\n');
+    });
+    const c = lab.name('tc');
+    // timeout:1 attempts:1, one server: the stub gives up after 1 s (the client's resolv.conf says 2 s).
+    const r = await lab.create(c, ['--dns-mode', 'glibc', '--dns', UP.silentTcp, '--dns-option', 'timeout:1', '--dns-option', 'attempts:1']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = () => server.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { event: string }).event);
+    for (const [transport, qname, shape] of [
+      ['+notcp', 'tc-then-silent.example', ['udp truncated', 'tcp timeout']],
+      ['+tcp', 'silent.example', ['tcp timeout']],
+    ] as const) {
+      const before = events().filter((e) => e === 'tcp-accepted').length;
+      const answer = await dig(lab, c, [transport, '+ignore', `@${gw}`, qname]);
+      expect(answer.status, `${transport}: ${answer.stdout}`).toBe('SERVFAIL');
+      const line = await lastLogLine(lab, c, qname, 'A');
+      expect(line.upstream.map((q) => `${q.transport} ${q.outcome}`)).toEqual(shape);
+      expect(line.latency_ms).toBeGreaterThanOrEqual(990);
+      expect(line.latency_ms).toBeLessThan(2500);
+      expect(events().filter((e) => e === 'tcp-accepted').length).toBe(before + 1); // the TCP exchange really was made
+    }
+    expect((await lab.cli(['rm', c])).code).toBe(0);
+  });
+
   it('hostile TCP clients (never reading, stalled, dripping, more than the global cap from 20 addresses) while create/rm reload the stub: bounded RSS, fast reloads, others served', async () => {
     // Network B: a dns-mode direct container keeps it (bridge, gateway) for the whole test; a
     // glibc-mode one (b1) created and removed again and again makes every reload open and close
