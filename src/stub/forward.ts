@@ -35,7 +35,12 @@ export class ClientForwarders {
   private readonly tcp: Forwarder;
   private readonly servers: Set<string>;
 
-  /** The stub's worst case for a UDP exchange: a TCP one (no resolver timeout) gets no longer. */
+  /**
+   * The stub's worst case (every upstream silent): the deadline of every exchange. glibc's TCP
+   * (send_vc, for a TCP client or after a truncated UDP answer) has no timeout of its own, so an
+   * upstream that accepts and never answers would hold the query for ever; a UDP exchange ends by
+   * then on its own timers (when both fire at once, the result is the same failure).
+   */
   private readonly worstMs: number;
 
   constructor(readonly mode: ForwardMode, readonly conf: string, upstreams: string[]) {
@@ -58,7 +63,7 @@ export class ClientForwarders {
       mode: this.mode,
       port: 53,
       warnings: [],
-      deadlineMs: viaTcp ? this.worstMs : undefined,
+      deadlineMs: this.worstMs,
     });
   }
 }
