@@ -3,9 +3,10 @@
 // reply); everything else is the server's own pipeline (local names). Packets go to 127.0.0.1 only.
 import * as net from 'node:net';
 import { randomInt } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS, StubServer, type Limits } from './server.js';
 import type { StubView } from './view.js';
+import { stubUpstreamConf } from '../files/stub-resolv.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 
 const ADDR = '127.0.0.1';
@@ -212,5 +213,27 @@ describe('the stub over TCP: every connection ends, and none can hold more than 
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(await until(() => c.closedAt !== undefined && d.closedAt !== undefined, 1000)).toBe(true);
     expect(stub.addresses()).toEqual([]);
+  });
+});
+
+describe('upstream queries', () => {
+  it('take their ids (and the forwarder its rotate start) from a cryptographic source, not Math.random', async () => {
+    // Two loopback addresses nothing listens on: the kernel refuses at once (ICMP), SERVFAIL.
+    const base = `127.250.${randomInt(256)}`;
+    const upstreams = [`${base}.1`, `${base}.2`];
+    const stub = new StubServer(() => {});
+    const v = view();
+    v.clients.set(ADDR, { ...v.clients.get(ADDR)!, upstreams, upstreamConf: stubUpstreamConf(upstreams, ['rotate', 'timeout:1', 'attempts:1']) });
+    stub.setView(v);
+    const spy = vi.spyOn(Math, 'random');
+    try {
+      const out = await stub.handle(query(77, 'db.example'), ADDR, 'udp');
+      expect(out!.readUInt16BE(0)).toBe(77);
+      expect(out![3]! & 0xf).toBe(2); // SERVFAIL
+      expect(stub.stats.forwarded).toBe(1);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
