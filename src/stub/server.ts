@@ -4,7 +4,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { decide, fitUdp, parseQuery, reply, unanswerableSourcePort, withId, RCODE, type ParsedQuery } from './answer.js';
 import { AnswerCache } from './cache.js';
-import { ClientForwarders, type ForwardCounters } from './forward.js';
+import { ClientForwarders, randomQueryId, type ForwardCounters } from './forward.js';
 import type { StubClient, StubNetwork, StubView } from './view.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import type { TraceQuery } from '../../resolvers/core/types.js';
@@ -433,8 +433,8 @@ export class StubServer {
         f = new ClientForwarders(client.mode, client.upstreamConf, client.upstreams);
         this.forwarders.set(client.address, f);
       }
-      // A fresh random id upstream; the client's own packet otherwise (flags, EDNS size).
-      const id = Math.floor(Math.random() * 65536);
+      // A fresh random id upstream (cryptographic: forward.ts); the client's own packet otherwise (flags, EDNS size).
+      const id = randomQueryId();
       const counters: ForwardCounters = { spoofed: 0 };
       const trace = await f.exchange({ qname: q.qname, qtype: q.qtype, id, bytes: withId(q.bytes, id) }, transport === 'tcp', counters);
       this.stats.spoofed += counters.spoofed;
