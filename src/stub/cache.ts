@@ -23,23 +23,49 @@ function aged(bytes: Buffer, elapsedS: number): Buffer {
 
 const NEGATIVE_DEFAULT_S = 60;
 
-/** Seconds a reply may be cached: the smallest answer TTL; for NXDOMAIN/NODATA the SOA minimum. */
-export function cacheTtl(bytes: Buffer): number | undefined {
-  let p: dnsPacket.Packet;
-  try {
-    p = dnsPacket.decode(bytes);
-  } catch {
-    return undefined;
-  }
+/**
+ * An upstream's TTL is believed up to a day for answers and an hour for negative answers:
+ * unbound's cache-max-ttl and cache-max-negative-ttl defaults (dnsmasq has max-cache-ttl and
+ * neg-ttl, unset by default). A poisoned or mistaken record then lives a day at most, and the
+ * client is told no longer than the cache will keep it.
+ */
+export const MAX_TTL_S = 86_400;
+export const MAX_NEGATIVE_TTL_S = 3_600;
+
+/** How long a decoded reply may be cached, and the cap its records' TTLs are held to. */
+function policy(p: dnsPacket.Packet): { ttl: number; cap: number } | undefined {
   const rcode = (p.flags ?? 0) & 0xf;
   if ((p.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) return undefined;
   const answers = (p.answers ?? []) as Array<{ ttl?: number }>;
-  if (rcode === 0 && answers.length > 0) return Math.min(...answers.map((a) => a.ttl ?? 0));
+  if (rcode === 0 && answers.length > 0) return { ttl: Math.min(MAX_TTL_S, ...answers.map((a) => a.ttl ?? 0)), cap: MAX_TTL_S };
   if (rcode === 0 || rcode === 3) {
     const soa = (p.authorities ?? []).find((a) => a.type === 'SOA') as { ttl?: number; data?: { minimum?: number } } | undefined;
-    return soa ? Math.min(soa.ttl ?? 0, soa.data?.minimum ?? 0) : NEGATIVE_DEFAULT_S;
+    const ttl = soa ? Math.min(soa.ttl ?? 0, soa.data?.minimum ?? 0) : NEGATIVE_DEFAULT_S;
+    return { ttl: Math.min(ttl, MAX_NEGATIVE_TTL_S), cap: MAX_NEGATIVE_TTL_S };
   }
   return undefined; // SERVFAIL and friends are never cached
+}
+
+/** Seconds a reply may be cached: the smallest answer TTL; for NXDOMAIN/NODATA the SOA minimum; capped. */
+export function cacheTtl(bytes: Buffer): number | undefined {
+  try {
+    return policy(dnsPacket.decode(bytes))?.ttl;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The reply with every record's TTL at most `cap` (OPT's TTL field is flags, not a TTL); undefined if it cannot be rebuilt. */
+function capped(p: dnsPacket.Packet, bytes: Buffer, cap: number): Buffer | undefined {
+  const sections = [p.answers, p.authorities, p.additionals] as Array<Array<{ type: string; ttl?: number }> | undefined>;
+  if (!sections.some((rrs) => rrs?.some((a) => a.type !== 'OPT' && (a.ttl ?? 0) > cap))) return bytes;
+  const cut = (rrs: dnsPacket.Answer[] | undefined) =>
+    (rrs ?? []).map((a) => (a.type === 'OPT' ? a : { ...a, ttl: Math.min((a as { ttl?: number }).ttl ?? 0, cap) })) as dnsPacket.Answer[];
+  try {
+    return dnsPacket.encode({ ...p, answers: cut(p.answers), authorities: cut(p.authorities), additionals: cut(p.additionals) });
+  } catch {
+    return undefined;
+  }
 }
 
 export class AnswerCache {
@@ -63,10 +89,18 @@ export class AnswerCache {
   }
 
   put(key: string, bytes: Buffer, now: number): void {
-    const ttl = cacheTtl(bytes);
-    if (ttl === undefined || ttl <= 0) return;
+    let p: dnsPacket.Packet;
+    try {
+      p = dnsPacket.decode(bytes);
+    } catch {
+      return;
+    }
+    const pol = policy(p);
+    if (pol === undefined || pol.ttl <= 0) return;
+    const stored = capped(p, bytes, pol.cap);
+    if (!stored) return;
     this.map.delete(key);
-    this.map.set(key, { bytes, stored: now, expires: now + ttl * 1000 });
+    this.map.set(key, { bytes: stored, stored: now, expires: now + pol.ttl * 1000 });
     while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
   }
 }
