@@ -1,10 +1,12 @@
 // The stub's TCP limits, on loopback with small limits: a StubServer in this process whose
 // slow-N.example / big-N.example names are answered by a test subclass (late, or with a 60 KB
 // reply); everything else is the server's own pipeline (local names). Packets go to 127.0.0.1 only.
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS, StubServer, type Limits } from './server.js';
+import * as answer from './answer.js';
 import type { StubView } from './view.js';
 import { stubUpstreamConf } from '../files/stub-resolv.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
@@ -235,5 +237,49 @@ describe('upstream queries', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('an allow list (tsnet stub serve)', () => {
+  /** One UDP query from `from`; the reply's id, or undefined after 500 ms. */
+  const udpQuery = (port: number, from: string, id: number) =>
+    new Promise<number | undefined>((done) => {
+      const sock = dgram.createSocket('udp4');
+      const timer = setTimeout(() => {
+        sock.close();
+        done(undefined);
+      }, 500);
+      sock.on('message', (m) => {
+        clearTimeout(timer);
+        sock.close();
+        done(m.readUInt16BE(0));
+      });
+      sock.bind(0, from, () => sock.send(query(id, 'peer'), port, ADDR));
+    });
+
+  it('clients outside it get no answer (UDP dropped, TCP closed); clients inside are served', async () => {
+    const { stub, port } = await start({});
+    const { allowList } = answer as unknown as { allowList: (c: string[]) => (a: string) => boolean };
+    (stub as unknown as { setAllow(f: (a: string) => boolean): void }).setAllow(allowList(['127.0.0.1/32']));
+    expect(await udpQuery(port, '127.0.0.1', 11)).toBe(11);
+    expect(await udpQuery(port, '127.0.0.2', 12)).toBe(undefined);
+    const outside = await new Promise<Client>((ok) => {
+      const sock = net.connect({ host: ADDR, port, localAddress: '127.0.0.2' });
+      clients.push(sock);
+      const c: Client = { sock, replies: [], closedAt: undefined, openedAt: performance.now() };
+      sock.on('error', () => {});
+      sock.on('data', (d) => c.replies.push(d));
+      sock.on('close', () => (c.closedAt = performance.now()));
+      sock.once('connect', () => {
+        sock.write(frame(query(13, 'peer')));
+        ok(c);
+      });
+    });
+    expect(await until(() => outside.closedAt !== undefined, 3000)).toBe(true);
+    expect(outside.replies).toEqual([]);
+    const inside = await connect(port);
+    inside.sock.write(frame(query(14, 'peer')));
+    expect(await until(() => inside.replies.length === 1, 3000)).toBe(true);
+    expect((stub.stats as unknown as { denied: number }).denied).toBe(2);
   });
 });

@@ -285,6 +285,53 @@ describe.skipIf(!isRoot)('the stub resolver and fake-dns against hostile peers',
     expect((await lab.cli(['rm', c])).code).toBe(0);
   });
 
+  it('`tsnet stub serve` answers only the subnets of its own namespace by default: a client inside gets answers, one outside none', async () => {
+    // A sidecar in its own container (dns-mode direct), answering --add-host names locally.
+    const [sd, out] = [lab.name('sd'), lab.name('out')];
+    const ips: Record<string, string> = {};
+    for (const name of [sd, out]) {
+      const r = await lab.create(name);
+      expect(r.code, r.stderr).toBe(0);
+      ips[name] = r.stdout.split(' ')[1]!;
+    }
+    const sdIp = ips[sd]!;
+    const inspect = JSON.parse((await lab.cli(['inspect', sd, '--json'])).stdout) as { namespaces: { net: string } };
+    // An outsider: an address of another /24 on `out`'s eth0, on the same bridge; the sidecar can
+    // reach it (a /32 route on its eth0), so only the sidecar's own choice keeps it unanswered.
+    const outsider = `${lab.subnetBase.replace(/\.(\d+)$/, (_, o: string) => `.${(Number(o) + 2) % 256}`)}.5`;
+    const ipIn = async (name: string, args: string[]) => {
+      const r = await lab.cli(['exec', name, '--', 'ip', ...args]);
+      expect(r.code, `${name}: ip ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    };
+    await ipIn(out, ['addr', 'add', `${outsider}/32`, 'dev', 'eth0']);
+    await ipIn(sd, ['route', 'add', `${outsider}/32`, 'dev', 'eth0']);
+    const serve = spawnCli(lab, [
+      'stub', 'serve', '--netns', inspect.namespaces.net, '--listen', sdIp, '--upstream', lab.ip(250), '--add-host', 'probe.example:10.9.9.9',
+    ]);
+    try {
+      await waitFor('stub serve', () => {
+        if (serve.child.exitCode !== null) throw new Error(`stub serve exited ${serve.child.exitCode}: ${serve.stderr()}`);
+        return serve.stdout().includes('serving on');
+      });
+      // The outsider's packets reach the sidecar and its replies come back: a TCP handshake completes.
+      const py = `import socket; s = socket.socket(); s.bind(('${outsider}', 0)); s.settimeout(3); s.connect(('${sdIp}', 53)); print('connected')`;
+      const reach = await lab.cli(['exec', out, '--', 'python3', '-c', py]);
+      expect(reach.stdout, `the outsider reaches the sidecar: ${reach.stderr}`).toBe('connected\n');
+      for (const transport of ['+notcp', '+tcp']) {
+        const inside = await dig(lab, vic, ['+short', '+time=3', transport, `@${sdIp}`, 'probe.example']);
+        expect(inside.stdout, `inside ${transport}`).toBe('10.9.9.9\n');
+        const fromOut = await dig(lab, out, ['+short', '+time=2', transport, '-b', outsider, `@${sdIp}`, 'probe.example']);
+        expect(fromOut.stdout, `outside ${transport}`).not.toContain('10.9.9.9');
+        expect(fromOut.stdout, `outside ${transport}`).not.toMatch(/status: REFUSED/);
+      }
+      expect(serve.child.exitCode).toBe(null);
+    } finally {
+      await stopSpawned(serve);
+      for (const name of [sd, out]) await lab.cli(['rm', name]);
+    }
+    expect(serve.stderr()).toBe('');
+  });
+
   it('hostile TCP clients (never reading, stalled, dripping, more than the global cap from 20 addresses) while create/rm reload the stub: bounded RSS, fast reloads, others served', async () => {
     // Network B: a dns-mode direct container keeps it (bridge, gateway) for the whole test; a
     // glibc-mode one (b1) created and removed again and again makes every reload open and close
