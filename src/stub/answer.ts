@@ -3,7 +3,7 @@
 import * as dnsPacket from 'dns-packet';
 import type { StubClient, StubNetwork } from './view.js';
 import { fastParse, fastReply, type FastAnswer, type FastQuery } from './wire.js';
-import { isIPv4 } from '../../resolvers/core/address.js';
+import { addressBytes, ipv4Bytes, ipv6Bytes, isIPv4, v4MappedBytes } from '../../resolvers/core/address.js';
 import { contains, parseIPv4, parseSubnet } from '../config/ipv4.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -36,6 +36,52 @@ export type Parse = { ok: true; query: ParsedQuery } | { ok: false; reply: Buffe
  */
 export function unanswerableSourcePort(port: number): boolean {
   return port === 0 || (port < 1024 && port !== 53);
+}
+
+export interface Cidr {
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+/** "ADDR/PREFIX" (host bits may be set: an interface's address/prefix) or a bare address (a host). */
+export function parseCidr(text: string): Cidr | undefined {
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text);
+  if (!m) return undefined;
+  const bytes = ipv4Bytes(m[1]!) ?? ipv6Bytes(m[1]!);
+  if (!bytes) return undefined;
+  const prefix = m[2] === undefined ? bytes.length * 8 : Number(m[2]);
+  return prefix <= bytes.length * 8 ? { bytes, prefix } : undefined;
+}
+
+function inCidr(c: Cidr, b: Uint8Array): boolean {
+  if (b.length !== c.bytes.length) return false;
+  const whole = c.prefix >> 3;
+  for (let i = 0; i < whole; i++) if (b[i] !== c.bytes[i]) return false;
+  const rest = c.prefix & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (b[whole]! & mask) === (c.bytes[whole]! & mask);
+}
+
+/**
+ * Whether a client address is in one of the CIDRs (`tsnet stub serve`'s allow list). An IPv4
+ * client seen on a dual-stack socket (::ffff:a.b.c.d) is matched as IPv4; an IPv6 zone is ignored.
+ * Decisions are remembered per address (a bounded memo: the UDP path asks once per datagram).
+ */
+export function allowList(cidrs: readonly string[]): (address: string) => boolean {
+  const list = cidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  const memo = new Map<string, boolean>();
+  return (address) => {
+    let ok = memo.get(address);
+    if (ok === undefined) {
+      const raw = addressBytes(address);
+      const b = raw && (v4MappedBytes(raw) ?? raw);
+      ok = b !== undefined && list.some((c) => inCidr(c, b));
+      if (memo.size >= 4096) memo.clear();
+      memo.set(address, ok);
+    }
+    return ok;
+  };
 }
 
 /** Reads a client query. Malformed packets get no reply; wrong shapes get FORMERR or NOTIMP. */

@@ -75,6 +75,8 @@ export interface StubStats {
   spoofed: number;
   /** datagrams dropped unread: from source port 0 or a privileged port other than 53 */
   dropped: number;
+  /** datagrams and TCP connections from outside the allow list (`stub serve`), dropped unanswered */
+  denied: number;
   /** replies whose send failed or threw (counted, never fatal) */
   sendErrors: number;
   tcp: TcpStats;
@@ -136,7 +138,7 @@ export class StubServer {
   private totalInflight = 0;
   private readonly tcpCount = new Map<string, number>();
   readonly stats: StubStats = {
-    queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, sendErrors: 0,
+    queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, denied: 0, sendErrors: 0,
     tcp: { open: 0, peak: 0, refused: 0, refusedPerClient: 0, evicted: 0, closedIdle: 0, closedLifetime: 0, closedOutput: 0 },
     upstreams: {},
   };
@@ -146,6 +148,18 @@ export class StubServer {
     private readonly limits: Limits = DEFAULT_LIMITS,
     private readonly port = 53,
   ) {}
+
+  /** undefined: every address may ask (the daemon, which refuses non-containers itself). */
+  private allowed: ((address: string) => boolean) | undefined;
+
+  /**
+   * Only clients `allowed` accepts are answered (`tsnet stub serve --allow`); the others get
+   * nothing at all — a datagram is dropped, a connection closed — so a spoofed source learns
+   * nothing and gets no reflection (counted in `stats.denied`).
+   */
+  setAllow(allowed: ((address: string) => boolean) | undefined): void {
+    this.allowed = allowed;
+  }
 
   setView(view: StubView): void {
     this.view = view;
@@ -169,6 +183,10 @@ export class StubServer {
     udp.on('message', (msg, rinfo) => {
       if (unanswerableSourcePort(rinfo.port)) {
         this.stats.dropped++;
+        return;
+      }
+      if (this.allowed && !this.allowed(rinfo.address)) {
+        this.stats.denied++;
         return;
       }
       const send = (out: Buffer | undefined) => {
@@ -247,6 +265,11 @@ export class StubServer {
   private serveTcp(sock: net.Socket, listener: Listener): void {
     sock.on('error', () => sock.destroy()); // resets are routine; never an unhandled 'error'
     const client = sock.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    if (this.allowed && !this.allowed(client)) {
+      this.stats.denied++;
+      sock.destroy();
+      return;
+    }
     const tcp = this.stats.tcp;
     const mine = this.tcpCount.get(client) ?? 0;
     const over = mine >= this.limits.tcpPerClient ? 'refusedPerClient' : this.conns.size >= this.limits.tcpTotal && !this.evictOne() ? 'refused' : undefined;
