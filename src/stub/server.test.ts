@@ -203,6 +203,23 @@ describe('the stub over TCP: every connection ends, and none can hold more than 
     expect(tcp(stub).peak).toBe(4);
   });
 
+  it('a client whose own idle connection is evicted for its new one keeps its count right (no creeping lock-out)', async () => {
+    const { stub, port } = await start({ tcpTotal: 2, tcpPerClient: 8 });
+    const open: Client[] = [await connect(port), await connect(port)];
+    // Every new connection evicts the client's own oldest; 20 rounds would pass the per-client cap
+    // of 8 many times over if an eviction were not taken off the count.
+    for (let i = 0; i < 20; i++) {
+      await sleep(5);
+      open.push(await connect(port));
+      expect(await until(() => open.filter((c) => c.closedAt === undefined).length === 2, 3000), `round ${i}`).toBe(true);
+    }
+    const last = open.at(-1)!;
+    last.sock.write(frame(query(21, 'peer')));
+    expect(await until(() => last.replies.length === 1, 3000)).toBe(true);
+    expect(tcp(stub).evicted).toBe(20);
+    expect(tcp(stub).refusedPerClient).toBe(0);
+  });
+
   it('unlisten (a reload dropping a network) closes the listener\'s client connections instead of waiting for them', async () => {
     const { stub, port } = await start({ tcpIdleMs: 60_000 });
     const c = await connect(port);
