@@ -279,7 +279,8 @@ export class StubServer {
       sock.destroy();
       return;
     }
-    this.tcpCount.set(client, mine + 1);
+    // Read again: the eviction may have closed one of this client's own connections.
+    this.tcpCount.set(client, (this.tcpCount.get(client) ?? 0) + 1);
     const c: TcpConn = {
       sock, client, listener, pending: 0, backlog: [], blocked: false, lastActive: performance.now(), gone: false,
       // Idle: no query read and no reply sent for tcpIdleMs. A query waiting on its upstream keeps
