@@ -178,6 +178,38 @@ describe('the stub over TCP: every connection ends, and none can hold more than 
     expect(await until(() => c.closedAt !== undefined, 5000)).toBe(true);
   });
 
+  it('a connection answers at most tcpMaxQueries queries, then ends after its replies (a client with more opens another)', async () => {
+    const { port } = await start({ tcpMaxQueries: 300 });
+    const c = await connect(port);
+    c.sock.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => frame(query(i, 'peer')))));
+    expect(await until(() => c.closedAt !== undefined, 5000), 'the connection answers for ever').toBe(true);
+    expect(c.replies.length).toBe(300);
+    expect(c.replies.map((r) => r.readUInt16BE(0))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
+  it('a client that never reads makes the stub answer (and log) at most tcpMaxQueries queries per connection', async () => {
+    let logged = 0;
+    const port = 20_000 + randomInt(40_000);
+    const stub = new StubServer(() => logged++, { ...DEFAULT_LIMITS, tcpMaxQueries: 300 } as unknown as Limits, port);
+    stub.setView(view());
+    await stub.listen(ADDR);
+    servers.push(stub);
+    const c = await connect(port);
+    c.sock.pause();
+    const chunk = Buffer.concat(Array.from({ length: 4096 }, (_, i) => frame(query(i, 'peer'))));
+    let written = 0;
+    const pump = () => {
+      while (!c.sock.destroyed && written < 200 && c.sock.write(chunk)) written++;
+      if (!c.sock.destroyed && written < 200) c.sock.once('drain', pump);
+      else written++;
+    };
+    pump();
+    await sleep(1500);
+    // 200 x 4096 queries offered; the kernel's buffers alone would take tens of thousands of replies.
+    expect(logged).toBe(300);
+    expect(stub.stats.queries).toBe(300);
+  });
+
   it('a global connection cap: a new client takes the slot of the connection idle longest; with every slot busy it is refused', async () => {
     const { stub, port } = await start({ tcpTotal: 4, tcpPerClient: 8 });
     const stalled: Client[] = [];
