@@ -39,6 +39,8 @@ export interface Limits {
   tcpPipeline: number;
   /** replies waiting in user space for a client that does not read: over this, the connection is closed */
   tcpOutputBytes: number;
+  /** queries read from one connection; then it is read no more and ends once they are answered */
+  tcpMaxQueries: number;
 }
 
 /**
@@ -55,6 +57,7 @@ export const DEFAULT_LIMITS: Limits = {
   tcpLifetimeMs: 120_000,
   tcpPipeline: 16,
   tcpOutputBytes: 256 * 1024,
+  tcpMaxQueries: 4096,
 };
 
 export interface UpstreamHealth {
@@ -112,6 +115,10 @@ interface TcpConn {
   blocked: boolean;
   /** when a query last arrived or a reply last left: the eviction order */
   lastActive: number;
+  /** queries this connection may still send (tcpMaxQueries); at 0 it is read no more */
+  budget: number;
+  /** its last query answered: our side is shut */
+  ended: boolean;
   idle: NodeJS.Timeout;
   life: NodeJS.Timeout;
   gone: boolean;
@@ -283,6 +290,7 @@ export class StubServer {
     this.tcpCount.set(client, (this.tcpCount.get(client) ?? 0) + 1);
     const c: TcpConn = {
       sock, client, listener, pending: 0, backlog: [], blocked: false, lastActive: performance.now(), gone: false,
+      budget: this.limits.tcpMaxQueries, ended: false,
       // Idle: no query read and no reply sent for tcpIdleMs. A query waiting on its upstream keeps
       // the connection (each exchange has its own deadline), unless its replies are backed up.
       idle: setTimeout(() => {
@@ -303,7 +311,9 @@ export class StubServer {
     });
     // A frame that cannot hold a DNS header ends the connection: no spinning on garbage. The
     // decoder holds at most one incomplete frame (65537 bytes); bytes that complete no query are
-    // not activity (a client dripping a byte at a time is idle).
+    // not activity (a client dripping a byte at a time is idle). Past its query budget nothing
+    // more of a connection is read: a client that never reads can make the stub answer (and log)
+    // tcpMaxQueries queries per connection, not whatever the kernel's buffers take.
     const frames = new FrameDecoder({ minLength: 12 });
     sock.on('data', (chunk: Buffer) => {
       for (const f of frames.push(chunk)) {
@@ -312,6 +322,8 @@ export class StubServer {
           this.dropConn(c);
           return;
         }
+        if (c.budget === 0) break;
+        c.budget--;
         c.backlog.push(f.bytes);
       }
       this.pump(c);
@@ -346,8 +358,12 @@ export class StubServer {
     }
     c.backlog = next === 0 ? c.backlog : c.backlog.slice(next);
     if (c.gone) return;
-    if (c.backlog.length > 0 || c.blocked || c.pending >= this.limits.tcpPipeline) c.sock.pause();
+    if (c.budget === 0 || c.backlog.length > 0 || c.blocked || c.pending >= this.limits.tcpPipeline) c.sock.pause();
     else c.sock.resume();
+    if (c.budget === 0 && c.backlog.length === 0 && c.pending === 0 && !c.ended) {
+      c.ended = true;
+      c.sock.end(); // after the replies written so far; the idle timer ends a client that never reads them
+    }
   }
 
   private reply(c: TcpConn, out: Buffer | undefined): void {
