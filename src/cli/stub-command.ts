@@ -44,7 +44,8 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .option('--log <file>', 'write the query timing log here (JSON lines, rotated)')
     .option('--netns <path>', 'enter this network namespace first')
     .option('--port <port>', 'port to listen on', '53')
-    .action(async (o: { listen: string[]; upstream: string[]; mode: string; dnsOption?: string[]; addHost?: string[]; log?: string; netns?: string; port?: string }) => {
+    .option('--allow <cidr>', 'answer only clients in this subnet (repeatable; default: the subnets of this namespace\'s addresses)', collect)
+    .action(async (o: { listen: string[]; upstream: string[]; mode: string; dnsOption?: string[]; addHost?: string[]; log?: string; netns?: string; port?: string; allow?: string[] }) => {
       const { serveStandalone } = await import('./stub-serve.js');
       await serveStandalone(o, ctx.print);
       ctx.exit(0);
