@@ -10,22 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, isRoot } from '../support/lab.js';
 import { destroyStubLab, startUpstream, stubLogs, waitFor, type Upstream } from '../support/upstream.js';
+import { SEND_RAW_NAME as SEND, controlsIn } from '../support/raw-names.js';
 
-/** Sends one A query for the labels given as hex (argv[2] = the stub's address) and prints the reply's rcode. */
-const SEND = String.raw`
-import socket, struct, sys
-labels = [bytes.fromhex(h) for h in sys.argv[1].split(',')]
-q = struct.pack('!HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(l)]) + l for l in labels) + b'\0' + struct.pack('!HH', 1, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(q, (sys.argv[2], 53))
-r, _ = s.recvfrom(4096)
-print('rcode', r[3] & 15)
-`;
-
-/** Every character that a terminal would act on instead of showing: C0 but newline, DEL, C1. */
-const CONTROLS = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
-const controlsIn = (text: string) => [...text].filter((c) => CONTROLS.test(c)).map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
 
 describe.skipIf(!isRoot)('stub logs, stub status and diagnose print hostile query names escaped', () => {
   const lab = new Lab();
