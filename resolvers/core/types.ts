@@ -69,6 +69,8 @@ export type MachineAction =
 export interface LookupResult {
   addresses: string[];
   error: ResolveError | null;
+  /** AI_CANONNAME: the canonical name the library returns (null when not asked or on failure) */
+  canonname?: string | null | undefined;
   /** forwarders (the stub) finish with the upstream reply itself */
   reply?: Buffer | undefined;
 }

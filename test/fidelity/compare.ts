@@ -20,6 +20,8 @@ export interface PlanQuery {
 export interface LookupObservation {
   addresses: string[];
   error: string | null;
+  /** the canonical name returned (AI_CANONNAME); null when none */
+  canonname?: string | null;
   elapsed_ms: number;
   queries: PlanQuery[];
 }
@@ -110,6 +112,8 @@ function compareLookup(real: LookupObservation, other: LookupObservation, o: Com
   const diff = (m: string) => out.differences.push(`${prefix}${m}`);
 
   if (!sameResult(real, other)) diff(`result: ${rn} ${describeResult(real)}, ${on} ${describeResult(other)}`);
+  const [rc, oc] = [real.canonname ?? null, other.canonname ?? null];
+  if (rc !== oc) diff(`canonical name: ${rn} ${JSON.stringify(rc)}, ${on} ${JSON.stringify(oc)}`);
 
   const R = real.queries;
   const E = other.queries;

@@ -85,7 +85,8 @@ describe.skipIf(skipReason !== null)('fidelity: real libraries vs emulators', ()
       };
       mkdirSync(dirname(OUT), { recursive: true });
       writeFileSync(OUT, JSON.stringify(out, null, 2) + '\n');
-      progress(`done in ${(out.durationMs / 1000).toFixed(1)} s: ${result.filter((r) => r.status === 'pass').length} pass, ${result.filter((r) => r.status === 'fail').length} fail, ${result.filter((r) => r.status === 'pending').length} pending, ${result.filter((r) => r.status === 'error').length} error → ${OUT}`);
+      const busy = result.filter((r) => (r.load.cpuPressure ?? 0) > 0.2).length;
+      progress(`done in ${(out.durationMs / 1000).toFixed(1)} s: ${result.filter((r) => r.status === 'pass').length} pass, ${result.filter((r) => r.status === 'fail').length} fail, ${result.filter((r) => r.status === 'pending').length} pending, ${result.filter((r) => r.status === 'error').length} error; ${result.filter((r) => r.rerun).length} re-run alone after a timing failure (still failures); ${busy} rows ran while tasks waited for a CPU > 20 % of the time → ${OUT}`);
     } catch (err) {
       setupError = err as Error;
     }
@@ -113,6 +114,9 @@ describe.skipIf(skipReason !== null)('fidelity: real libraries vs emulators', ()
           r.real.status !== 'ok' ? `real run: ${r.real.message}` : '',
           r.emulatedVsReal && !r.emulatedVsReal.match ? `emulated: ${r.emulatedVsReal.differences.join('; ')}` : '',
           r.simulatedVsReal && !r.simulatedVsReal.match ? `simulated: ${r.simulatedVsReal.differences.join('; ')}` : '',
+          r.emulated.traceVsWire ? `emulated trace vs its own wire: ${r.emulated.traceVsWire.join('; ')}` : '',
+          r.rerun ? `re-run alone (shown, not counted): ${r.rerun.status}${r.rerun.differences.length ? ` — ${r.rerun.differences.join('; ')}` : ''}` : '',
+          r.load.cpuPressure !== null && r.load.cpuPressure > 0.2 ? `machine busy while the row ran: tasks waited for a CPU ${Math.round(r.load.cpuPressure * 100)} % of the time (load ${r.load.loadavg1.toFixed(1)}); timing differences may be the machine's` : '',
           `real plan: ${r.real.lookups.map((l) => formatPlan(l.queries)).join(' | ')}`,
           `emulated plan: ${r.emulated.lookups.map((l) => formatPlan(l.queries)).join(' | ')}`,
         ]
