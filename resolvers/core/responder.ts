@@ -6,15 +6,33 @@ import type { Transport } from './types.js';
 
 export const BEHAVIOURS = [
   'answer', 'blackhole', 'closed', 'servfail', 'refused', 'nxdomain', 'nodata-aaaa', 'drop-aaaa',
-  'servfail-aaaa', 'truncate', 'delay',
+  'servfail-aaaa', 'truncate', 'truncate-partial', 'formerr-edns', 'wrong-port', 'wrong-port-first',
+  'auth', 'delay',
 ] as const;
 
 export interface ServerBehaviour {
   /** what every query gets, unless an AAAA rule below applies */
-  base: 'answer' | 'blackhole' | 'closed' | 'servfail' | 'refused' | 'nxdomain' | 'truncate';
+  base: 'answer' | 'blackhole' | 'closed' | 'servfail' | 'refused' | 'nxdomain' | 'truncate' | 'truncate-partial';
   /** nxdomain only for names under this suffix (others are answered) */
   nxdomainSuffix?: string | undefined;
   aaaa?: 'nodata' | 'drop' | 'servfail' | undefined;
+  /**
+   * A server that predates EDNS (RFC 6891 §7): a query carrying an OPT record gets FORMERR (the
+   * question copied, no OPT back); the same query without OPT is answered as usual.
+   */
+  formerrEdns?: boolean | undefined;
+  /**
+   * UDP replies leave from another source port than the one the query went to (a NAT or a
+   * multi-homed server rewriting the source): 'only' = that reply alone, 'first' = that reply,
+   * then the same reply from the right port at once. TCP is not affected.
+   */
+  wrongPort?: 'only' | 'first' | undefined;
+  /**
+   * Authoritative only for these zones (lower-case, no dots at the ends): a CNAME whose target
+   * lies outside all of them ends the answer (the client must chase it, as with an authoritative
+   * server or a Kubernetes ExternalName service). Unset: every chain is followed (a recursive server).
+   */
+  auth?: string[] | undefined;
   delayMs: number;
 }
 
@@ -24,9 +42,18 @@ export function parseBehaviour(text: string): ServerBehaviour {
   for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [kind, arg] = item.split(/:(.*)/s) as [string, string | undefined];
     switch (kind) {
-      case 'answer': case 'blackhole': case 'closed': case 'servfail': case 'refused': case 'truncate':
+      case 'answer': case 'blackhole': case 'closed': case 'servfail': case 'refused': case 'truncate': case 'truncate-partial':
         b.base = kind;
         break;
+      case 'formerr-edns': b.formerrEdns = true; break;
+      case 'wrong-port': b.wrongPort = 'only'; break;
+      case 'wrong-port-first': b.wrongPort = 'first'; break;
+      case 'auth': {
+        const zone = (arg ?? '').replace(/^\.|\.$/g, '').toLowerCase();
+        if (!zone) throw new Error(`behaviour "${item}": auth needs a zone, like auth:example.com`);
+        b.auth = [...(b.auth ?? []), zone];
+        break;
+      }
       case 'nxdomain':
         b.base = 'nxdomain';
         b.nxdomainSuffix = arg ? arg.replace(/^\.|\.$/g, '').toLowerCase() : undefined;
@@ -39,7 +66,7 @@ export function parseBehaviour(text: string): ServerBehaviour {
         b.delayMs = Number(arg);
         break;
       default:
-        throw new Error(`unknown behaviour "${item}": use ${BEHAVIOURS.map((x) => (x === 'delay' ? 'delay:MS' : x === 'nxdomain' ? 'nxdomain[:suffix]' : x)).join(', ')}`);
+        throw new Error(`unknown behaviour "${item}": use ${BEHAVIOURS.map((x) => (x === 'delay' ? 'delay:MS' : x === 'nxdomain' ? 'nxdomain[:suffix]' : x === 'auth' ? 'auth:ZONE' : x)).join(', ')}`);
     }
   }
   return b;
@@ -92,7 +119,11 @@ export function parseZoneFile(text: string): Zone {
 }
 
 export type Decision =
-  | { kind: 'reply'; bytes: Buffer; action: string; delayMs: number }
+  /**
+   * source: which UDP source port the reply leaves from ('wrong' = another port than the query
+   * went to; 'wrong-then-right' = from another port, then the same bytes from the right one).
+   */
+  | { kind: 'reply'; bytes: Buffer; action: string; delayMs: number; source: 'right' | 'wrong' | 'wrong-then-right' }
   | { kind: 'drop'; action: string };
 
 export interface QueryView {
@@ -126,8 +157,14 @@ function reply(query: dnsPacket.Packet, rcode: number, answers: dnsPacket.Answer
   });
 }
 
-/** Answers from zone data, following CNAMEs inside the zone. */
-function answerFromZone(zone: Zone, qname: string, qtype: string): { rcode: number; answers: dnsPacket.Answer[] } {
+const within = (name: string, zones: string[]) => zones.some((z) => name === z || name.endsWith(`.${z}`));
+
+/**
+ * Answers from zone data, following CNAMEs through the zone data — except, for a server that is
+ * authoritative only for `auth` zones, a CNAME whose target lies outside them: that chain ends
+ * at the CNAME record.
+ */
+function answerFromZone(zone: Zone, qname: string, qtype: string, auth?: string[]): { rcode: number; answers: dnsPacket.Answer[] } {
   const answers: dnsPacket.Answer[] = [];
   let name = norm(qname);
   let owner = qname.replace(/\.$/, '');
@@ -147,6 +184,7 @@ function answerFromZone(zone: Zone, qname: string, qtype: string): { rcode: numb
     if (rec.CNAME === undefined) return { rcode: 0, answers };
     answers.push({ type: 'CNAME', name: owner, ttl: TTL, data: rec.CNAME } as dnsPacket.Answer);
     if (qtype === 'CNAME') return { rcode: 0, answers };
+    if (auth !== undefined && !within(rec.CNAME, auth)) return { rcode: 0, answers };
     name = rec.CNAME;
     owner = rec.CNAME;
   }
@@ -158,8 +196,16 @@ export function respond(b: ServerBehaviour, zone: Zone, bytes: Buffer, transport
   const q = readQuery(bytes);
   if (!q) return { kind: 'drop', action: 'malformed' };
   const isAAAA = q.qtype === 'AAAA';
-  const out = (bytes: Buffer, action: string): Decision => ({ kind: 'reply', bytes, action, delayMs: b.delayMs });
+  const wrong = transport === 'udp' ? b.wrongPort : undefined;
+  const out = (bytes: Buffer, action: string): Decision => ({
+    kind: 'reply',
+    bytes,
+    action: wrong === undefined ? action : `${action}+${wrong === 'only' ? 'wrong-port' : 'wrong-port-first'}`,
+    delayMs: b.delayMs,
+    source: wrong === undefined ? 'right' : wrong === 'only' ? 'wrong' : 'wrong-then-right',
+  });
   if (b.base === 'blackhole' || b.base === 'closed') return { kind: 'drop', action: 'blackhole' };
+  if (b.formerrEdns && (q.packet.additionals ?? []).some((r) => (r.type as string) === 'OPT')) return out(reply(q.packet, 1, []), 'formerr-edns');
   if (isAAAA && b.aaaa === 'drop') return { kind: 'drop', action: 'drop-aaaa' };
   if (isAAAA && b.aaaa === 'servfail') return out(reply(q.packet, 2, []), 'servfail-aaaa');
   if (isAAAA && b.aaaa === 'nodata') return out(reply(q.packet, 0, []), 'nodata-aaaa');
@@ -179,7 +225,12 @@ export function respond(b: ServerBehaviour, zone: Zone, bytes: Buffer, transport
       if (transport === 'udp') return out(reply(q.packet, 0, [], true), 'truncate');
       break;
   }
-  const { rcode, answers } = answerFromZone(zone, q.qname, q.qtype);
+  const { rcode, answers } = answerFromZone(zone, q.qname, q.qtype, b.auth);
   const action = rcode === 3 ? 'nxdomain' : rcode === 2 ? 'servfail' : answers.some((a) => a.type === q.qtype) ? 'answer' : 'nodata';
+  if (b.base === 'truncate-partial' && transport === 'udp') {
+    // A server that fills the datagram record by record and sets TC: the first half (rounded up)
+    // of the answer section, the full answer's rcode; TCP gets everything.
+    return out(reply(q.packet, rcode, answers.slice(0, Math.ceil(answers.length / 2)), true), 'truncate-partial');
+  }
   return out(reply(q.packet, rcode, answers), action);
 }

@@ -65,7 +65,12 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
             break;
           }
           const d = respond(b, scenario.zone, a.bytes, 'udp');
-          if (d.kind === 'reply') schedule(now + rtt + d.delayMs, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes });
+          // A reply from another source port: a connected socket never sees it (the kernel has no
+          // socket for that 4-tuple); an unconnected one does, but a udp event carries no port,
+          // and the real driver drops every datagram that does not come from the DNS port before
+          // an emulator sees it — so no emulator sees it here either. ('wrong-then-right': the
+          // right one follows.)
+          if (d.kind === 'reply' && d.source !== 'wrong') schedule(now + rtt + d.delayMs, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes });
           break;
         }
         case 'tcp-open': {

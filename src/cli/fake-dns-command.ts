@@ -13,6 +13,14 @@ Behaviours (comma-separated; the last base behaviour wins, AAAA rules and delay 
   servfail, refused  reply SERVFAIL / REFUSED to everything
   nxdomain[:SUFFIX]  reply NXDOMAIN (only for SUFFIX and names under it, if given)
   truncate           UDP replies carry TC=1 and no answers; TCP answers in full
+  truncate-partial   UDP replies carry TC=1 and the first half (rounded up) of the answers;
+                     TCP answers in full
+  formerr-edns       a server that predates EDNS: FORMERR to a query with an OPT record, the
+                     usual answer without one
+  wrong-port         UDP replies leave from another source port of the same address
+  wrong-port-first   each UDP reply from another source port, then again from the right one
+  auth:ZONE          authoritative for ZONE only (repeatable): a CNAME whose target lies outside
+                     every such zone ends the answer (the client must chase it)
   nodata-aaaa        AAAA queries get an empty NOERROR reply
   drop-aaaa          AAAA queries get no reply at all
   servfail-aaaa      AAAA queries get SERVFAIL
@@ -22,8 +30,9 @@ Log: one JSON object per received query (dropped and malformed ones too), logged
 arrives, before any delay:
   {"ts":<epoch ms>,"server":"10.0.0.53","transport":"udp","client_port":41234,"id":4711,
    "qname":"db.example","qtype":"A","action":"answer"}
-action is one of answer, nodata, nxdomain, servfail, refused, truncate, blackhole, drop-aaaa,
-servfail-aaaa, nodata-aaaa, malformed.
+action is one of answer, nodata, nxdomain, servfail, refused, truncate, truncate-partial,
+formerr-edns, blackhole, drop-aaaa, servfail-aaaa, nodata-aaaa, malformed; with wrong-port(-first)
+a UDP reply's action carries "+wrong-port" or "+wrong-port-first".
 
 Zone file: one "NAME TYPE VALUE" per line (TYPE A, AAAA, CNAME or TXT), '#' starts a comment.
 

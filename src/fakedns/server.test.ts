@@ -262,6 +262,91 @@ describe('fault behaviours', () => {
   });
 });
 
+/** Every datagram a socket gets within `ms`, with its source port; `connect` makes it a connected socket. */
+function collect(target: { host: string; port: number }, bytes: Buffer, ms: number, connect = false): Promise<Array<{ port: number; reply: dnsPacket.DecodedPacket }>> {
+  const sock = createSocket(target.host.includes(':') ? 'udp6' : 'udp4');
+  const got: Array<{ port: number; reply: dnsPacket.DecodedPacket }> = [];
+  sock.on('message', (msg, rinfo) => got.push({ port: rinfo.port, reply: dnsPacket.decode(msg) }));
+  sock.on('error', () => undefined);
+  return new Promise((done) => {
+    const go = () => {
+      if (connect) sock.send(bytes);
+      else sock.send(bytes, target.port, target.host);
+      setTimeout(() => {
+        sock.close();
+        done(got);
+      }, ms);
+    };
+    if (connect) sock.connect(target.port, target.host, go);
+    else go();
+  });
+}
+
+const ednsQuery = (name: string, type: QType) =>
+  dnsPacket.encode({
+    type: 'query', id: 99, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1200, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as unknown as dnsPacket.Answer],
+  });
+
+describe('wider fidelity behaviours', () => {
+  it('wrong-port: the reply leaves from another port of the same address; a connected socket never sees it', async () => {
+    const t = await h.start('wrong-port');
+    const got = await collect(t, query('db.example', 'A'), 300);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.port).not.toBe(t.port);
+    expect(data(got[0]!.reply)).toEqual(['A 10.0.0.5', 'A 10.0.0.6']);
+    expect(await collect(t, query('db.example', 'A'), 300, true)).toEqual([]);
+    expect(h.log.map((l) => l.action)).toEqual(['answer+wrong-port', 'answer+wrong-port']);
+    // TCP is answered as usual
+    expect(data(await tcp(t, 'db.example', 'A'))).toEqual(['A 10.0.0.5', 'A 10.0.0.6']);
+  });
+
+  it('wrong-port-first: from another port, then from the right one; a connected socket sees only the right one', async () => {
+    const t = await h.start('wrong-port-first,delay:20');
+    const got = await collect(t, query('db.example', 'AAAA'), 300);
+    expect(got.map((g) => g.port === t.port)).toEqual([false, true]);
+    expect(got.map((g) => data(g.reply))).toEqual([['AAAA fd00::5'], ['AAAA fd00::5']]);
+    const connected = await collect(t, query('db.example', 'AAAA'), 300, true);
+    expect(connected.map((g) => g.port)).toEqual([t.port]);
+  });
+
+  it('formerr-edns: FORMERR to a query with OPT, the answer without', async () => {
+    const t = await h.start('formerr-edns');
+    const [withOpt] = await collect(t, ednsQuery('db.example', 'A'), 200);
+    expect(rcode(withOpt?.reply)).toBe('FORMERR');
+    expect(withOpt?.reply.questions?.[0]?.name).toBe('db.example');
+    expect(data((await udp(t, 'db.example', 'A')).reply)).toEqual(['A 10.0.0.5', 'A 10.0.0.6']);
+    const c = new TcpClient(t);
+    try {
+      c.send(frame(ednsQuery('db.example', 'A')));
+      expect(rcode((await c.waitFor(1))[0])).toBe('FORMERR');
+    } finally {
+      c.destroy();
+    }
+    expect(h.log.map((l) => l.action)).toEqual(['formerr-edns', 'answer', 'formerr-edns']);
+  });
+
+  it('truncate-partial: UDP gets TC=1 with the first half of the answers, TCP all of them', async () => {
+    const t = await h.start('truncate-partial');
+    const u = (await udp(t, 'www.example', 'A')).reply;
+    expect(truncated(u)).toBe(true);
+    expect(data(u)).toEqual(['CNAME alias.example', 'CNAME db.example']);
+    const full = await tcp(t, 'www.example', 'A');
+    expect(truncated(full)).toBe(false);
+    expect(data(full)).toEqual(['CNAME alias.example', 'CNAME db.example', 'A 10.0.0.5', 'A 10.0.0.6']);
+    expect(h.log.map((l) => `${l.transport} ${l.action}`)).toEqual(['udp truncate-partial', 'tcp answer']);
+  });
+
+  it('auth:ZONE ends a chain that leaves the zone at the CNAME', async () => {
+    const t = await h.start('auth:example,auth:corp.example');
+    expect(data((await udp(t, 'www.example', 'A')).reply)).toEqual(['CNAME alias.example', 'CNAME db.example', 'A 10.0.0.5', 'A 10.0.0.6']);
+    const out = await h.start('auth:other.test');
+    const r = (await udp(out, 'www.example', 'A')).reply;
+    expect(rcode(r)).toBe('NOERROR');
+    expect(data(r)).toEqual(['CNAME alias.example']);
+  });
+});
+
 describe('closed', () => {
   it('binds nothing, so the kernel refuses UDP and TCP at once', async () => {
     // Borrow a port known to be free on 127.0.0.2 by taking it from a listener on 127.0.0.1.

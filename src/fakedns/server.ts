@@ -154,10 +154,45 @@ function decide(ctx: Context, l: FakeDnsListener, transport: 'udp' | 'tcp', clie
   return decision;
 }
 
+/**
+ * The socket wrong-port replies leave from: the listener's address, a port the kernel picks
+ * (never the listener's). Bound when the listener is, so a reply never waits for it.
+ */
+function bindWrongPort(ctx: Context, l: FakeDnsListener): Promise<UdpSocket> {
+  const sock = createSocket(isIPv6(l.address) ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  return new Promise((ok, fail) => {
+    sock.once('error', (err) => {
+      try {
+        sock.close();
+      } catch {
+        // never bound
+      }
+      fail(bindError(l.address, 0, 'udp, wrong-port source', err));
+    });
+    sock.bind({ address: l.address, port: 0, exclusive: true }, () => {
+      sock.removeAllListeners('error');
+      sock.on('error', () => undefined);
+      // Whatever comes back to it (the client's ICMP, a stray datagram) is not a query to answer.
+      sock.on('message', () => undefined);
+      ctx.res.udp.add(sock);
+      ok(sock);
+    });
+  });
+}
+
 function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSocket> {
   const v6 = isIPv6(l.address);
   // ipv6Only: "::" must not also take the IPv4 wildcard another listener may want.
   const sock = createSocket(v6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  // Bound once the listener is (below); a query that arrives in between waits for it.
+  let wrongPort: Promise<UdpSocket> | undefined;
+  const sendFrom = (from: UdpSocket, bytes: Buffer, to: { port: number; address: string }) => {
+    try {
+      from.send(bytes, to.port, to.address, () => undefined);
+    } catch {
+      // a send that throws loses this reply, never the server
+    }
+  };
   sock.on('message', (msg, rinfo) => {
     // Source port 0: no reply can be addressed to it (Node's send throws); logged, not answered.
     if (rinfo.port === 0) return logReceived(ctx, l, 'udp', 0, msg, 'source-port-0', performance.timeOrigin + performance.now());
@@ -165,11 +200,14 @@ function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSoc
     if (d.kind !== 'reply') return;
     ctx.res.later(d.delayMs, () => {
       if (ctx.res.closed) return;
-      try {
-        sock.send(d.bytes, rinfo.port, rinfo.address, () => undefined);
-      } catch {
-        // a send that throws loses this reply, never the server
-      }
+      if (d.source === 'right') return sendFrom(sock, d.bytes, rinfo);
+      if (wrongPort === undefined) return; // not bound yet: cannot happen once 'listening' has run
+      // The wrong one first, then (for wrong-then-right) the right one: one path, in this order.
+      void wrongPort.then((other) => {
+        if (ctx.res.closed) return;
+        sendFrom(other, d.bytes, rinfo);
+        if (d.source === 'wrong-then-right') sendFrom(sock, d.bytes, rinfo);
+      }, () => undefined);
     });
   });
   return new Promise((ok, fail) => {
@@ -184,7 +222,12 @@ function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSoc
     sock.bind({ address: l.address, port, exclusive: true }, () => {
       sock.removeAllListeners('error');
       sock.on('error', () => undefined); // send errors to vanished clients are not ours to handle
-      ok(sock);
+      if (l.behaviour.wrongPort === undefined) return ok(sock);
+      wrongPort = bindWrongPort(ctx, l);
+      wrongPort.then(() => ok(sock), (err: unknown) => {
+        sock.close();
+        fail(err);
+      });
     });
   });
 }

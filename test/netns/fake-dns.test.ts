@@ -13,6 +13,7 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
   const net = `10.199.${randomInt(256)}`;
   const up = `${net}.1`;
   const closed = `${net}.2`;
+  const wrong = `${net}.3`;
   const dir = mkdtempSync(join(tmpdir(), 'fakedns-netns-'));
   const ready = join(dir, 'ready');
   const log = join(dir, 'log.jsonl');
@@ -31,9 +32,10 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
     await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     await ip(['-n', ns, 'addr', 'add', `${up}/32`, 'dev', 'lo']);
     await ip(['-n', ns, 'addr', 'add', `${closed}/32`, 'dev', 'lo']);
+    await ip(['-n', ns, 'addr', 'add', `${wrong}/32`, 'dev', 'lo']);
     child = spawn(process.execPath, [
       CLI, 'fake-dns', '--netns', `/run/netns/${ns}`,
-      '--listen', `${up}=answer`, '--listen', `${closed}=closed`,
+      '--listen', `${up}=answer`, '--listen', `${closed}=closed`, '--listen', `${wrong}=wrong-port-first`,
       '--zone', 'db.example=A:10.0.0.5', '--zone', 'db.example=AAAA:fd00::5', '--zone', 'www.example=CNAME:db.example',
       '--ready-file', ready, '--log', log,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -44,7 +46,7 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
       if (child.exitCode !== null) throw new Error(`fake-dns exited ${child.exitCode}: ${stderr}`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    expect(readFileSync(ready, 'utf8')).toBe(`${up}:53\n`);
+    expect(readFileSync(ready, 'utf8')).toBe(`${up}:53\n${wrong}:53\n`);
   });
 
   afterAll(async () => {
@@ -80,6 +82,23 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
     }
   });
 
+  it('wrong-port-first: an unconnected socket gets the reply from another source port, then from port 53; dig (connected) only the latter', async () => {
+    // dig 9.18 connects its UDP socket: the kernel drops the wrong-port datagram before dig sees it.
+    const d = await dig(['+short', `@${wrong}`, 'db.example']);
+    expect(d.stdout, d.stderr).toBe('10.0.0.5\n');
+    const script = `
+      const s = require('node:dgram').createSocket('udp4'); const got = [];
+      s.on('message', (m, r) => got.push(r.port));
+      const q = Buffer.from('000701000001000000000000026462076578616d706c650000010001', 'hex');
+      s.send(q, 53, process.argv[1]);
+      setTimeout(() => { console.log(JSON.stringify(got)); s.close(); }, 300);`;
+    const r = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script, wrong]);
+    const ports = JSON.parse(r.stdout) as number[];
+    expect(ports, r.stderr).toHaveLength(2);
+    expect(ports[0]).not.toBe(53);
+    expect(ports[1]).toBe(53);
+  });
+
   it('logs every query, stops on SIGTERM with exit 0 and removes its ready file', async () => {
     child!.kill('SIGTERM');
     expect(await exited).toEqual({ code: 0, signal: null });
@@ -91,6 +110,8 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
       `${up} tcp db.example AAAA answer`,
       `${up} tcp www.example A answer`,
       `${up} udp nope.example A nxdomain`,
+      `${wrong} udp db.example A answer+wrong-port-first`,
+      `${wrong} udp db.example A answer+wrong-port-first`,
     ]);
   });
 });

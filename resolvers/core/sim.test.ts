@@ -1,0 +1,45 @@
+// The simulated network's model of the fault behaviours the fidelity matrix added: what reaches an
+// emulator (the same as on the real network through the real driver).
+import { describe, expect, it } from 'vitest';
+import { glibc } from '../glibc.js';
+import { musl } from '../musl.js';
+import { parseScenario } from './scenario.js';
+import { seededRandom, simulateLookups } from './sim.js';
+import type { Emulator } from './types.js';
+
+const NS = '10.0.0.53';
+const ZONE = ['db.example=A:10.0.0.5', 'db.example=A:10.0.0.6', 'db.example=A:10.0.0.7', 'db.example=AAAA:fd00::5'];
+
+function run(emulator: Emulator, behaviour: string, options = 'timeout:1 attempts:1') {
+  const input = { resolvConf: `nameserver ${NS}\noptions ${options}\n`, hosts: '', nsswitch: 'hosts: dns\n', env: {}, hostname: 'lab' };
+  const scenario = parseScenario({ servers: { [NS]: behaviour }, zone: ZONE });
+  return simulateLookups(emulator, input, scenario, [{ name: 'db.example.', family: 'any', canonname: false }], seededRandom(1))[0]!;
+}
+
+describe('simulated network: wider behaviours', () => {
+  it('wrong-port: no reply reaches the emulator (connected or not); wrong-port-first: the right one does', () => {
+    for (const emulator of [glibc, musl]) {
+      const only = run(emulator, 'wrong-port');
+      expect(only.result.error).toBe('EAI_AGAIN');
+      expect(only.queries.every((q) => q.outcome === 'timeout')).toBe(true);
+      const first = run(emulator, 'wrong-port-first');
+      expect(first.result.error).toBeNull();
+      expect(first.elapsed_ms).toBeLessThan(10);
+    }
+  });
+
+  it('truncate-partial: the UDP reply carries half of the answers (musl keeps them), TCP all (glibc)', () => {
+    const m = run(musl, 'truncate-partial');
+    expect(m.result.addresses.sort()).toEqual(['10.0.0.5', '10.0.0.6', 'fd00::5']);
+    const g = run(glibc, 'truncate-partial');
+    expect(g.result.addresses.sort()).toEqual(['10.0.0.5', '10.0.0.6', '10.0.0.7', 'fd00::5']);
+    expect(g.queries.map((q) => q.transport)).toEqual(['udp', 'udp', 'tcp', 'tcp']);
+  });
+
+  it('formerr-edns: FORMERR only to queries with OPT (glibc options edns0)', () => {
+    const plain = run(glibc, 'formerr-edns');
+    expect(plain.queries.map((q) => q.outcome)).toEqual(['answer', 'answer']);
+    const edns = run(glibc, 'formerr-edns', 'timeout:1 attempts:1 edns0');
+    expect(edns.queries[0]!.outcome).toBe('formerr');
+  });
+});
