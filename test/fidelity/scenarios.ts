@@ -3,9 +3,9 @@
 // (test/fidelity/run.ts), and once more on the simulated network.
 //
 // Placeholders: `{ns1}`..`{ns9}` in resolvConf stand for the lane's server addresses
-// 10.X.Y.1..9; `servers` keys are the same slot numbers. A slot used in resolv.conf must be listed
-// in `servers` (an address nothing listens on would be "closed" on the real network but
-// "blackhole" in the simulation).
+// 10.X.Y.1..9, `{ns1v6}`..`{ns9v6}` for its IPv6 ones (a ULA /64 per lane); `servers` keys are the
+// same slots ("1", "1v6"). A slot used in resolv.conf must be listed in `servers` (an address
+// nothing listens on would be "closed" on the real network but "blackhole" in the simulation).
 //
 // `doc` records what /work/shared/docs/resolver-behavior.md claims for this exact setup
 // ([lab] = measured there, [derived] = computed from the doc's rules for our options). The suite
@@ -630,8 +630,8 @@ export const SCENARIOS: FidelityScenario[] = [
 ];
 
 /** resolv.conf with the placeholders replaced by the lane's addresses. */
-export function renderResolvConf(text: string, server: (slot: number) => string): string {
-  return text.replace(/\{ns([1-9])\}/g, (_, n: string) => server(Number(n)));
+export function renderResolvConf(text: string, server: (slot: string) => string): string {
+  return text.replace(/\{ns([1-9](?:v6)?)\}/g, (_, n: string) => server(n));
 }
 
 /** Checks the data itself (ids unique, slots listed, behaviours non-empty). Returns problems. */
@@ -641,10 +641,10 @@ export function validateScenarios(list: FidelityScenario[]): string[] {
   for (const s of list) {
     if (ids.has(s.id)) problems.push(`${s.id}: duplicate id`);
     ids.add(s.id);
-    for (const m of s.resolvConf.matchAll(/\{ns([1-9])\}/g)) {
+    for (const m of s.resolvConf.matchAll(/\{ns([1-9](?:v6)?)\}/g)) {
       if (!(m[1]! in s.servers)) problems.push(`${s.id}: resolv.conf uses {ns${m[1]}} but servers has no slot ${m[1]}`);
     }
-    for (const slot of Object.keys(s.servers)) if (!/^[1-9]$/.test(slot)) problems.push(`${s.id}: server slot "${slot}" is not 1..9`);
+    for (const slot of Object.keys(s.servers)) if (!/^[1-9](v6)?$/.test(slot)) problems.push(`${s.id}: server slot "${slot}" is not 1..9 or 1v6..9v6`);
     if (s.libraries.length === 0) problems.push(`${s.id}: no libraries`);
     if (s.repeat < 1) problems.push(`${s.id}: repeat < 1`);
   }

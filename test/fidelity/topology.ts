@@ -1,8 +1,10 @@
 // The fidelity suite's network: per lane, a server namespace and a client namespace joined by a
 // veth pair that is created directly inside them (the host never holds either end, so no packet
 // of the suite ever reaches the host's own stack). The server end holds 10.X.Y.1..9/24 — the
-// fake nameservers — and the client end 10.X.Y.100/24. Nothing else is routed: a query to any
-// other address fails with "network unreachable" inside the client namespace.
+// fake nameservers — and the client end 10.X.Y.100/24; and the same in IPv6, in a ULA /64 of the
+// lane's own (fdGG:GGGG:GGLL::1..9 and ::100, `nodad` so they are usable at once). Nothing else
+// is routed: a query to any other address fails with "network unreachable" inside the client
+// namespace.
 //
 // Every name carries a random `fy<hex>` prefix. destroy() deletes everything this module made;
 // a process 'exit' guard (and SIGINT/SIGTERM/SIGHUP) does the same synchronously if the suite
@@ -10,6 +12,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { addressText, ipv6Bytes } from '../../resolvers/core/address.js';
 
 export const SERVER_SLOTS = 9;
 export const CLIENT_HOST = 100;
@@ -24,8 +27,21 @@ export interface Lane {
   /** "10.X.Y" */
   base: string;
   client: string;
-  /** address of fake nameserver slot i (1..9) */
-  server(i: number): string;
+  /** the lane's IPv6 /64, like "fd12:3456:7800:" + host part (canonical text via server()) */
+  base6: string;
+  client6: string;
+  /**
+   * Address of fake nameserver slot i: 1..9 (or "1".."9") is 10.X.Y.i, "1v6".."9v6" the IPv6
+   * address of that slot (canonical RFC 5952 text, as resolv.conf parsers and captures print it).
+   */
+  server(i: number | string): string;
+}
+
+/** "1".."9" → [1, false], "1v6".."9v6" → [1, true]; anything else throws. */
+export function parseSlot(slot: number | string): [number, boolean] {
+  const m = /^([1-9])(v6)?$/.exec(String(slot));
+  if (!m) throw new Error(`server slot ${slot} is not in 1..${SERVER_SLOTS} (IPv6: 1v6..${SERVER_SLOTS}v6)`);
+  return [Number(m[1]), m[2] !== undefined];
 }
 
 function ip(args: string[]): string {
@@ -108,7 +124,10 @@ export class Topology {
     try {
       const second = 230 + randomInt(10);
       const third0 = randomInt(256 - laneCount);
-      for (let i = 0; i < laneCount; i++) t.addLane(i, `10.${second}.${third0 + i}`);
+      // RFC 4193: fd + a random 40-bit global id; the subnet id is the lane.
+      const g = randomBytes(5).toString('hex');
+      const global = `fd${g.slice(0, 2)}:${g.slice(2, 6)}:${g.slice(6, 10)}`;
+      for (let i = 0; i < laneCount; i++) t.addLane(i, `10.${second}.${third0 + i}`, `${global}:${i.toString(16)}:`);
     } catch (err) {
       const leftovers = t.destroy();
       throw new Error(`fidelity topology: ${(err as Error).message}${leftovers.length ? ` (and cleanup failed: ${leftovers.join('; ')})` : ''}`);
@@ -116,9 +135,10 @@ export class Topology {
     return t;
   }
 
-  private addLane(index: number, base: string): void {
+  private addLane(index: number, base: string, base6: string): void {
     const serverNs = `${this.prefix}-s${index}`;
     const clientNs = `${this.prefix}-c${index}`;
+    const v6 = (host: number) => addressText(ipv6Bytes(`${base6}:${host.toString(16)}`)!);
     const lane: Lane = {
       index,
       serverNs,
@@ -127,9 +147,11 @@ export class Topology {
       clientNsPath: `/run/netns/${clientNs}`,
       base,
       client: `${base}.${CLIENT_HOST}`,
-      server: (i: number) => {
-        if (!Number.isInteger(i) || i < 1 || i > SERVER_SLOTS) throw new Error(`server slot ${i} is not in 1..${SERVER_SLOTS}`);
-        return `${base}.${i}`;
+      base6,
+      client6: v6(CLIENT_HOST),
+      server: (slot: number | string) => {
+        const [i, six] = parseSlot(slot);
+        return six ? v6(i) : `${base}.${i}`;
       },
     };
     // Named before they exist: destroy() deletes whatever of these is there.
@@ -146,9 +168,12 @@ export class Topology {
     }
     for (let i = 1; i <= SERVER_SLOTS; i++) ipNetns(serverNs, ['ip', 'addr', 'add', `${base}.${i}/24`, 'dev', sv]);
     ipNetns(clientNs, ['ip', 'addr', 'add', `${lane.client}/24`, 'dev', cv]);
+    // IPv6: no duplicate address detection (a tentative address cannot be bound or sent from).
+    for (let i = 1; i <= SERVER_SLOTS; i++) ipNetns(serverNs, ['ip', '-6', 'addr', 'add', `${lane.server(`${i}v6`)}/64`, 'dev', sv, 'nodad']);
+    ipNetns(clientNs, ['ip', '-6', 'addr', 'add', `${lane.client6}/64`, 'dev', cv, 'nodad']);
     // "closed" servers answer with ICMP port unreachable: no rate limit inside this namespace, so
     // a busy scenario never sees a reply silently suppressed (per-netns sysctls).
-    for (const key of ['net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000']) {
+    for (const key of ['net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv6.icmp.ratelimit=0']) {
       try {
         ipNetns(serverNs, ['sysctl', '-q', '-w', key]);
       } catch {
