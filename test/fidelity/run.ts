@@ -221,7 +221,7 @@ async function startFakeDns(tools: Tools, lane: Lane, scenario: FidelityScenario
   const logFile = join(dir, 'fake-dns.jsonl');
   const ready = join(dir, 'fake-dns.ready');
   const args = [tools.cli, 'fake-dns', '--netns', lane.serverNsPath, '--log', logFile, '--ready-file', ready];
-  for (const [slot, behaviour] of Object.entries(scenario.servers)) args.push('--listen', `${lane.server(Number(slot))}=${behaviour}`);
+  for (const [slot, behaviour] of Object.entries(scenario.servers)) args.push('--listen', `${lane.server(slot)}=${behaviour}`);
   for (const z of scenario.zone) args.push('--zone', z);
   const child = measured(trackChild(spawn(tools.node, args, { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })));
   let stderr = '';
@@ -327,7 +327,7 @@ interface GaiLine {
 /** The scenario's server addresses on this lane → their labels (ns1..), `closed` ones included. */
 function laneServers(s: FidelityScenario, lane: Lane): Map<string, string> {
   const m = new Map<string, string>();
-  for (const slot of Object.keys(s.servers)) m.set(lane.server(Number(slot)), `ns${slot}`);
+  for (const slot of Object.keys(s.servers)) m.set(lane.server(slot), `ns${slot}`);
   return m;
 }
 
@@ -439,7 +439,7 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
   writeFileSync(files.hosts, s.hosts);
   writeFileSync(files.nsswitch, s.nsswitch ?? DEFAULT_NSSWITCH);
   const simServers: Record<string, string> = {};
-  for (const [slot, b] of Object.entries(s.servers)) simServers[lane.server(Number(slot))] = b;
+  for (const [slot, b] of Object.entries(s.servers)) simServers[lane.server(slot)] = b;
   writeFileSync(files.simulate, JSON.stringify({ servers: simServers, zone: s.zone }, null, 2));
 
   const servers = laneServers(s, lane);
