@@ -627,7 +627,340 @@ export const SCENARIOS: FidelityScenario[] = [
     repeat: 1,
     libraries: ALL,
   },
+  ...wider(),
 ];
+
+// ---------------------------------------------------------------------------------------------
+// The wider matrix (issue 10, part 3). Real-library runs are kept short: timeout:1 attempts:1
+// wherever the feature allows it. A row that leaves a library out says why in its description.
+
+type WideSpec = Partial<FidelityScenario> & Pick<FidelityScenario, 'id' | 'description' | 'resolvConf' | 'name'>;
+
+/** The defaults most wider rows share: one answering server, the db.fy.test zone, AF_UNSPEC. */
+function wide(s: WideSpec): FidelityScenario {
+  return { hosts: HOSTS, servers: { 1: 'answer' }, zone: ZONE, family: 'any', canonname: false, repeat: 1, libraries: ALL, ...s };
+}
+
+function wider(): FidelityScenario[] {
+  const one = 'nameserver {ns1}\nsearch fy.test\n';
+  const t1 = 'options timeout:1 attempts:1\n';
+  const OTHER_V4 = '10.50.3.3';
+  const OTHER_V6 = 'fd00:50::3:3';
+  const CNAME_ZONE = [
+    ...ZONE,
+    'www.fy.test=CNAME:alias.fy.test',
+    'alias.fy.test=CNAME:db.fy.test',
+    'web.fy.test=CNAME:api.other.test',
+    `api.other.test=A:${OTHER_V4}`,
+    `api.other.test=AAAA:${OTHER_V6}`,
+  ];
+  const ndotsZone = [...ZONE, 'db=A:10.50.9.9'];
+  const ndots = (n: number, name: string, trailing: boolean): FidelityScenario =>
+    wide({
+      id: `ndots-${n}${trailing ? '-trailing' : ''}`,
+      description: `options ndots:${n}; the name "${name}"${trailing ? ' (trailing dot: only the name itself, everywhere)' : ''}; the zone has the single label "db" (A only) and db.fy.test`,
+      resolvConf: `nameserver {ns1}\nsearch fy.test\noptions ndots:${n}\n`,
+      zone: ndotsZone,
+      name,
+    });
+  const searchList = (n: number): FidelityScenario => {
+    const domains = 'abcdefg'.slice(0, n).split('').map((c) => `${c}.fy.test`);
+    const last = domains.at(-1)!;
+    return wide({
+      id: n === 6 ? 'search-six' : 'search-seven',
+      description: `a ${n}-domain search list, the single-label name found only in the last (${last})${n === 7 ? ' — one past glibc\'s old MAXDNSRCH of 6' : ''}`,
+      resolvConf: `nameserver {ns1}\nsearch ${domains.join(' ')}\n`,
+      zone: [`db.${last}=A:10.50.6.${n}`, `db.${last}=AAAA:fd00:50::6:${n}`],
+      name: 'db',
+      doc: {
+        ...glibcClaims({ error: null, addresses: [`10.50.6.${n}`, `fd00:50::6:${n}`], queries: 2 * n, source: '§1.1: the search list is unbounded in 2.36; §1.2 NXDOMAIN -> next domain [derived]' }),
+        musl: { error: null, addresses: [`10.50.6.${n}`, `fd00:50::6:${n}`], queries: 2 * n, source: '§2.1/2.2: one search line under 256 bytes [derived]' },
+      },
+    });
+  };
+  return [
+    // CNAME chains
+    wide({
+      id: 'cname-chain',
+      description: 'www.fy.test -> alias.fy.test -> db.fy.test: the whole chain in one answer',
+      resolvConf: one,
+      zone: CNAME_ZONE,
+      name: 'www.fy.test',
+    }),
+    wide({
+      id: 'cname-chain-canon',
+      description: 'as cname-chain, with AI_CANONNAME (the canonical name is the end of the chain; eventlet asks DNS for the CNAME)',
+      resolvConf: one,
+      zone: CNAME_ZONE,
+      name: 'www.fy.test',
+      canonname: true,
+    }),
+    wide({
+      id: 'cname-cross-zone',
+      description: 'web.fy.test -> api.other.test (another zone), chased by the server (a recursive resolver): chain and addresses in one answer',
+      resolvConf: one,
+      zone: CNAME_ZONE,
+      name: 'web.fy.test',
+    }),
+    wide({
+      id: 'cname-cross-zone-unchased',
+      description:
+        'web.fy.test -> api.other.test, the server authoritative for fy.test only (auth:fy.test, like a Kubernetes ExternalName service): the answer is the CNAME alone, NOERROR; stub resolvers do not chase it',
+      resolvConf: one,
+      servers: { 1: 'auth:fy.test' },
+      zone: CNAME_ZONE,
+      name: 'web.fy.test',
+    }),
+    // IPv6 nameservers
+    wide({
+      id: 'ipv6-nameserver',
+      description: 'the only nameserver is an IPv6 address (ULA)',
+      resolvConf: 'nameserver {ns1v6}\nsearch fy.test\n',
+      servers: { '1v6': 'answer' },
+      name: DB,
+    }),
+    wide({
+      id: 'ipv6-nameserver-mixed',
+      description: 'an IPv4 nameserver that drops everything, then an IPv6 one that answers (musl sends to both from one AF_INET6 socket); options timeout:1 attempts:1',
+      resolvConf: `nameserver {ns1}\nnameserver {ns2v6}\nsearch fy.test\n${t1}`,
+      servers: { 1: 'blackhole', '2v6': 'answer' },
+      name: DB,
+      doc: {
+        ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000], source: '§1.3: wait 1 s on ns1, then ns2 [derived]' }),
+        musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§2.3: all servers at once [derived]' },
+        eventlet: { error: null, addresses: BOTH, elapsedMs: [2000], source: '§3.3: 1 s per try, AAAA then A [derived]' },
+      },
+    }),
+    // address families
+    wide({ id: 'family-inet', description: 'AF_INET: only A is asked for', resolvConf: one, name: DB, family: 'inet' }),
+    wide({ id: 'family-inet6', description: 'AF_INET6: only AAAA is asked for', resolvConf: one, name: DB, family: 'inet6' }),
+    wide({
+      id: 'family-inet6-nodata',
+      description: 'AF_INET6 for a name that has only an A record (NODATA for AAAA; the search list goes on for glibc)',
+      resolvConf: one,
+      zone: ['v4only.fy.test=A:10.50.4.4'],
+      name: 'v4only.fy.test',
+      family: 'inet6',
+    }),
+    // environment
+    wide({
+      id: 'env-res-options',
+      description: 'RES_OPTIONS="ndots:3 timeout:1 attempts:1" over resolv.conf\'s ndots:1 (glibc applies it after the file: db.fy.test now goes through the search list first; musl and greendns ignore the environment)',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions ndots:1\n',
+      env: { RES_OPTIONS: 'ndots:3 timeout:1 attempts:1' },
+      name: DB,
+      doc: {
+        ...glibcClaims({ error: null, addresses: BOTH, queries: 4, source: '§1.1: RES_OPTIONS after the file; §1.2 dots < ndots -> search first [derived]' }),
+        musl: { error: null, addresses: BOTH, queries: 2, source: '§2.1: no env overrides [derived]' },
+      },
+    }),
+    wide({
+      id: 'env-localdomain',
+      description: 'LOCALDOMAIN="a.env.test b.env.test" replaces resolv.conf\'s search fy.test for glibc (the name is in b.env.test AND in fy.test, with other addresses); musl and greendns ignore it',
+      resolvConf: one,
+      env: { LOCALDOMAIN: 'a.env.test b.env.test' },
+      zone: [...ZONE, 'db.b.env.test=A:10.50.5.5', 'db.b.env.test=AAAA:fd00:50::5:5'],
+      name: 'db',
+      doc: {
+        ...glibcClaims({ error: null, addresses: ['10.50.5.5', 'fd00:50::5:5'], queries: 4, source: '§1.1: LOCALDOMAIN replaces search/domain [derived]' }),
+        musl: { error: null, addresses: BOTH, queries: 2, source: '§2.1: no env overrides [derived]' },
+      },
+    }),
+    // more than three nameservers
+    wide({
+      id: 'four-nameservers',
+      description: 'four nameservers: the first three answer REFUSED, only the fourth answers (glibc and musl use the first 3, greendns all of them); trailing-dot name; options timeout:1 attempts:1',
+      resolvConf: `nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nnameserver {ns4}\nsearch fy.test\n${t1}`,
+      servers: { 1: 'refused', 2: 'refused', 3: 'refused', 4: 'answer' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [0], queries: 6, source: '§1.1 MAXNS 3; §1.5 REFUSED -> next server at once [derived]' }),
+        musl: { error: 'EAI_AGAIN', elapsedMs: [1000], queries: 6, source: '§2.1 3 servers; §2.3 REFUSED ignored -> timeout [derived]' },
+        eventlet: { error: null, addresses: BOTH, elapsedMs: [0], queries: 8, source: '§3.1 no server limit; §3.3 REFUSED drops the server [derived]' },
+      },
+    }),
+    // use-vc
+    wide({
+      id: 'use-vc',
+      description: 'options use-vc: glibc asks over TCP from the start; musl and greendns do not know the option',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions use-vc\n',
+      name: DB,
+    }),
+    wide({
+      id: 'use-vc-servfail',
+      description:
+        'options use-vc, two nameservers: the first answers SERVFAIL, the second 30 ms late (musl: see first-servfail); over TCP glibc returns the SERVFAIL as final (send_vc checks no rcode); trailing-dot name; timeout:1 attempts:1',
+      resolvConf: `nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\noptions use-vc timeout:1 attempts:1\n`,
+      servers: { 1: 'servfail', 2: 'delay:30' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: 'EAI_AGAIN', queries: 2, source: '§1.3: use-vc; over TCP a SERVFAIL reply is returned as final (no next server) [src: send_vc; timing inferred]' }),
+        eventlet: { error: null, addresses: BOTH, source: '§3.1: use-vc is not a dnspython option; §3.3 SERVFAIL drops the server [derived]' },
+      },
+    }),
+    // no-aaaa (glibc 2.36)
+    wide({
+      id: 'no-aaaa',
+      description: 'options no-aaaa (new in glibc 2.36): AF_UNSPEC asks for A only; musl and greendns do not know the option',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions no-aaaa\n',
+      name: DB,
+      doc: glibcClaims({ error: null, addresses: [V4], queries: 1, source: '§1.2: with no-aaaa only A via T_A' }),
+    }),
+    wide({
+      id: 'no-aaaa-inet6',
+      description: 'options no-aaaa with AF_INET6: does glibc still send the AAAA query the caller asked for?',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions no-aaaa\n',
+      name: DB,
+      family: 'inet6',
+    }),
+    // rotate across calls
+    wide({
+      id: 'rotate-search',
+      description:
+        'options rotate, three answering nameservers, a single-label name found in the second search domain (each candidate name is one res_send call, so the rotation moves within a lookup too); three lookups in one process. Not eventlet (greendns): dnspython shuffles the servers with random.shuffle per candidate, so its plan is random and cannot be compared; musl ignores rotate (compared as a rotation all the same: it always starts at ns1)',
+      resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nsearch a.fy.test b.fy.test\noptions rotate\n',
+      servers: { 1: 'answer', 2: 'answer', 3: 'answer' },
+      zone: ['db.b.fy.test=A:10.50.2.9', 'db.b.fy.test=AAAA:fd00:50::2:9'],
+      name: 'db',
+      repeat: 3,
+      libraries: ['glibc', 'musl', 'eventlet-nogreendns'],
+      rotate: true,
+      doc: glibcClaims({ error: null, addresses: ['10.50.2.9', 'fd00:50::2:9'], queries: 12, source: '§1.3: the counter moves once per __res_context_send call [derived]' }),
+    }),
+    // musl's caps and overshoot
+    wide({
+      id: 'musl-attempts-cap',
+      description:
+        'options timeout:1 attempts:20 (musl caps attempts at 10: a resend every 100 ms, not 50; glibc caps at 5), the server answers 850 ms late: musl has sent 9 rounds by then',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:20\n',
+      servers: { 1: 'delay:850' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [850], queries: 2, source: '§1.3: the reply within the 1 s wait [derived]' }),
+        musl: { error: null, addresses: BOTH, elapsedMs: [850], queries: 18, source: '§2.1 attempts max 10; §2.3 resend every timeout/attempts = 100 ms [derived]' },
+        eventlet: { error: null, addresses: BOTH, elapsedMs: [1700], queries: 2, source: '§3.1 attempts ignored; AAAA then A [derived]' },
+      },
+    }),
+    wide({
+      id: 'musl-timeout-cap',
+      description:
+        'options timeout:90 attempts:10 (musl caps timeout at 60: a resend every 6 s, not 9 s; glibc caps at 30; greendns uses 90 s per try, so its 5 s lifetime runs out first), the server answers 6.5 s late',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:90 attempts:10\n',
+      servers: { 1: 'delay:6500' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [6500], queries: 2, source: '§1.1 timeout max 30 [derived]' }),
+        musl: { error: null, addresses: BOTH, elapsedMs: [6500], queries: 4, source: '§2.1 timeout max 60; §2.3 resend every 60 s/10 [derived]' },
+        eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], queries: 2, source: '§3.4: a timeout >= 5 s spends the lifetime on one try [derived]' },
+      },
+    }),
+    wide({
+      id: 'musl-overshoot',
+      description:
+        'options timeout:1 attempts:3 (3 does not divide 1000 ms: musl resends at 0/333/666/999 ms and gives up at 1332 ms, not 1000), the server drops AAAA',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:3\n',
+      servers: { 1: 'drop-aaaa' },
+      name: `${DB}.`,
+      doc: {
+        musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.3: total budget = timeout [derived]; docs/resolvers.md: overshoots when attempts does not divide' },
+        ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [3000], source: '§1.3: 3 x timeout on the first lookup [derived]' }),
+        eventlet: { error: null, addresses: [V4], source: '§3.6: that family times out, the other is returned' },
+      },
+    }),
+    // truncation with a partial answer
+    wide({
+      id: 'truncate-partial',
+      description: 'UDP replies carry TC=1 and the first half of the answers (db.fy.test has 3 A and 2 AAAA); TCP answers in full',
+      resolvConf: one,
+      servers: { 1: 'truncate-partial' },
+      zone: ['db.fy.test=A:10.50.0.5', 'db.fy.test=A:10.50.0.6', 'db.fy.test=A:10.50.0.7', `db.fy.test=AAAA:${V6}`, 'db.fy.test=AAAA:fd00:50::6'],
+      name: DB,
+      doc: {
+        ...glibcClaims({ error: null, addresses: ['10.50.0.5', '10.50.0.6', '10.50.0.7', V6, 'fd00:50::6'], source: '§1.3: TC -> the same server over TCP' }),
+        musl: { error: null, addresses: ['10.50.0.5', '10.50.0.6', V6], source: '§2.3: the truncated reply is used as is [derived]' },
+        eventlet: { error: null, addresses: ['10.50.0.5', '10.50.0.6', '10.50.0.7', V6, 'fd00:50::6'], source: '§3.3: TC -> the same server over TCP' },
+      },
+    }),
+    // ndots 0 / 1 / 15, with and without a trailing dot
+    ndots(0, 'db', false),
+    ndots(0, 'db.', true),
+    ndots(1, 'db', false),
+    ndots(1, 'db.', true),
+    ndots(15, DB, false),
+    ndots(15, `${DB}.`, true),
+    // a six-domain search list (and seven)
+    searchList(6),
+    searchList(7),
+    // edns0 against a server that predates EDNS
+    wide({
+      id: 'edns0-formerr',
+      description: 'options edns0; the only server answers FORMERR to any query with an OPT record (and normally without); two lookups in one process (is the fallback remembered?); timeout:1 attempts:1',
+      resolvConf: `nameserver {ns1}\nsearch fy.test\noptions edns0 timeout:1 attempts:1\n`,
+      servers: { 1: 'formerr-edns' },
+      name: DB,
+      repeat: 2,
+    }),
+    wide({
+      id: 'edns0-formerr-two',
+      description: 'options edns0; the first server answers FORMERR to queries with OPT, the second answers; timeout:1 attempts:1',
+      resolvConf: `nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\noptions edns0 timeout:1 attempts:1\n`,
+      servers: { 1: 'formerr-edns', 2: 'answer' },
+      name: DB,
+    }),
+    // replies from the wrong source port
+    wide({
+      id: 'wrong-port',
+      description:
+        'every UDP reply comes from another source port than 53 (a broken NAT): glibc\'s connected socket never sees it, musl ignores it (source address and port compared), greendns raises UnexpectedSource and retries; trailing-dot name; timeout:1 attempts:1',
+      resolvConf: `${one}${t1}`,
+      servers: { 1: 'wrong-port' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [1000], queries: 2, source: '§1.3: connected socket, no reply -> timeout [derived]' }),
+        musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.3: replies only from a configured server address [derived]' },
+        eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], source: '§3.3: 2 families x lifetime [derived]' },
+      },
+    }),
+    wide({
+      id: 'wrong-port-first',
+      description: 'each UDP reply comes first from another source port, then from port 53; trailing-dot name; timeout:1 attempts:1',
+      resolvConf: `${one}${t1}`,
+      servers: { 1: 'wrong-port-first' },
+      name: `${DB}.`,
+      doc: {
+        ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§1.3 [derived]' }),
+        musl: { error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§2.3 [derived]' },
+        eventlet: { error: 'EAI_AGAIN', elapsedMs: [10000], source: 'greendns udp(): from_address != destination -> UnexpectedSource before the right reply is read [derived]' },
+      },
+    }),
+    // numeric names (numeric-shorthand "10.1" and numeric-octal "010.0.0.1" are above)
+    wide({
+      id: 'numeric-hex',
+      description: 'the name "0x7f.1": inet_aton hex shorthand for 127.0.0.1 (glibc, musl); a name to dnspython',
+      resolvConf: one,
+      name: '0x7f.1',
+    }),
+    wide({
+      id: 'numeric-32bit',
+      description: 'the name "167772161": one 32-bit number, inet_aton for 10.0.0.1 (glibc, musl); a single-label name to dnspython',
+      resolvConf: one,
+      name: '167772161',
+    }),
+    wide({
+      id: 'numeric-trailing-dot',
+      description: 'the name "10.1.": not an inet_aton form with the dot, so a DNS name everywhere',
+      resolvConf: one,
+      name: '10.1.',
+    }),
+    wide({
+      id: 'numeric-shorthand-inet6',
+      description: 'the name "10.1" asked for AF_INET6: an IPv4 literal of the wrong family (glibc EAI_ADDRFAMILY, musl EAI_NONAME); greendns looks it up',
+      resolvConf: one,
+      name: '10.1',
+      family: 'inet6',
+    }),
+  ];
+}
 
 /** resolv.conf with the placeholders replaced by the lane's addresses. */
 export function renderResolvConf(text: string, server: (slot: string) => string): string {
