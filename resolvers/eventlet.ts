@@ -111,8 +111,9 @@ function* getaddrinfo(io: Io, proc: GreenProcess, req: LookupRequest): Coroutine
   if ('error' in found) return fail(found.error);
   if (found.addrs.length === 0) return fail('EAI_NONAME'); // 'No address found'
   if (req.canonname) {
-    const err = yield* resolveCname(io, proc, found.qname);
-    if (err) return fail(err);
+    const c = yield* resolveCname(io, proc, found.qname);
+    if ('error' in c) return fail(c.error);
+    return { addresses: found.addrs, error: null, canonname: c.canon };
   }
   return { addresses: found.addrs, error: null };
 }
@@ -167,11 +168,14 @@ function* proxyQuery(io: Io, r: DnsResolver, name: string, rdtype: QType): Wait<
   return found ?? { error: error ?? 'NXDOMAIN' };
 }
 
-/** resolve_cname: null when a CNAME was found, else the gaierror that fails getaddrinfo. */
-function* resolveCname(io: Io, proc: GreenProcess, qname: string): Wait<ResolveError | null> {
-  if (isIPAddr(qname)) return null;
-  if (!proc.resolver) return 'EAI_NONAME';
+/**
+ * resolve_cname: str(target) of the first CNAME (absolute: a final dot), or the literal as it is;
+ * no CNAME at all is NXDOMAIN from ResolverProxy.query → the gaierror that fails getaddrinfo.
+ */
+function* resolveCname(io: Io, proc: GreenProcess, qname: string): Wait<{ canon: string } | { error: ResolveError }> {
+  if (isIPAddr(qname)) return { canon: qname };
+  if (!proc.resolver) return { error: 'EAI_NONAME' };
   const r = yield* proxyQuery(io, proc.resolver, qname, 'CNAME');
-  if ('records' in r) return null;
-  return r.error === 'Timeout' ? 'EAI_AGAIN' : 'EAI_NONAME';
+  if ('records' in r) return { canon: `${r.records[0]!.replace(/\.$/, '')}.` };
+  return { error: r.error === 'Timeout' ? 'EAI_AGAIN' : 'EAI_NONAME' };
 }

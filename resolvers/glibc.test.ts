@@ -150,3 +150,26 @@ describe('glibc emulator (simulated network)', () => {
     expect(result('fd00::1%')).toEqual({ addresses: [], error: 'EAI_NONAME' });
   });
 });
+
+describe('glibc AI_CANONNAME (getaddrinfo.c process_canonname, nss_dns gaih_getanswer_slice)', () => {
+  const canon = (c: Partial<Case>) =>
+    run({ resolv: `nameserver ${NS1}\nsearch svc.example\n`, servers: { [NS1]: 'answer' }, name: 'db.example', canonname: true, ...c } as Case)[0]!.result;
+
+  it('is absent unless asked', () => {
+    expect(canon({ canonname: false }).canonname).toBeUndefined();
+  });
+
+  it('DNS: the owner of the first address record (the search name that answered)', () => {
+    expect(canon({ name: 'db' }).canonname).toBe('db.svc.example');
+  });
+
+  it('DNS: the target of the last CNAME before the first address record', () => {
+    const zone = [...ZONE, 'www.example=CNAME:web.example', 'web.example=CNAME:db.example'];
+    expect(simulateLookups(glibc, inputOf({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name: 'www.example', canonname: true } as Case), scenarioOf({ servers: { [NS1]: 'answer' } } as Case, zone), [{ name: 'www.example', family: 'any', canonname: true }], seededRandom(7))[0]!.result.canonname).toBe('db.example');
+  });
+
+  it('hosts: the first name of the matching line; a literal: the name as given', () => {
+    expect(canon({ name: 'db', hosts: '10.9.9.9 db.local db\n' }).canonname).toBe('db.local');
+    expect(canon({ name: '10.1' }).canonname).toBe('10.1');
+  });
+});

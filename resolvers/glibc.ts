@@ -23,7 +23,7 @@
  */
 import { applyOptions, LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
-import { glibcHostsLookup } from './core/hosts.js';
+import { glibcHostsCanon, glibcHostsLookup } from './core/hosts.js';
 import { countDots } from './core/search.js';
 import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope, splitZone, v4MappedBytes } from './core/address.js';
 import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
@@ -102,21 +102,31 @@ export function numericHost(name: string, family: Family): LookupResult | undefi
   return { addresses: [addressText(bytes)], error: null };
 }
 
+/**
+ * AI_CANONNAME (getaddrinfo.c, process_canonname): the name the source found — the hosts line's
+ * first name, the DNS answer's (glibcAnswerCanon) — else the name as given (a literal too).
+ */
+const withCanon = (r: LookupResult, req: LookupRequest, found?: string): LookupResult =>
+  r.error === null && req.canonname ? { ...r, canonname: found ?? req.name } : r;
+
 function* lookup(io: Io, st: ProcessState, req: LookupRequest): Coroutine {
   const name = req.name;
   const literal = numericHost(name, req.family);
-  if (literal) return literal;
+  if (literal) return withCanon(literal, req);
   let herrno: HErrno = 'HOST_NOT_FOUND';
   for (const src of st.sources) {
     let status: 'SUCCESS' | 'NOTFOUND' | 'UNAVAIL' | 'TRYAGAIN';
     let addresses: string[] = [];
+    let canon: string | undefined;
     if (src.name === 'files') {
       addresses = glibcHostsLookup(st.hostsText, name, req.family);
+      canon = glibcHostsCanon(st.hostsText, name, req.family);
       status = addresses.length > 0 ? 'SUCCESS' : 'NOTFOUND';
       herrno = addresses.length > 0 ? 'NETDB_SUCCESS' : 'HOST_NOT_FOUND';
     } else if (src.name === 'dns') {
       const r = yield* dnsSource(io, st, name, req);
       addresses = r.addresses;
+      canon = r.canon;
       herrno = r.herrno;
       // dns-host.c: a failed search with errno ECONNREFUSED/ETIMEDOUT is UNAVAIL, else NOTFOUND
       status = r.addresses.length > 0 ? 'SUCCESS' : r.errno !== null ? 'UNAVAIL' : 'NOTFOUND';
@@ -125,7 +135,7 @@ function* lookup(io: Io, st: ProcessState, req: LookupRequest): Coroutine {
     }
     const criterion = src.criteria.find((c) => (c.negate ? c.status !== status : c.status === status));
     const action = criterion?.action ?? (status === 'SUCCESS' ? 'return' : 'continue');
-    if (status === 'SUCCESS' && action === 'return') return { addresses, error: null };
+    if (status === 'SUCCESS' && action === 'return') return withCanon({ addresses, error: null }, req, canon);
     if (action === 'return') break;
   }
   const error: ResolveError = herrno === 'TRY_AGAIN' ? 'EAI_AGAIN' : herrno === 'NO_DATA' ? 'EAI_NODATA' : 'EAI_NONAME';
@@ -136,6 +146,8 @@ interface DnsOutcome {
   addresses: string[];
   herrno: HErrno;
   errno: Errno;
+  /** the canonical name of the answer that gave the addresses */
+  canon?: string | undefined;
 }
 
 /** nss_dns + __res_context_search: which names to query, and when to stop. */
@@ -160,11 +172,11 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
     g.herrno = r.herrno;
     return r;
   };
-  const found = (addresses: string[]): DnsOutcome => ({ addresses, herrno: g.herrno, errno: g.errno });
+  const found = (addresses: string[], canon?: string): DnsOutcome => ({ addresses, herrno: g.herrno, errno: g.errno, canon });
 
   if (dots >= st.cfg.ndots || trailing) {
     const r = yield* query(bare);
-    if (r.addresses.length > 0 || trailing) return found(r.addresses);
+    if (r.addresses.length > 0 || trailing) return found(r.addresses, r.canon);
     savedHerrno = g.herrno;
     triedAsIs = true;
   }
@@ -173,7 +185,7 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
       searched = true;
       if (domain === '') rootOnList = true;
       const r = yield* query(domain === '' ? bare : `${bare}.${domain}`);
-      if (r.addresses.length > 0) return found(r.addresses);
+      if (r.addresses.length > 0) return found(r.addresses, r.canon);
       if (r.sendErrno === 'ECONNREFUSED') return { addresses: [], herrno: 'TRY_AGAIN', errno: 'ECONNREFUSED' };
       if (g.herrno === 'NO_DATA') gotNodata = true;
       else if (g.herrno === 'HOST_NOT_FOUND') continue;
@@ -184,7 +196,7 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
   const noTld = st.cfg.flags.has('no-tld-query');
   if ((dots > 0 || !searched || !noTld) && !(triedAsIs || rootOnList)) {
     const r = yield* query(bare);
-    if (r.addresses.length > 0) return found(r.addresses);
+    if (r.addresses.length > 0) return found(r.addresses, r.canon);
   }
   if (savedHerrno !== undefined) g.herrno = savedHerrno;
   else if (gotNodata) g.herrno = 'NO_DATA';
@@ -200,6 +212,20 @@ interface QueryOutcome {
   sendErrno: Errno;
   /** rcode of the answer buffer, which the search loop peeks at (hp->rcode == SERVFAIL) */
   lastRcode: number | undefined;
+  canon?: string | undefined;
+}
+
+/**
+ * nss_dns gaih_getanswer_slice: the first address tuple carries the target of the last CNAME
+ * before the first A/AAAA record, else that record's owner name.
+ */
+function glibcAnswerCanon(r: Reply): string | undefined {
+  let canon: string | undefined;
+  for (const rec of r.records) {
+    if (rec.type === 'CNAME') canon = rec.data;
+    else if (rec.type === 'A' || rec.type === 'AAAA') return canon ?? rec.name;
+  }
+  return undefined;
 }
 
 /** __res_context_query: one name, A and AAAA together; evaluates the replies' rcodes. */
@@ -211,7 +237,9 @@ function* resQuery(io: Io, st: ProcessState, qname: string, qtypes: QType[]): Ge
   const addresses = replies.flatMap((r) => (r.rcode === RCODE.NOERROR ? r.addresses : []));
   const first = replies[0];
   if (addresses.length > 0 || !first) {
-    return { addresses, herrno: addresses.length > 0 ? 'NETDB_SUCCESS' : 'NO_DATA', errno: null, sendErrno: null, lastRcode: first?.rcode };
+    const withAddresses = replies.find((r) => r.rcode === RCODE.NOERROR && r.addresses.length > 0);
+    const canon = withAddresses ? glibcAnswerCanon(withAddresses) : undefined;
+    return { addresses, herrno: addresses.length > 0 ? 'NETDB_SUCCESS' : 'NO_DATA', errno: null, sendErrno: null, lastRcode: first?.rcode, canon };
   }
   // Which rcode decides: the first reply's, unless it is NOERROR and a second reply exists.
   const second = replies[1];

@@ -25,7 +25,7 @@ describe('musl emulator: §7 scenarios', () => {
     'row 1: 1st of 2 servers blackholed (%s): both asked at once, answered in one RTT',
     (_label, resolv) => {
       const { trace } = run({ resolv, servers: { [NS1]: 'blackhole', [NS2]: 'answer' }, name: 'db.example' });
-      expect(trace.result).toEqual({ addresses: BOTH, error: null });
+      expect(trace.result).toEqual({ addresses: BOTH, error: null, canonname: 'db.example' });
       expect(plan(trace)).toEqual(burst(0, 'db.example', [NS1, NS2]));
       expect(trace.elapsed_ms).toBe(0.2);
     },
@@ -33,7 +33,7 @@ describe('musl emulator: §7 scenarios', () => {
 
   it('row 2: ICMP port-unreachable on the 1st server is invisible (unconnected socket)', () => {
     const { trace } = run({ resolv: ns(NS1, NS2), servers: { [NS1]: 'closed', [NS2]: 'answer' }, name: 'db.example' });
-    expect(trace.result).toEqual({ addresses: BOTH, error: null });
+    expect(trace.result).toEqual({ addresses: BOTH, error: null, canonname: 'db.example' });
     expect(plan(trace)).toEqual(burst(0, 'db.example', [NS1, NS2]));
     expect(trace.queries.map((q) => q.outcome)).not.toContain('icmp-unreachable');
     expect(trace.elapsed_ms).toBe(0.2);
@@ -76,7 +76,7 @@ describe('musl emulator: §7 scenarios', () => {
 
   it.each([false, true])('rows 7/7b: /etc/hosts name with DNS unreachable: no packet (canonname %s)', (canonname) => {
     const { trace } = run({ resolv: ns(NS1), servers: {}, name: 'db', hosts: '10.9.9.9 db.local db\n', canonname });
-    expect(trace.result).toEqual({ addresses: ['10.9.9.9'], error: null });
+    expect(trace.result).toEqual({ addresses: ['10.9.9.9'], error: null, canonname: 'db.local' });
     expect(trace.queries).toEqual([]);
     expect(trace.elapsed_ms).toBe(0);
   });
@@ -84,7 +84,7 @@ describe('musl emulator: §7 scenarios', () => {
   it('row 8: ndots:5 + 3 search domains: 4 sequential rounds of A+AAAA (8 packets)', () => {
     const resolv = `${ns(NS1)}search ns1.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`;
     const { trace } = run({ resolv, servers: { [NS1]: 'nxdomain:cluster.local' }, name: 'svc.example.com' });
-    expect(trace.result).toEqual({ addresses: ['10.7.7.7', 'fd00::7'], error: null });
+    expect(trace.result).toEqual({ addresses: ['10.7.7.7', 'fd00::7'], error: null, canonname: 'svc.example.com' });
     expect(plan(trace)).toEqual([
       ...burst(0, 'svc.example.com.ns1.svc.cluster.local', [NS1]),
       ...burst(0.2, 'svc.example.com.svc.cluster.local', [NS1]),
@@ -163,22 +163,22 @@ describe('musl emulator: other rules', () => {
 
   it('NXDOMAIN moves to the next search domain, then stops at the answer', () => {
     const { trace } = run({ resolv: `${ns(NS1)}search a.example svc.example\n`, servers: { [NS1]: 'nxdomain:a.example' }, name: 'db' });
-    expect(trace.result).toEqual({ addresses: ['10.1.2.4'], error: null });
+    expect(trace.result).toEqual({ addresses: ['10.1.2.4'], error: null, canonname: 'db.svc.example' });
     expect(plan(trace)).toEqual([...burst(0, 'db.a.example', [NS1]), ...burst(0.2, 'db.svc.example', [NS1])]);
   });
 
   it('family inet sends only A; a trailing dot means no search', () => {
     const { trace } = run({ resolv: `${ns(NS1)}search svc.example\n`, servers: { [NS1]: 'answer' }, name: 'db.example.', family: 'inet' });
-    expect(trace.result).toEqual({ addresses: ['10.1.2.3'], error: null });
+    expect(trace.result).toEqual({ addresses: ['10.1.2.3'], error: null, canonname: 'db.example' });
     expect(plan(trace)).toEqual([`0 ${NS1} udp db.example A`]);
   });
 
   it('literals: inet_aton shorthand, wrong family, two trailing dots', () => {
-    expect(run({ resolv: ns(NS1), servers: {}, name: '10.1' }).trace.result).toEqual({ addresses: ['10.0.0.1'], error: null });
-    expect(run({ resolv: ns(NS1), servers: {}, name: '0x7f.1' }).trace.result).toEqual({ addresses: ['127.0.0.1'], error: null });
+    expect(run({ resolv: ns(NS1), servers: {}, name: '10.1' }).trace.result).toEqual({ addresses: ['10.0.0.1'], error: null, canonname: '10.1' });
+    expect(run({ resolv: ns(NS1), servers: {}, name: '0x7f.1' }).trace.result).toEqual({ addresses: ['127.0.0.1'], error: null, canonname: '0x7f.1' });
     expect(run({ resolv: ns(NS1), servers: {}, name: 'fd00::1', family: 'inet' }).trace.result.error).toBe('EAI_NONAME');
-    expect(run({ resolv: ns(NS1), servers: {}, name: '010.0.0.1' }).trace.result).toEqual({ addresses: ['8.0.0.1'], error: null });
-    expect(run({ resolv: ns(NS1), servers: {}, name: 'FE80:0::1%eth0' }).trace.result).toEqual({ addresses: ['fe80::1'], error: null });
+    expect(run({ resolv: ns(NS1), servers: {}, name: '010.0.0.1' }).trace.result).toEqual({ addresses: ['8.0.0.1'], error: null, canonname: '010.0.0.1' });
+    expect(run({ resolv: ns(NS1), servers: {}, name: 'FE80:0::1%eth0' }).trace.result).toEqual({ addresses: ['fe80::1'], error: null, canonname: 'FE80:0::1%eth0' });
     // an interface name only for link-local (fe8::1 is 0fe8::1, not fe80::/10); numbers up to UINT_MAX
     expect(run({ resolv: ns(NS1), servers: {}, name: 'fe8::1%eth0' }).trace.result.error).toBe('EAI_NONAME');
     expect(run({ resolv: ns(NS1), servers: {}, name: 'fd00::1%4294967295' }).trace.result.error).toBeNull();
@@ -230,6 +230,6 @@ describe('musl emulator: reply acceptance (driven by hand)', () => {
     expect(m.handle(4, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 0, '10.2.2.2') })).toEqual([]);
     const end = m.handle(5, { type: 'udp', socket: sock, from: NS1, bytes: reply(aaaa!.query.id, 'AAAA', 0, 'fd00::1') });
     expect(end.map((x) => x.type)).toEqual(['udp-close', 'cancel', 'done']);
-    expect(end.at(-1)).toEqual({ type: 'done', result: { addresses: ['10.1.1.1', 'fd00::1'], error: null } });
+    expect(end.at(-1)).toEqual({ type: 'done', result: { addresses: ['10.1.1.1', 'fd00::1'], error: null, canonname: 'db.example' } });
   });
 });

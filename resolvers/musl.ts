@@ -33,7 +33,7 @@
 import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope } from './core/address.js';
 import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
-import { muslHostsLookup } from './core/hosts.js';
+import { muslHostsLines } from './core/hosts.js';
 import { candidates } from './core/search.js';
 import { decodeReply, encodeQuery, RCODE, type Reply } from './core/wire.js';
 import type { Emulator, Family, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
@@ -47,7 +47,8 @@ interface MuslProcess {
 }
 
 /** name_from_*: addresses, 0 ("nothing here, go on") or an error that ends the lookup. */
-type Step = string[] | 0 | ResolveError;
+/** addresses with the canonical name found beside them, 0 = nothing here, or a failure */
+type Step = { addrs: string[]; canon: string } | 0 | ResolveError;
 
 const MAXADDRS = 48;
 const fail = (error: ResolveError): LookupResult => ({ addresses: [], error });
@@ -85,12 +86,14 @@ function* lookup(io: Io, proc: MuslProcess, req: LookupRequest): Coroutine {
   // __lookup_name: `strnlen(name, 255) - 1 >= 254` rejects "" and names of 255+ bytes.
   if (name.length === 0 || name.length >= 255) return fail('EAI_NONAME');
   for (const step of [ipLiteral(name, family), fromHosts(proc.hostsText, name, family)]) {
-    if (step !== 0) return typeof step === 'string' ? fail(step) : { addresses: step, error: null };
+    if (step !== 0) return result(step);
   }
   const step = yield* fromDnsSearch(io, proc, name, family);
-  if (step === 0) return fail('EAI_NONAME');
-  return typeof step === 'string' ? fail(step) : { addresses: step, error: null };
+  return step === 0 ? fail('EAI_NONAME') : result(step);
 }
+
+/** getaddrinfo.c sets ai_canonname whether AI_CANONNAME was asked or not. */
+const result = (step: Exclude<Step, 0>): LookupResult => (typeof step === 'string' ? fail(step) : { addresses: step.addrs, error: null, canonname: step.canon });
 
 /**
  * lookup_ipliteral.c: 1 address, 0 = not a literal, EAI_NONAME = literal of the wrong family.
@@ -101,7 +104,8 @@ function* lookup(io: Io, proc: MuslProcess, req: LookupRequest): Coroutine {
  */
 function ipLiteral(name: string, family: Family): Step {
   const v4 = inetAtonExact(name);
-  if (v4 !== undefined) return family === 'inet6' ? 'EAI_NONAME' : [addressText(v4)];
+  // The canonical name of a literal is the name as given (__lookup_name copies it first).
+  if (v4 !== undefined) return family === 'inet6' ? 'EAI_NONAME' : { addrs: [addressText(v4)], canon: name };
   const pct = name.indexOf('%');
   const v6 = ipv6Bytes(pct >= 0 && pct < 64 ? name.slice(0, pct) : name);
   if (!v6) return 0;
@@ -111,19 +115,25 @@ function ipLiteral(name: string, family: Family): Step {
     const named = (isLinkLocal(v6) || multicastScope(v6) === 2) && /^[^0-9]/.test(scope);
     if (!named && !(/^\d+$/.test(scope) && BigInt(scope) <= 0xffffffffn)) return 'EAI_NONAME';
   }
-  return [addressText(v6)];
+  return { addrs: [addressText(v6)], canon: name };
 }
 
-/** name_from_hosts: every matching line whose address is a literal of the family. */
+/**
+ * name_from_hosts: every matching line whose address is a literal of the family; the canonical
+ * name is the first name of the first matching line with a literal of either family.
+ */
 function fromHosts(text: string, name: string, family: Family): Step {
   let badFamily = false;
+  let canon: string | undefined;
   const out: string[] = [];
-  for (const address of muslHostsLookup(text, name, 'any')) {
-    const r = ipLiteral(address, family);
+  for (const line of muslHostsLines(text, name)) {
+    const r = ipLiteral(line.address, family);
+    if (r === 0) continue;
+    canon ??= line.names[0];
     if (r === 'EAI_NONAME') badFamily = true;
-    else if (Array.isArray(r) && out.length < MAXADDRS) out.push(...r);
+    else if (typeof r === 'object' && out.length < MAXADDRS) out.push(...r.addrs);
   }
-  return out.length > 0 ? out : badFamily ? 'EAI_NONAME' : 0;
+  return out.length > 0 ? { addrs: out, canon: canon ?? name } : badFamily ? 'EAI_NONAME' : 0;
 }
 
 function* fromDnsSearch(io: Io, proc: MuslProcess, name: string, family: Family): Wait<Step> {
@@ -156,7 +166,10 @@ function* fromDns(io: Io, proc: MuslProcess, qname: string, family: Family): Wai
   }
   // A truncated reply is parsed as it is: what it carries counts, nothing → NODATA.
   const addrs = replies.flatMap((r) => r!.addresses).slice(0, MAXADDRS);
-  return addrs.length > 0 ? addrs : 'EAI_NONAME';
+  // dns_parse_callback: every CNAME's target overwrites the canonical name, replies in order;
+  // without one it stays the name queried (no final dot).
+  const cnames = replies.flatMap((r) => r!.records.filter((rec) => rec.type === 'CNAME').map((rec) => rec.data));
+  return addrs.length > 0 ? { addrs, canon: cnames.at(-1) ?? qname.replace(/\.$/, '') } : 'EAI_NONAME';
 }
 
 /** __res_msend_rc: the stored reply per query (undefined = none by the end of `timeout`). */

@@ -25,12 +25,16 @@ export function glibcHostsLookup(text: string, name: string, family: 'any' | 'in
     .filter((a) => (family === 'any' ? true : family === 'inet6' ? isV6(a) : !isV6(a)));
 }
 
-/** musl name_from_hosts: case-sensitive token match, every matching line (at most 48). */
-export function muslHostsLookup(text: string, name: string, family: 'any' | 'inet' | 'inet6'): string[] {
+/** glibc nss_files: the canonical name is the first name of the first matching line of the family. */
+export function glibcHostsCanon(text: string, name: string, family: 'any' | 'inet' | 'inet6'): string | undefined {
+  const want = name.toLowerCase();
+  return hostsLines(text).find((l) => l.names.some((n) => n.toLowerCase() === want) && (family === 'any' || (family === 'inet6') === isV6(l.address)))?.names[0];
+}
+
+/** musl name_from_hosts: case-sensitive token match, every matching line (at most 48), in file order. */
+export function muslHostsLines(text: string, name: string): HostsLine[] {
   return hostsLines(text)
     .filter((l) => l.names.includes(name))
-    .map((l) => l.address)
-    .filter((a) => (family === 'any' ? true : family === 'inet6' ? isV6(a) : !isV6(a)))
     .slice(0, 48);
 }
 

@@ -35,6 +35,8 @@ export interface Reply {
   addresses: string[];
   /** CNAME target, when the answer holds one for the question name */
   cname: string | undefined;
+  /** the answer section in order: owner, type, and the data as text (names without the final dot) */
+  records: Array<{ name: string; type: string; data: string }>;
   ancount: number;
   arcount: number;
 }
@@ -62,7 +64,7 @@ function decodeUncached(bytes: Buffer): Reply | undefined {
   const flags = msg.flags ?? 0;
   const q = msg.questions?.[0];
   const qtype = q?.type;
-  const answers = (msg.answers ?? []) as Array<{ type: string; data?: unknown }>;
+  const answers = (msg.answers ?? []) as Array<{ name: string; type: string; data?: unknown }>;
   return {
     bytes,
     id: msg.id ?? 0,
@@ -74,6 +76,7 @@ function decodeUncached(bytes: Buffer): Reply | undefined {
     qdcount: msg.questions?.length ?? 0,
     addresses: answers.filter((a) => a.type === qtype && (a.type === 'A' || a.type === 'AAAA')).map((a) => String(a.data)),
     cname: answers.find((a) => a.type === 'CNAME')?.data as string | undefined,
+    records: answers.map((a) => ({ name: a.name, type: a.type, data: typeof a.data === 'string' ? a.data : JSON.stringify(a.data) })),
     ancount: answers.length,
     arcount: msg.additionals?.length ?? 0,
   };
