@@ -191,3 +191,13 @@ describe('formatPlan', () => {
     expect(formatPlan([])).toBe('(no query)');
   });
 });
+
+describe('compareRuns: the canonical name', () => {
+  it('a different canonical name is a mismatch; absent on one side equals null on the other', () => {
+    const real = [{ ...ok([q(0, 'A')], 1), canonname: 'db.fy.test' }];
+    expect(compareRuns(real, [{ ...ok([q(0, 'A')], 1), canonname: 'DB.fy.test' }]).first).toBe('canonical name: real "db.fy.test", emulated "DB.fy.test"');
+    expect(compareRuns(real, [ok([q(0, 'A')], 1)]).first).toBe('canonical name: real "db.fy.test", emulated null');
+    expect(compareRuns([{ ...ok([q(0, 'A')], 1), canonname: null }], [ok([q(0, 'A')], 1)]).match).toBe(true);
+    expect(timingOnly(compareRuns(real, [ok([q(0, 'A')], 1)]))).toBe(false);
+  });
+});
