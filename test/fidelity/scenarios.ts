@@ -867,6 +867,19 @@ function wider(): FidelityScenario[] {
         eventlet: { error: null, addresses: [V4], source: '§3.6: that family times out, the other is returned' },
       },
     }),
+    wide({
+      id: 'musl-overshoot-7',
+      description:
+        'options timeout:1 attempts:7 (a resend every 142 ms; 7 x 142 = 994 ms leaves 6 ms, enough to outlast the ~1 ms/poll drift of the real loop that hides the overshoot of attempts:3): musl resends AAAA at 994 ms and gives up at ~1136 ms; the server drops AAAA',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:7\n',
+      servers: { 1: 'drop-aaaa' },
+      name: `${DB}.`,
+      doc: {
+        musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.3: total budget = timeout [derived]; docs/resolvers.md: overshoots when attempts does not divide' },
+        ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [3000], source: '§1.3: 3 x timeout on the first lookup [derived]' }),
+        eventlet: { error: null, addresses: [V4], source: '§3.6: that family times out, the other is returned' },
+      },
+    }),
     // truncation with a partial answer
     wide({
       id: 'truncate-partial',
