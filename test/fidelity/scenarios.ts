@@ -857,7 +857,7 @@ function wider(): FidelityScenario[] {
     wide({
       id: 'musl-overshoot',
       description:
-        'options timeout:1 attempts:3 (3 does not divide 1000 ms: musl resends at 0/333/666/999 ms and gives up at 1332 ms, not 1000), the server drops AAAA',
+        'options timeout:1 attempts:3, the server drops AAAA. 3 does not divide 1000 ms: by exact arithmetic musl would resend at 999 ms and give up at 1332 ms, but its loop reads a whole-ms clock after each poll() and any wake-up latency eats the 1 ms of margin (1000 mod 3), so the real library gives up at ~1000 ms after 3 sends',
       resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:3\n',
       servers: { 1: 'drop-aaaa' },
       name: `${DB}.`,
@@ -870,7 +870,7 @@ function wider(): FidelityScenario[] {
     wide({
       id: 'musl-overshoot-7',
       description:
-        'options timeout:1 attempts:7 (a resend every 142 ms; 7 x 142 = 994 ms leaves 6 ms, enough to outlast the ~1 ms/poll drift of the real loop that hides the overshoot of attempts:3): musl resends AAAA at 994 ms and gives up at ~1136 ms; the server drops AAAA',
+        'options timeout:1 attempts:7, the server drops AAAA: a resend every 142 ms, 7 x 142 = 994 ms leaves 6 ms of margin, so musl overshoots (an 8th AAAA at ~994 ms, EAI_AGAIN at ~1136 ms) as long as its 7 poll() wake-ups are late by less than 6 ms together; on a loaded machine they are not, and it gives up at ~1000 ms (load-dependent by nature: 6 ms is the most margin timeout:1 allows, timeout*1000 mod attempts)',
       resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1 attempts:7\n',
       servers: { 1: 'drop-aaaa' },
       name: `${DB}.`,
