@@ -38,8 +38,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The wire oracle (also used by test/netns/driver-*.test.ts)
 
 /**
- * python3 reading an AF_PACKET socket bound to one interface: one JSON line per IPv4 DNS packet
- * (port 53) or ICMP message, with the kernel's CLOCK_REALTIME stamp in ns (SIOCGSTAMPNS: the
+ * python3 reading an AF_PACKET socket bound to one interface: at the end, one JSON line per IPv4
+ * DNS packet (port 53) or ICMP message, with the kernel's CLOCK_REALTIME stamp in ns (SIOCGSTAMPNS: the
  * first call enables stamping and fails with ENOENT, every later one returns the last packet's
  * stamp) and `out` for packets this host sent. Hand-written rather than tcpdump (not installed)
  * or src/capture (another module's work in progress): it is the observer, independent of tsnet.
@@ -62,32 +62,40 @@ def qname(b, o):
         if n >= 0xc0: return '.'.join(labels), o + 2
         labels.append(b[o + 1:o + 1 + n].decode('ascii', 'replace')); o += 1 + n
     return '.'.join(labels), o
+raw = []
 def drain():
+    # only the stamp and the bytes while packets flow: the observer takes as little CPU as it can
+    # from the processes it watches (decoded after the run)
     while True:
         try:
-            data, addr = s.recvfrom(65535, socket.MSG_DONTWAIT)
+            data, addr = s.recvfrom(256, socket.MSG_DONTWAIT)
         except BlockingIOError:
             return
-        sec, nsec = struct.unpack('qq', fcntl.ioctl(s, 0x8907, bytes(16)))
-        if len(data) < 34 or data[12:14] != b'\x08\x00': continue
-        ip = data[14:]; p = ip[(ip[0] & 15) * 4:]
-        rec = {'t': sec * 1000000000 + nsec, 'out': addr[2] == 4, 'src': socket.inet_ntoa(ip[12:16]), 'dst': socket.inet_ntoa(ip[16:20])}
-        if ip[9] == 17 and len(p) >= 20:
-            sp, dp = struct.unpack('!HH', p[:4]); d = p[8:]
-            if 53 not in (sp, dp): continue
-            qid, fl, qd = struct.unpack('!HHH', d[:6])
-            rec.update(kind='dns', sport=sp, dport=dp, id=qid, qr=fl >> 15, rcode=fl & 15, qname=None, qtype=None)
-            if qd:
-                n, o = qname(d, 12)
-                rec.update(qname=n.lower(), qtype=struct.unpack('!H', d[o:o + 2])[0] if o + 2 <= len(d) else None)
-        elif ip[9] == 1 and len(p) >= 2:
-            rec.update(kind='icmp', type=p[0], code=p[1])
-        else: continue
-        sys.stdout.write(json.dumps(rec) + '\n')
+        raw.append((fcntl.ioctl(s, 0x8907, bytes(16)), addr[2], data))
+def decode(stamp, pkttype, data):
+    sec, nsec = struct.unpack('qq', stamp)
+    if len(data) < 34 or data[12:14] != b'\x08\x00': return None
+    ip = data[14:]; p = ip[(ip[0] & 15) * 4:]
+    rec = {'t': sec * 1000000000 + nsec, 'out': pkttype == 4, 'src': socket.inet_ntoa(ip[12:16]), 'dst': socket.inet_ntoa(ip[16:20])}
+    if ip[9] == 17 and len(p) >= 20:
+        sp, dp = struct.unpack('!HH', p[:4]); d = p[8:]
+        if 53 not in (sp, dp): return None
+        qid, fl, qd = struct.unpack('!HHH', d[:6])
+        rec.update(kind='dns', sport=sp, dport=dp, id=qid, qr=fl >> 15, rcode=fl & 15, qname=None, qtype=None)
+        if qd:
+            n, o = qname(d, 12)
+            rec.update(qname=n.lower(), qtype=struct.unpack('!H', d[o:o + 2])[0] if o + 2 <= len(d) else None)
+    elif ip[9] == 1 and len(p) >= 2:
+        rec.update(kind='icmp', type=p[0], code=p[1])
+    else: return None
+    return rec
 print('ready', flush=True)
 while not stop:
     if select.select([s], [], [], 0.1)[0]: drain()
 drain()
+for r in raw:
+    rec = decode(*r)
+    if rec: sys.stdout.write(json.dumps(rec) + '\n')
 sys.stdout.flush()
 `;
 

@@ -19,3 +19,9 @@ export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0x80000;
 export const NETLINK_ROUTE = 0;
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_DGRAM = 2;
+export const SOCK_NONBLOCK = 0x800;
+export const MSG_NOSIGNAL = 0x4000;

@@ -13,3 +13,16 @@ export {
   recv,
   close,
 } from './libc.js';
+export {
+  sockAddr,
+  ifNameToIndex,
+  udpSocket,
+  udpConnect,
+  closeFd,
+  udpSend,
+  udpSendTo,
+  udpSendMany,
+  prepareUdp,
+  type SockAddr,
+  type Errno,
+} from './udp.js';

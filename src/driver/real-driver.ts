@@ -1,8 +1,19 @@
 // The real driver: carries out an emulator's actions on real UDP/TCP sockets with the monotonic
 // clock. It runs in whatever network namespace the calling thread is in (the CLI enters the
 // target namespace first), so "real" means the container's own network path.
+//
+// UDP is sent the way the libraries send it, by direct syscalls (native/udp.ts): socket and
+// connect at once, back-to-back sends of one batch on a connected socket in one sendmmsg (glibc's
+// A and AAAA), sendto on an unconnected one (musl, dnspython). A send is recorded in the trace
+// only when the kernel took it; one that fails (a pending ICMP port unreachable on a connected
+// socket, no route) is an event for the emulator instead, as it is an error return for the
+// library. Node's dgram would send asynchronously (an ICMP error could land between the A and
+// the AAAA) and queues sends behind an asynchronous connect; receiving stays with it: the
+// descriptor is handed to dgram, whose recvmsg reports replies and ICMP errors on the loop.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { closeFd, errnoName, ifNameToIndex, prepareUdp, sockAddr, udpConnect, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
+import { ipv4Bytes, ipv6Bytes, splitZone } from '../../resolvers/core/address.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import { TraceRecorder } from '../../resolvers/core/trace.js';
 import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from '../../resolvers/core/types.js';
@@ -19,18 +30,66 @@ export interface RealRunOptions {
 const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
 
 export function lookupReal(process: EmulatedProcess, request: LookupRequest, opts: RealRunOptions): Promise<Trace> {
+  warmUp();
   return new Promise((resolve, reject) => new RealRun(process, request, opts, resolve, reject).start());
 }
 
+let warm = false;
+/**
+ * Once per process, before the first lookup's clock starts: what a first use would otherwise put
+ * between the emulator's first decision and its query on the wire (measured 4-8 ms): koffi's
+ * declarations of the socket calls, and Node's first dgram socket over a descriptor (its
+ * constructor's lazy loads, the cluster check of bind({ fd })) — one socket, never sent on.
+ */
+function warmUp(): void {
+  if (warm) return;
+  warm = true;
+  try {
+    prepareUdp();
+    const fd = udpSocket(sockAddr(new Uint8Array(4), 0));
+    const sock = dgram.createSocket('udp4');
+    sock.bind({ fd });
+    sock.close();
+  } catch {
+    // best effort: the lookup's own socket calls report what is wrong
+  }
+}
+
+/**
+ * Socket addresses by "address port": every query of a lookup goes to one of a few servers.
+ * Undefined for text no address reader takes (the emulators only pass addresses they parsed).
+ */
+const addresses = new Map<string, SockAddr | undefined>();
+function sockAddrOf(to: string, port: number): SockAddr | undefined {
+  const key = `${to} ${port}`;
+  if (addresses.has(key)) return addresses.get(key);
+  if (addresses.size >= 256) addresses.clear();
+  const { address, zone } = splitZone(to);
+  const bytes = ipv4Bytes(to) ?? ipv6Bytes(address);
+  // A zone is an interface name or index (node:net's rule); an unknown one gives scope 0, and the
+  // kernel refuses the link-local send.
+  const scope = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : ifNameToIndex(zone);
+  const sa = bytes && sockAddr(bytes, port, scope);
+  addresses.set(key, sa);
+  return sa;
+}
+
 interface UdpEntry {
+  /** -1 until the socket exists (an unconnected one is made at its first send, of that family) */
+  fd: number;
+  /** Node's side of the descriptor, for receiving; it owns (closes) the descriptor once set */
   sock: dgram.Socket | undefined;
   connect: string | null;
-  connected: boolean;
-  /** a connected socket cannot send until connect() completes: sends wait here */
-  pending: Buffer[];
+  /** why the socket could not be made or connected: every send on it fails with this */
+  broken: string | undefined;
 }
 
 type ActionOf<T extends MachineAction['type']> = Extract<MachineAction, { type: T }>;
+type UdpSend = ActionOf<'udp-send'>;
+
+const EINTR = 4;
+const EAGAIN = 11;
+const EINVAL = 22;
 
 /** One lookup on real sockets: the emulator's actions carried out, the kernel's answers fed back. */
 class RealRun {
@@ -40,6 +99,19 @@ class RealRun {
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, { sock: net.Socket; to: string; frames: FrameDecoder }>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** when each emulator timer is due (a Node timer may be set for an earlier moment: it re-arms) */
+  private readonly due = new Map<number, number>();
+  /** when each Node timer was set to fire */
+  private readonly fires = new Map<number, number>();
+  /**
+   * Work of a batch of actions that can wait until its queries are on the wire (a reply cannot
+   * come sooner): handing new descriptors to Node, closing sockets, arming timers. Measured on
+   * the wire: ~30-50 us of each step (Node's dgram wrap and close, timers) no longer in front of
+   * the next query.
+   */
+  private readonly after: Array<() => void> = [];
+  /** sends that failed while a batch of actions was carried out: told to the emulator after it */
+  private readonly sendErrors: Array<{ socket: number; code: string }> = [];
   private result: LookupResult | undefined;
   private failed = false;
 
@@ -78,32 +150,46 @@ class RealRun {
   /** Whatever goes wrong (a socket call throwing, an emulator bug), nothing is left open. */
   private apply(actions: MachineAction[]): void {
     try {
-      for (const a of actions) (this.carryOut[a.type] as (a: MachineAction) => void)(a);
+      for (let i = 0; i < actions.length; i++) {
+        const a = actions[i]!;
+        if (a.type !== 'udp-send') {
+          (this.carryOut[a.type] as (a: MachineAction) => void)(a);
+          continue;
+        }
+        // What the library sends in one syscall goes in one: back-to-back sends on one connected
+        // socket (glibc's A and AAAA, send_dg's sendmmsg).
+        const batch: UdpSend[] = [a];
+        if (this.udp.get(a.socket)?.connect) {
+          for (let next = actions[i + 1]; next?.type === 'udp-send' && next.socket === a.socket; next = actions[i + 1]) {
+            batch.push(next);
+            i++;
+          }
+        }
+        this.udpSend(batch);
+      }
+      for (let f = this.after.shift(); f; f = this.after.shift()) f();
       if (this.result !== undefined) this.finish();
     } catch (err) {
+      this.after.length = 0;
       this.failed = true;
       this.release();
       this.reject(err);
+      return;
     }
+    // A failed send is the library's error return, seen once the batch is out.
+    for (let e = this.sendErrors.shift(); e; e = this.sendErrors.shift()) this.sendFailed(e.socket, e.code);
   }
 
-  private readonly carryOut: { [T in MachineAction['type']]: (a: ActionOf<T>) => void } = {
+  private readonly carryOut: { [T in Exclude<MachineAction['type'], 'udp-send'>]: (a: ActionOf<T>) => void } = {
     'udp-open': (a) => {
-      this.udp.set(a.socket, { sock: undefined, connect: a.connect, connected: false, pending: [] });
-      if (a.connect) this.udpSocket(a.socket, a.connect);
-    },
-    'udp-send': (a) => {
-      const sock = this.udpSocket(a.socket, a.to);
-      if (!sock) return;
-      this.recorder.sent(performance.now(), `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
-      const entry = this.udp.get(a.socket)!;
-      if (!entry.connect) sock.send(a.bytes, this.opts.port, a.to);
-      else if (entry.connected) this.sendConnected(a.socket, sock, a.bytes);
-      else entry.pending.push(a.bytes);
+      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, broken: undefined };
+      this.udp.set(a.socket, entry);
+      if (a.connect) this.open(a.socket, entry, a.connect);
     },
     'udp-close': (a) => {
-      this.udp.get(a.socket)?.sock?.close();
+      const entry = this.udp.get(a.socket);
       this.udp.delete(a.socket);
+      if (entry) this.after.push(() => this.closeUdp(entry));
     },
     'tcp-open': (a) => {
       const sock = net.connect({ host: a.to, port: this.opts.port, noDelay: true });
@@ -126,13 +212,20 @@ class RealRun {
       this.tcp.get(a.conn)?.sock.destroy();
       this.tcp.delete(a.conn);
     },
+    // Emulators move a deadline on at every step (glibc: a new query, a new wait): the Node timer
+    // already set for an earlier moment is kept and re-armed when it fires, instead of a
+    // clearTimeout + setTimeout per step (measured ~9 us of each step's work).
     timer: (a) => {
-      clearTimeout(this.timers.get(a.id));
-      this.timers.set(a.id, this.arm(a.id, a.at));
+      this.due.set(a.id, a.at);
+      const fires = this.fires.get(a.id);
+      if (fires !== undefined && fires <= a.at) return;
+      this.after.push(() => {
+        clearTimeout(this.timers.get(a.id));
+        this.arm(a.id, a.at);
+      });
     },
     cancel: (a) => {
-      clearTimeout(this.timers.get(a.id));
-      this.timers.delete(a.id);
+      this.due.delete(a.id);
     },
     done: (a) => {
       this.result = a.result;
@@ -143,53 +236,124 @@ class RealRun {
    * Node timers may fire up to ~1 ms early; a library's poll() never returns before its deadline,
    * and emulators compare elapsed time with limits (dnspython's lifetime): re-arm until it is due.
    */
-  private arm(id: number, at: number): NodeJS.Timeout {
-    return setTimeout(() => {
-      if (performance.now() < at) {
-        this.timers.set(id, this.arm(id, at));
+  private arm(id: number, at: number): void {
+    this.fires.set(id, at);
+    this.timers.set(id, setTimeout(() => {
+      this.timers.delete(id);
+      this.fires.delete(id);
+      const due = this.due.get(id);
+      if (due === undefined) return; // cancelled
+      if (performance.now() < due) {
+        this.arm(id, due);
         return;
       }
-      this.timers.delete(id);
+      this.due.delete(id);
       this.deliver({ type: 'timer', id });
-    }, Math.max(0, Math.ceil(at - performance.now())));
-  }
-
-  private udpSocket(id: number, to: string): dgram.Socket | undefined {
-    const entry = this.udp.get(id);
-    if (!entry) return undefined;
-    if (entry.sock) return entry.sock;
-    const sock = dgram.createSocket(family(entry.connect ?? to));
-    sock.on('message', (bytes, rinfo) => {
-      // An unconnected socket hears anyone. Every emulated library ignores a reply that does not
-      // come from the DNS port (musl and dnspython compare the whole address); the emulator
-      // decides about the rest.
-      if (rinfo.port !== this.opts.port) return;
-      this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
-    });
-    sock.on('error', (err: NodeJS.ErrnoException) => this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
-    if (entry.connect) {
-      sock.connect(this.opts.port, entry.connect, () => {
-        entry.connected = true;
-        for (const b of entry.pending.splice(0)) this.sendConnected(id, sock, b);
-      });
-    }
-    entry.sock = sock;
-    return sock;
+    }, Math.max(0, Math.ceil(at - performance.now()))));
   }
 
   /**
-   * On a connected socket the kernel reports an earlier ICMP port unreachable as the error of the
-   * NEXT send (ECONNREFUSED) — A and AAAA go out back to back — so send errors are events too.
+   * Makes the socket (and connects it, for a connected one) by syscalls; Node gets the descriptor
+   * for receiving once the batch's queries are out. A failure (no route, out of descriptors)
+   * breaks the socket: its sends fail with that error, as the library's would.
    */
-  private sendConnected(id: number, sock: dgram.Socket, bytes: Buffer): void {
-    sock.send(bytes, (err) => {
-      if (err) this.deliver({ type: 'udp-error', socket: id, code: (err as NodeJS.ErrnoException).code ?? 'EIO' });
+  private open(id: number, entry: UdpEntry, to: string): void {
+    const sa = sockAddrOf(to, this.opts.port);
+    if (!sa) {
+      entry.broken = 'EINVAL';
+      return;
+    }
+    try {
+      entry.fd = udpSocket(sa);
+      if (entry.connect) udpConnect(entry.fd, sa);
+    } catch (err) {
+      entry.broken = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      this.closeUdp(entry);
+      return;
+    }
+    this.after.push(() => {
+      if (this.udp.get(id) !== entry) return; // closed in the same batch: closeUdp has the descriptor
+      const sock = dgram.createSocket(family(to));
+      sock.bind({ fd: entry.fd }); // synchronous for a descriptor: uv_udp_open, then recvmsg
+      entry.sock = sock;
+      sock.on('message', (bytes, rinfo) => {
+        // An unconnected socket hears anyone. Every emulated library ignores a reply that does not
+        // come from the DNS port (musl and dnspython compare the whole address); the emulator
+        // decides about the rest.
+        if (rinfo.port !== this.opts.port) return;
+        this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
+      });
+      // recvmsg's error: an ICMP error on a connected socket (ECONNREFUSED = port unreachable)
+      sock.on('error', (err: NodeJS.ErrnoException) => this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
     });
+  }
+
+  private closeUdp(entry: UdpEntry): void {
+    if (entry.sock) entry.sock.close();
+    else if (entry.fd >= 0) closeFd(entry.fd);
+    entry.sock = undefined;
+    entry.fd = -1;
+  }
+
+  /**
+   * Sends a batch (one query, or back-to-back queries on one connected socket) the way the
+   * library does, and records each query the kernel took. glibc's send_dg: two queries go in one
+   * sendmmsg; when it takes only the first (an ICMP error for the first, handled while it was
+   * sent, fails the second), the second goes in a send() of its own (its "just_one" path); the
+   * first failing call ends the batch and is the library's error. EAGAIN/EINTR are retried, as
+   * send_dg goes back to poll() for them.
+   */
+  private udpSend(batch: UdpSend[]): void {
+    const first = batch[0]!;
+    const entry = this.udp.get(first.socket);
+    if (!entry) return;
+    if (!entry.connect && entry.fd < 0 && !entry.broken) this.open(first.socket, entry, first.to);
+    if (entry.broken) {
+      this.sendErrors.push({ socket: first.socket, code: entry.broken });
+      return;
+    }
+    let done = 0;
+    let err = 0;
+    for (let tries = 0; done < batch.length && tries < 8; tries++) {
+      const at = performance.now();
+      let sent = 0;
+      if (!entry.connect) {
+        const sa = sockAddrOf(first.to, this.opts.port);
+        err = sa ? udpSendTo(entry.fd, first.bytes, sa) : EINVAL;
+        sent = err ? 0 : 1;
+      } else if (batch.length - done >= 2) {
+        const bufs: Buffer[] = [];
+        for (let k = done; k < batch.length; k++) bufs.push(batch[k]!.bytes);
+        ({ sent, errno: err } = udpSendMany(entry.fd, bufs));
+      } else {
+        err = udpSend(entry.fd, batch[done]!.bytes);
+        sent = err ? 0 : 1;
+      }
+      for (let k = 0; k < sent; k++) this.recordSent(at, batch[done + k]!);
+      done += sent;
+      if (err && err !== EAGAIN && err !== EINTR) break;
+    }
+    if (done < batch.length) this.sendErrors.push({ socket: first.socket, code: err ? errnoName(err) : 'EAGAIN' });
+  }
+
+  private recordSent(at: number, a: UdpSend): void {
+    this.recorder.sent(at, `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
+  }
+
+  /**
+   * A send the kernel refused. On a connected socket ECONNREFUSED is the ICMP port unreachable an
+   * earlier query drew: the queries waiting there end as unreachable. The emulator hears of it
+   * as the library does (glibc: next server; musl ignores sendto's result).
+   */
+  private sendFailed(socket: number, code: string): void {
+    if (this.over() || !this.udp.has(socket)) return;
+    if (this.udp.get(socket)!.connect && code === 'ECONNREFUSED') this.recorder.failed(performance.now(), `u${socket}`, 'icmp-unreachable');
+    this.apply(this.machine.handle(performance.now(), { type: 'udp-error', socket, code }));
   }
 
   private release(): void {
     for (const t of this.timers.values()) clearTimeout(t);
-    for (const { sock } of this.udp.values()) sock?.close();
+    for (const entry of this.udp.values()) this.closeUdp(entry);
     for (const { sock } of this.tcp.values()) sock.destroy();
   }
 

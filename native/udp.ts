@@ -1,0 +1,116 @@
+// UDP sockets made and written by direct syscalls, synchronously, in the calling thread's network
+// namespace: what a resolver library does (socket, connect, send / sendmmsg / sendto), so the real
+// driver puts on the wire what the library would — two datagrams in one sendmmsg, a send that
+// fails on a pending ICMP error failing then and there — and knows the outcome before it records
+// anything. Receiving stays with Node: the driver hands the descriptor to dgram
+// (`bind({ fd })`), whose recvmsg reports replies and ICMP errors on the event loop.
+import { SyscallError } from './errno.js';
+import { errno, fn, loadKoffi } from './koffi.js';
+import { AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from './constants.js';
+
+const decl = {
+  socket: 'int socket(int domain, int type, int protocol)',
+  connect: 'int connect(int fd, const void *addr, uint32_t len)',
+  send: 'long send(int fd, const void *buf, size_t len, int flags)',
+  sendto: 'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+  close: 'int close(int fd)',
+  ifNameToIndex: 'unsigned int if_nametoindex(const char *name)',
+} as const;
+
+/** A socket address as the kernel takes it (struct sockaddr_in / sockaddr_in6). */
+export type SockAddr = Buffer;
+
+/**
+ * sockaddr_in (4 address bytes) or sockaddr_in6 (16 bytes, with the scope id of a link-local
+ * address) for `port`.
+ */
+export function sockAddr(address: Uint8Array, port: number, scopeId = 0): SockAddr {
+  if (address.length === 4) {
+    const sa = Buffer.alloc(16);
+    sa.writeUInt16LE(AF_INET, 0);
+    sa.writeUInt16BE(port, 2);
+    sa.set(address, 4);
+    return sa;
+  }
+  if (address.length !== 16) throw new Error(`an address has 4 or 16 bytes, not ${address.length}`);
+  const sa = Buffer.alloc(28);
+  sa.writeUInt16LE(AF_INET6, 0);
+  sa.writeUInt16BE(port, 2);
+  sa.set(address, 8);
+  sa.writeUInt32LE(scopeId, 24);
+  return sa;
+}
+
+/** if_nametoindex(3): the index of an interface, 0 when there is none of that name. */
+export function ifNameToIndex(name: string): number {
+  return fn(decl.ifNameToIndex)(name);
+}
+
+/** A non-blocking, close-on-exec UDP socket of the address's family (glibc's send_dg flags). */
+export function udpSocket(sa: SockAddr): number {
+  const fd = fn(decl.socket)(sa.readUInt16LE(0), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError('socket', errno());
+  return fd;
+}
+
+/** connect(2) on a UDP socket: a route lookup, no packet. Throws SyscallError. */
+export function udpConnect(fd: number, sa: SockAddr): void {
+  if (fn(decl.connect)(fd, sa, sa.length) < 0) throw new SyscallError('connect', errno());
+}
+
+/** Closes a descriptor nobody else owns yet (one Node has not taken over). */
+export function closeFd(fd: number): void {
+  fn(decl.close)(fd);
+}
+
+/** The errno of a failed call, 0 on success. */
+export type Errno = number;
+
+/** send(2) on a connected socket, MSG_NOSIGNAL like glibc. */
+export function udpSend(fd: number, buf: Buffer): Errno {
+  return fn(decl.send)(fd, buf, buf.length, MSG_NOSIGNAL) < 0 ? errno() : 0;
+}
+
+/** sendto(2) on an unconnected socket (musl, dnspython). */
+export function udpSendTo(fd: number, buf: Buffer, sa: SockAddr): Errno {
+  return fn(decl.sendto)(fd, buf, buf.length, MSG_NOSIGNAL, sa, sa.length) < 0 ? errno() : 0;
+}
+
+let sendmmsgFn: ((...args: unknown[]) => number) | undefined;
+function sendmmsgDecl(): (...args: unknown[]) => number {
+  if (!sendmmsgFn) {
+    const koffi = loadKoffi();
+    const iovec = koffi.struct('tsnet_iovec', { iov_base: 'void *', iov_len: 'size_t' });
+    const msghdr = koffi.struct('tsnet_msghdr', {
+      msg_name: 'void *',
+      msg_namelen: 'uint32_t',
+      msg_iov: koffi.pointer(iovec),
+      msg_iovlen: 'size_t',
+      msg_control: 'void *',
+      msg_controllen: 'size_t',
+      msg_flags: 'int',
+    });
+    koffi.struct('tsnet_mmsghdr', { msg_hdr: msghdr, msg_len: 'unsigned int' });
+    sendmmsgFn = fn('int sendmmsg(int fd, tsnet_mmsghdr *msgs, unsigned int vlen, int flags)');
+  }
+  return sendmmsgFn;
+}
+
+/** Declares every call of this module now (the first declarations cost ~1 ms), loading koffi if needed. */
+export function prepareUdp(): void {
+  for (const d of Object.values(decl)) fn(d);
+  sendmmsgDecl();
+}
+
+/**
+ * sendmmsg(2) on a connected socket, MSG_NOSIGNAL: the number of datagrams the kernel took (it
+ * stops at the first that fails and reports that failure only when none went), or the errno.
+ */
+export function udpSendMany(fd: number, bufs: Buffer[]): { sent: number; errno: Errno } {
+  const msgs = bufs.map((b) => ({
+    msg_hdr: { msg_name: null, msg_namelen: 0, msg_iov: [{ iov_base: b, iov_len: b.length }], msg_iovlen: 1, msg_control: null, msg_controllen: 0, msg_flags: 0 },
+    msg_len: 0,
+  }));
+  const n = sendmmsgDecl()(fd, msgs, msgs.length, MSG_NOSIGNAL);
+  return n < 0 ? { sent: 0, errno: errno() } : { sent: n, errno: 0 };
+}
