@@ -2,7 +2,7 @@
 // The real driver's own time per step, read off the wire: from a reply's arrival to the next
 // query it triggers, and from a lookup's start to its first query, for tsnet's real driver in
 // glibc and musl mode and for the real glibc and musl (test/fidelity/ref/gai.c) in the same run,
-// against the same `tsnet fake-dns`. Needs root, python3, gcc and musl-gcc. See bench/README.md.
+// against the same `tsnet fake-dns`. Needs root, python3, gcc and musl-gcc. Results: docs/benchmarks.md.
 //
 //   node bench/driver-step.mjs [--lookups 40] [--processes 5] [--scenarios nxwalk,servfail,healthy]
 //                              [--libs tsnet-glibc,tsnet-musl,glibc,musl] [--out FILE]
