@@ -165,7 +165,8 @@ describe('glibc AI_CANONNAME (getaddrinfo.c process_canonname, nss_dns gaih_geta
 
   it('DNS: the target of the last CNAME before the first address record', () => {
     const zone = [...ZONE, 'www.example=CNAME:web.example', 'web.example=CNAME:db.example'];
-    expect(simulateLookups(glibc, inputOf({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name: 'www.example', canonname: true } as Case), scenarioOf({ servers: { [NS1]: 'answer' } } as Case, zone), [{ name: 'www.example', family: 'any', canonname: true }], seededRandom(7))[0]!.result.canonname).toBe('db.example');
+    const c: Case = { resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name: 'www.example', canonname: true };
+    expect(simulateLookups(glibc, inputOf(c), scenarioOf(c, zone), requestsOf(c), seededRandom(7))[0]!.result.canonname).toBe('db.example');
   });
 
   it('hosts: the first name of the matching line; a literal: the name as given', () => {

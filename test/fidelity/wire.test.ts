@@ -18,6 +18,12 @@ const rec = (over: Partial<WireRecord> & { qr?: boolean }): WireRecord => {
   };
 };
 
+/** A record with no DNS payload (non-DNS or undecodable). */
+const withoutDns = (r: WireRecord): WireRecord => {
+  const { dns: _dns, ...rest } = r;
+  return rest;
+};
+
 describe('wireQueries: what the oracle counts as a query to a server', () => {
   const servers = new Map([['10.9.0.1', 'ns1'], ['10.9.0.2', 'ns2']]);
 
@@ -27,13 +33,13 @@ describe('wireQueries: what the oracle counts as a query to a server', () => {
   });
 
   it('drops replies, packets leaving the namespace, other ports, other addresses, non-DNS and ICMP', () => {
-    const dropped = [
+    const dropped: WireRecord[] = [
       rec({ qr: true }),
       rec({ outgoing: true }),
       rec({ dport: 5353 }),
       rec({ dst: '10.9.0.3' }),
-      rec({ dns: undefined }),
-      { ...rec({}), transport: 'icmp' as const, dns: undefined, icmp: { code: 3, dst: '10.9.0.1', dport: 53, src: '10.9.0.100', sport: 40000 } },
+      withoutDns(rec({})),
+      { ...withoutDns(rec({})), transport: 'icmp', icmp: { code: 3, dst: '10.9.0.1', dport: 53, src: '10.9.0.100', sport: 40000 } },
     ];
     expect(wireQueries(dropped, servers)).toEqual([]);
   });

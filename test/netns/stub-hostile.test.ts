@@ -77,13 +77,19 @@ tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 tcp.bind((addr, 53))
 tcp.listen(64)
 held = []
+lock = threading.Lock()
+def emit(line):
+    # One write per line under a lock: print() from two threads can interleave a line with the other's newline.
+    with lock:
+        sys.stdout.write(line + '\n')
+        sys.stdout.flush()
 def accept():
     while True:
         conn, src = tcp.accept()
         held.append(conn)
-        print(json.dumps({'event': 'tcp-accepted', 'from': src[0]}), flush=True)
+        emit(json.dumps({'event': 'tcp-accepted', 'from': src[0]}))
 threading.Thread(target=accept, daemon=True).start()
-print('ready', flush=True)
+emit('ready')
 while True:
     q, src = udp.recvfrom(65535)
     if len(q) < 12 or q[2] & 0x80:
@@ -93,7 +99,7 @@ while True:
         off += 1 + q[off]
     flags = 0x8000 | 0x0200 | (struct.unpack('!H', q[2:4])[0] & 0x0100) | 0x0080  # QR TC RD RA
     udp.sendto(q[:2] + struct.pack('!HHHHH', flags, 1, 0, 0, 0) + q[12:off + 5], src)
-    print(json.dumps({'event': 'udp-truncated', 'from': src[0]}), flush=True)
+    emit(json.dumps({'event': 'udp-truncated', 'from': src[0]}))
 `;
 
 /**
