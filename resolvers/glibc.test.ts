@@ -32,6 +32,20 @@ describe('glibc emulator (simulated network)', () => {
     }
   });
 
+  it('a CNAME-only answer (the target outside the server\'s zone) ends the search: EAI_NONAME, no other candidate asked', () => {
+    const c: Case = { resolv: `nameserver ${NS1}\nsearch svc.example\n`, servers: { [NS1]: 'auth:example' }, name: 'www.example' };
+    const [t] = simulateLookups(glibc, inputOf(c), scenarioOf(c, [...ZONE, 'www.example=CNAME:api.other.test']), requestsOf(c), seededRandom(7));
+    expect(t!.result).toEqual({ addresses: [], error: 'EAI_NONAME' });
+    expect(plan(t!)).toEqual([`0 ${NS1} udp www.example A answer`, `0 ${NS1} udp www.example AAAA answer`]);
+  });
+
+  it('options no-aaaa with AF_INET6: an A query (no EDNS0) per candidate, each turned into NODATA; the walk goes on, EAI_NODATA', () => {
+    const c: Case = { resolv: `nameserver ${NS1}\nsearch svc.example\noptions no-aaaa edns0\n`, servers: { [NS1]: 'answer' }, name: 'db', family: 'inet6' };
+    const [t] = run(c);
+    expect(t!.result).toEqual({ addresses: [], error: 'EAI_NODATA' });
+    expect(t!.queries.map((q) => `${q.qname} ${q.qtype}`)).toEqual(['db.svc.example A', 'db A']);
+  });
+
   it('moves on at once from an ICMP-closed server', () => {
     const [t] = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\n`, servers: { [NS1]: 'closed', [NS2]: 'answer' }, name: 'db.example' });
     expect(t!.result.error).toBeNull();

@@ -26,7 +26,7 @@ import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.
 import { glibcHostsCanon, glibcHostsLookup } from './core/hosts.js';
 import { countDots } from './core/search.js';
 import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope, splitZone, v4MappedBytes } from './core/address.js';
-import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
+import { decodeReply, encodeQuery, matches, noAaaaQuery, noAaaaReply, RCODE, type QueryOptions, type Reply } from './core/wire.js';
 import { parseNssHosts, type NssSource } from './core/nsswitch.js';
 import type { Emulator, EmulatedProcess, Family, LookupRequest, LookupResult, MachineEvent, ProcessContext, QType, QueryInfo, ResolveError, ResolverMachine } from './core/types.js';
 
@@ -150,6 +150,9 @@ interface DnsOutcome {
   canon?: string | undefined;
 }
 
+/** The search succeeded (an answer section) but gave no address: dns-host.c's NOTFOUND, not UNAVAIL. */
+const ANSWERED_NO_ADDRESS: DnsOutcome = { addresses: [], herrno: 'HOST_NOT_FOUND', errno: null };
+
 /** nss_dns + __res_context_search: which names to query, and when to stop. */
 function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest): Generator<number | null, DnsOutcome, MachineEvent | null> {
   const qtypes: QType[] =
@@ -176,6 +179,7 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
 
   if (dots >= st.cfg.ndots || trailing) {
     const r = yield* query(bare);
+    if (r.answered) return ANSWERED_NO_ADDRESS;
     if (r.addresses.length > 0 || trailing) return found(r.addresses, r.canon);
     savedHerrno = g.herrno;
     triedAsIs = true;
@@ -185,6 +189,7 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
       searched = true;
       if (domain === '') rootOnList = true;
       const r = yield* query(domain === '' ? bare : `${bare}.${domain}`);
+      if (r.answered) return ANSWERED_NO_ADDRESS;
       if (r.addresses.length > 0) return found(r.addresses, r.canon);
       if (r.sendErrno === 'ECONNREFUSED') return { addresses: [], herrno: 'TRY_AGAIN', errno: 'ECONNREFUSED' };
       if (g.herrno === 'NO_DATA') gotNodata = true;
@@ -196,6 +201,7 @@ function* dnsSource(io: Io, st: ProcessState, name: string, req: LookupRequest):
   const noTld = st.cfg.flags.has('no-tld-query');
   if ((dots > 0 || !searched || !noTld) && !(triedAsIs || rootOnList)) {
     const r = yield* query(bare);
+    if (r.answered) return ANSWERED_NO_ADDRESS;
     if (r.addresses.length > 0) return found(r.addresses, r.canon);
   }
   if (savedHerrno !== undefined) g.herrno = savedHerrno;
@@ -213,6 +219,8 @@ interface QueryOutcome {
   /** rcode of the answer buffer, which the search loop peeks at (hp->rcode == SERVFAIL) */
   lastRcode: number | undefined;
   canon?: string | undefined;
+  /** res_query succeeded (an answer section) though no address came of it: the search stops */
+  answered?: boolean;
 }
 
 /**
@@ -228,18 +236,31 @@ function glibcAnswerCanon(r: Reply): string | undefined {
   return undefined;
 }
 
+/** res_mkquery's packet options: EDNS0 (options edns0) and the AD bit (options trust-ad), on UDP and TCP alike. */
+const queryOptions = (st: ProcessState): QueryOptions => ({ ...(st.cfg.flags.has('edns0') ? { edns: 1200 } : {}), ...(st.cfg.flags.has('trust-ad') ? { ad: true } : {}) });
+
 /** __res_context_query: one name, A and AAAA together; evaluates the replies' rcodes. */
 function* resQuery(io: Io, st: ProcessState, qname: string, qtypes: QType[]): Generator<number | null, QueryOutcome, MachineEvent | null> {
-  const queries = qtypes.map((qtype) => ({ qname, qtype, id: Math.floor(st.random() * 65536) }));
+  let queries: Query[] = qtypes.map((qtype) => ({ qname, qtype, id: Math.floor(st.random() * 65536) }));
+  // options no-aaaa with an AAAA-only lookup (AF_INET6): res_query.c sends an A query in its place
+  // and turns the reply into NODATA (res-noaaaa.c), so NXDOMAIN still ends a candidate as such.
+  const noAaaa = st.cfg.flags.has('no-aaaa') && qtypes.length === 1 && qtypes[0] === 'AAAA';
+  if (noAaaa) queries = queries.map((q) => ({ qname, qtype: 'A', id: q.id, bytes: noAaaaQuery(encodeQuery(q.id, qname, 'AAAA', queryOptions(st))) }));
   const sent = yield* resSend(io, st, queries);
   if (!sent.ok) return { addresses: [], herrno: 'TRY_AGAIN', errno: sent.errno, sendErrno: sent.errno, lastRcode: sent.lastRcode };
-  const replies = sent.replies;
+  const replies = noAaaa ? sent.replies.map((r) => decodeReply(noAaaaReply(r.bytes)) ?? { ...r, addresses: [], records: [], ancount: 0 }) : sent.replies;
   const addresses = replies.flatMap((r) => (r.rcode === RCODE.NOERROR ? r.addresses : []));
   const first = replies[0];
   if (addresses.length > 0 || !first) {
     const withAddresses = replies.find((r) => r.rcode === RCODE.NOERROR && r.addresses.length > 0);
     const canon = withAddresses ? glibcAnswerCanon(withAddresses) : undefined;
     return { addresses, herrno: addresses.length > 0 ? 'NETDB_SUCCESS' : 'NO_DATA', errno: null, sendErrno: null, lastRcode: first?.rcode, canon };
+  }
+  // res_query.c succeeds when any reply is NOERROR with an answer section (a CNAME alone counts): the
+  // search walk stops there. dns-host.c then finds no address: a CNAME-only slice is NOTFOUND with
+  // HOST_NOT_FOUND, any other record NO_RECOVERY/NETDB_INTERNAL — getaddrinfo says EAI_NONAME for all three.
+  if (replies.some((r) => r.rcode === RCODE.NOERROR && r.ancount > 0)) {
+    return { addresses: [], herrno: 'HOST_NOT_FOUND', errno: null, sendErrno: null, lastRcode: first.rcode, answered: true };
   }
   // Which rcode decides: the first reply's, unless it is NOERROR and a second reply exists.
   const second = replies[1];
@@ -322,8 +343,7 @@ function* sendDg(
   let single = st.snglkup || singleReopen;
   const saveGot = s.gotSomewhere;
   const [q1, q2] = queries as [Query, Query | undefined];
-  const opts = { ...(st.cfg.flags.has('edns0') ? { edns: 1200 } : {}), ...(st.cfg.flags.has('trust-ad') ? { ad: true } : {}) };
-  const packet = (q: Query) => q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, opts);
+  const packet = (q: Query) => q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, queryOptions(st));
   const socketFor = () => {
     let sock = s.sockets.get(ns);
     if (sock === undefined) {
@@ -444,8 +464,7 @@ function* sendDg(
 function* sendVc(io: Io, st: ProcessState, s: SendState, queries: Query[], server: string): Generator<number | null, Reply[] | undefined, MachineEvent | null> {
   const conn = io.handle();
   io.emit({ type: 'tcp-open', conn, to: server });
-  const opts = st.cfg.flags.has('edns0') ? { edns: 1200 } : {};
-  for (const q of queries) io.emit({ type: 'tcp-send', conn, bytes: q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, opts), query: q });
+  for (const q of queries) io.emit({ type: 'tcp-send', conn, bytes: q.bytes ?? encodeQuery(q.id, q.qname, q.qtype, queryOptions(st)), query: q });
   const got = new Map<number, Reply>();
   for (;;) {
     const ev = yield null;

@@ -21,6 +21,50 @@ export function encodeQuery(id: number, qname: string, qtype: QType, opts: Query
   });
 }
 
+const HEADER = 12;
+const [T_A, T_AAAA, C_IN] = [1, 28, 1];
+
+/** Offset just past the question's QNAME (labels or a compression pointer), or -1 when malformed. */
+function questionNameEnd(msg: Buffer): number {
+  let at = HEADER;
+  while (at < msg.length) {
+    const len = msg[at]!;
+    if (len === 0) return at + 1;
+    if ((len & 0xc0) === 0xc0) return at + 2 <= msg.length ? at + 2 : -1;
+    if (len & 0xc0) return -1;
+    at += 1 + len;
+  }
+  return -1;
+}
+
+const questionIs = (msg: Buffer, at: number, type: number) => at + 4 <= msg.length && msg.readUInt16BE(at) === type && msg.readUInt16BE(at + 2) === C_IN;
+
+/**
+ * glibc's RES_NOAAAA (resolv/res-noaaaa.c): an AAAA query goes out as an A query with the same
+ * header and name, EDNS0 dropped (only the question is kept). undefined when it is not an AAAA/IN question.
+ */
+export function noAaaaQuery(query: Buffer): Buffer | undefined {
+  const end = questionNameEnd(query);
+  if (end < 0 || query.readUInt16BE(4) !== 1 || !questionIs(query, end, T_AAAA)) return undefined;
+  const out = Buffer.from(query.subarray(0, end + 4));
+  out.writeUInt16BE(0, 10); // arcount: no OPT
+  out.writeUInt16BE(T_A, end);
+  return out;
+}
+
+/**
+ * ...and its reply is cut back to the header and the question, its type switched back to AAAA and
+ * every count but qdcount zeroed, the rcode untouched: an answer becomes NODATA, NXDOMAIN stays.
+ */
+export function noAaaaReply(reply: Buffer): Buffer {
+  const end = questionNameEnd(reply);
+  if (end < 0 || !questionIs(reply, end, T_A)) return reply;
+  const out = Buffer.from(reply.subarray(0, end + 4));
+  out.writeUInt16BE(T_AAAA, end);
+  for (const count of [6, 8, 10]) out.writeUInt16BE(0, count);
+  return out;
+}
+
 export interface Reply {
   /** the packet as received */
   bytes: Buffer;
