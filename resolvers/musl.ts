@@ -196,7 +196,8 @@ export function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<
     }
     const ev = yield t1 + retryInterval; // poll(t1 + retry_interval - t2)
     if (!ev || ev.type !== 'udp' || ev.socket !== socket) continue;
-    if (!servers.includes(ev.from)) continue; // "Ignore replies from addresses we didn't send to"
+    // "Ignore replies from addresses we didn't send to": the whole sockaddr, the port too
+    if (ev.wrongPort || !servers.includes(ev.from)) continue;
     const reply = decodeReply(ev.bytes);
     if (!reply) continue;
     let i = next;

@@ -204,8 +204,8 @@ function* udpTry(io: Io, server: string, bytes: Buffer, query: QueryInfo, wait: 
       break;
     }
     if (ev.type !== 'udp' || ev.socket !== socket) continue;
-    if (ev.from !== server) {
-      result = 'keep'; // UnexpectedSource (ignore_unexpected is not passed)
+    if (ev.from !== server || ev.wrongPort) {
+      result = 'keep'; // UnexpectedSource: greendns.udp compares (address, port) (ignore_unexpected is not passed)
       break;
     }
     const reply = decodeReply(ev.bytes);

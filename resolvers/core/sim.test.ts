@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { glibc } from '../glibc.js';
 import { musl } from '../musl.js';
+import { eventlet } from '../eventlet.js';
 import { parseScenario } from './scenario.js';
 import { seededRandom, simulateLookups } from './sim.js';
 import type { Emulator } from './types.js';
@@ -17,14 +18,25 @@ function run(emulator: Emulator, behaviour: string, options = 'timeout:1 attempt
 }
 
 describe('simulated network: wider behaviours', () => {
-  it('wrong-port: no reply reaches the emulator (connected or not); wrong-port-first: the right one does', () => {
+  it('wrong-port: a connected socket (glibc) never sees the reply; an unconnected one (musl) sees it and ignores it; wrong-port-first: the right one follows', () => {
+    const g = run(glibc, 'wrong-port');
+    expect([g.result.error, ...g.queries.map((q) => q.outcome)]).toEqual(['EAI_AGAIN', 'timeout', 'timeout']);
+    const m = run(musl, 'wrong-port');
+    expect([m.result.error, ...m.queries.map((q) => q.outcome)]).toEqual(['EAI_AGAIN', 'wrong-port', 'wrong-port']);
     for (const emulator of [glibc, musl]) {
-      const only = run(emulator, 'wrong-port');
-      expect(only.result.error).toBe('EAI_AGAIN');
-      expect(only.queries.every((q) => q.outcome === 'timeout')).toBe(true);
       const first = run(emulator, 'wrong-port-first');
       expect(first.result.error).toBeNull();
+      expect(first.queries.every((q) => q.outcome === 'answer')).toBe(true);
       expect(first.elapsed_ms).toBeLessThan(10);
+    }
+  });
+
+  it('wrong-port: eventlet (greendns) ends the try on the first datagram from another port (UnexpectedSource), even when the right one follows', () => {
+    for (const behaviour of ['wrong-port', 'wrong-port-first']) {
+      const e = run(eventlet, behaviour);
+      expect(e.result.error).toBe('EAI_AGAIN');
+      expect(e.queries[0]!.outcome).toBe('wrong-port');
+      expect(e.queries[0]!.rtt_ms).toBeLessThan(10);
     }
   });
 

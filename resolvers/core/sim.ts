@@ -65,12 +65,12 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
             break;
           }
           const d = respond(b, scenario.zone, a.bytes, 'udp');
+          if (d.kind !== 'reply') break;
           // A reply from another source port: a connected socket never sees it (the kernel has no
-          // socket for that 4-tuple); an unconnected one does, but a udp event carries no port,
-          // and the real driver drops every datagram that does not come from the DNS port before
-          // an emulator sees it — so no emulator sees it here either. ('wrong-then-right': the
-          // right one follows.)
-          if (d.kind === 'reply' && d.source !== 'wrong') schedule(now + rtt + d.delayMs, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes });
+          // socket for that 4-tuple), an unconnected one does. 'wrong-then-right': the right one follows.
+          const at = now + rtt + d.delayMs;
+          if (d.source !== 'right' && udp.get(a.socket) === null) schedule(at, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes, wrongPort: true });
+          if (d.source !== 'wrong') schedule(at, { type: 'udp', socket: a.socket, from: a.to, bytes: d.bytes });
           break;
         }
         case 'tcp-open': {
@@ -119,7 +119,7 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
     if ((ev.type === 'tcp' || ev.type === 'tcp-error') && !tcp.has(ev.conn)) continue;
     now = Math.max(now, next.at);
     if (now - start > RUNAWAY_MS) throw new Error(`${opts.mode} emulator ran for a simulated day (a bug in the emulator)`);
-    if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from);
+    if (ev.type === 'udp') recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from, ev.wrongPort);
     else if (ev.type === 'tcp') recorder.received(now, `t${ev.conn}`, ev.bytes);
     else if (ev.type === 'udp-error') recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
     else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');

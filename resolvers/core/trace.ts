@@ -35,7 +35,7 @@ export class TraceRecorder {
    * A reply arrived on `key` (from `from`, for UDP): it completes the oldest unanswered query with
    * its id sent there to that server (one unconnected socket may talk to every server: musl).
    */
-  received(now: number, key: string, bytes: Buffer, from?: string): void {
+  received(now: number, key: string, bytes: Buffer, from?: string, wrongPort?: boolean): void {
     const reply = decodeReply(bytes);
     if (!reply) return;
     const i = this.pending.findIndex(
@@ -46,6 +46,12 @@ export class TraceRecorder {
         (reply.question === undefined || (sameName(reply.question.name, p.entry.qname) && reply.question.type === p.entry.qtype)),
     );
     if (i < 0) return;
+    if (wrongPort) {
+      // Not an answer to it (the library ignores it or gives up the try): a right one may follow.
+      this.pending[i]!.entry.outcome = 'wrong-port';
+      this.pending[i]!.entry.rtt_ms = round(now - this.pending[i]!.sentAt);
+      return;
+    }
     const [p] = this.pending.splice(i, 1);
     p!.entry.outcome = outcomeOf(reply);
     p!.entry.rtt_ms = round(now - p!.sentAt);

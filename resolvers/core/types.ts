@@ -45,7 +45,11 @@ export interface QueryInfo {
 
 /** Something the network did. */
 export type MachineEvent =
-  | { type: 'udp'; socket: number; from: string; bytes: Buffer }
+  /**
+   * a datagram on a UDP socket; wrongPort: it came from another source port than the DNS port the
+   * query went to (only an unconnected socket can receive one: the kernel drops it for a connected one)
+   */
+  | { type: 'udp'; socket: number; from: string; bytes: Buffer; wrongPort?: true }
   /** an ICMP error reported on a connected UDP socket (ECONNREFUSED = port unreachable) */
   | { type: 'udp-error'; socket: number; code: string }
   /** one complete DNS message received on a TCP connection (length prefix removed) */
@@ -116,6 +120,8 @@ export type QueryOutcome =
   | 'rcode'
   | 'icmp-unreachable'
   | 'connection-refused'
+  /** a reply from the server's address but another source port (nothing else has come yet) */
+  | 'wrong-port'
   | 'timeout';
 
 export interface TraceQuery {

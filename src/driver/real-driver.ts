@@ -140,7 +140,7 @@ class RealRun {
   private deliver(ev: MachineEvent): void {
     if (this.over()) return;
     const now = performance.now();
-    if (ev.type === 'udp') this.recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from);
+    if (ev.type === 'udp') this.recorder.received(now, `u${ev.socket}`, ev.bytes, ev.from, ev.wrongPort);
     else if (ev.type === 'tcp') this.recorder.received(now, `t${ev.conn}`, ev.bytes);
     else if (ev.type === 'udp-error') this.recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
     else if (ev.type === 'tcp-error') this.recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
@@ -277,11 +277,10 @@ class RealRun {
       sock.bind({ fd: entry.fd }); // synchronous for a descriptor: uv_udp_open, then recvmsg
       entry.sock = sock;
       sock.on('message', (bytes, rinfo) => {
-        // An unconnected socket hears anyone. Every emulated library ignores a reply that does not
-        // come from the DNS port (musl and dnspython compare the whole address); the emulator
-        // decides about the rest.
-        if (rinfo.port !== this.opts.port) return;
-        this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
+        // An unconnected socket hears anyone: the emulator decides (musl ignores another source
+        // port, dnspython's UnexpectedSource ends the try). A connected one only hears its server.
+        if (rinfo.port !== this.opts.port) this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes, wrongPort: true });
+        else this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
       });
       // recvmsg's error: an ICMP error on a connected socket (ECONNREFUSED = port unreachable)
       sock.on('error', (err: NodeJS.ErrnoException) => this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
