@@ -25,3 +25,5 @@ export const AF_INET6 = 10;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0x800;
 export const MSG_NOSIGNAL = 0x4000;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;

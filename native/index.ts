@@ -17,6 +17,7 @@ export {
   sockAddr,
   ifNameToIndex,
   udpSocket,
+  udpDualStackSocket,
   udpConnect,
   closeFd,
   udpSend,

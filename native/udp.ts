@@ -6,11 +6,12 @@
 // (`bind({ fd })`), whose recvmsg reports replies and ICMP errors on the event loop.
 import { SyscallError } from './errno.js';
 import { errno, fn, loadKoffi } from './koffi.js';
-import { AF_INET, AF_INET6, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from './constants.js';
+import { AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from './constants.js';
 
 const decl = {
   socket: 'int socket(int domain, int type, int protocol)',
   connect: 'int connect(int fd, const void *addr, uint32_t len)',
+  setsockopt: 'int setsockopt(int fd, int level, int name, const void *value, uint32_t len)',
   send: 'long send(int fd, const void *buf, size_t len, int flags)',
   sendto: 'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
   close: 'int close(int fd)',
@@ -22,9 +23,10 @@ export type SockAddr = Buffer;
 
 /**
  * sockaddr_in (4 address bytes) or sockaddr_in6 (16 bytes, with the scope id of a link-local
- * address) for `port`.
+ * address) for `port`; v4Mapped: 4 bytes as a sockaddr_in6 ::ffff:a.b.c.d (for a dual-stack socket).
  */
-export function sockAddr(address: Uint8Array, port: number, scopeId = 0): SockAddr {
+export function sockAddr(address: Uint8Array, port: number, scopeId = 0, v4Mapped = false): SockAddr {
+  if (address.length === 4 && v4Mapped) return sockAddr(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...address]), port);
   if (address.length === 4) {
     const sa = Buffer.alloc(16);
     sa.writeUInt16LE(AF_INET, 0);
@@ -50,6 +52,19 @@ export function ifNameToIndex(name: string): number {
 export function udpSocket(sa: SockAddr): number {
   const fd = fn(decl.socket)(sa.readUInt16LE(0), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError('socket', errno());
+  return fd;
+}
+
+/** An AF_INET6 UDP socket that also reaches IPv4 addresses as ::ffff:a.b.c.d (IPV6_V6ONLY off, as musl sets it). Throws SyscallError. */
+export function udpDualStackSocket(): number {
+  const fd = fn(decl.socket)(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError('socket', errno());
+  const off = Buffer.alloc(4);
+  if (fn(decl.setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, off, 4) < 0) {
+    const code = errno();
+    fn(decl.close)(fd);
+    throw new SyscallError('setsockopt(IPV6_V6ONLY)', code);
+  }
   return fd;
 }
 

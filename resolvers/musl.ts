@@ -179,7 +179,8 @@ export function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<
   const retryInterval = Math.floor(timeout / cfg.attempts);
   const bytes = queries.map((q) => q.bytes ?? encodeQuery(q.id, q.qname, q.qtype));
   const socket = io.handle();
-  io.emit({ type: 'udp-open', socket, connect: null });
+  // One socket for every server: AF_INET6 when any of them is IPv6, IPv4 ones then v4-mapped.
+  io.emit(servers.some((ns) => ns.includes(':')) ? { type: 'udp-open', socket, connect: null, dualStack: true } : { type: 'udp-open', socket, connect: null });
   const send = (i: number, to: string) => io.emit({ type: 'udp-send', socket, to, bytes: bytes[i]!, query: queries[i]! });
   const answers: (Reply | undefined)[] = queries.map(() => undefined);
   let next = 0;

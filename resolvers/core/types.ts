@@ -60,7 +60,11 @@ export type MachineEvent =
 /** Something the emulator wants done. Times are absolute ms on the driver's clock. */
 export type MachineAction =
   /** connect: the server address for a connected socket (ICMP errors reported), null for unconnected */
-  | { type: 'udp-open'; socket: number; connect: string | null }
+  /**
+   * dualStack (unconnected only): one AF_INET6 socket that reaches IPv4 servers as ::ffff:a.b.c.d
+   * (musl when any server is IPv6); otherwise an unconnected socket takes its first destination's family
+   */
+  | { type: 'udp-open'; socket: number; connect: string | null; dualStack?: true }
   | { type: 'udp-send'; socket: number; to: string; bytes: Buffer; query: QueryInfo }
   | { type: 'udp-close'; socket: number }
   | { type: 'tcp-open'; conn: number; to: string }

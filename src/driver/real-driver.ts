@@ -12,7 +12,7 @@
 // descriptor is handed to dgram, whose recvmsg reports replies and ICMP errors on the loop.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { closeFd, errnoName, ifNameToIndex, prepareUdp, sockAddr, udpConnect, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
+import { closeFd, errnoName, ifNameToIndex, prepareUdp, sockAddr, udpConnect, udpDualStackSocket, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
 import { ipv4Bytes, ipv6Bytes, splitZone } from '../../resolvers/core/address.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import { TraceRecorder } from '../../resolvers/core/trace.js';
@@ -60,8 +60,8 @@ function warmUp(): void {
  * Undefined for text no address reader takes (the emulators only pass addresses they parsed).
  */
 const addresses = new Map<string, SockAddr | undefined>();
-function sockAddrOf(to: string, port: number): SockAddr | undefined {
-  const key = `${to} ${port}`;
+function sockAddrOf(to: string, port: number, v4Mapped = false): SockAddr | undefined {
+  const key = `${to} ${port} ${v4Mapped}`;
   if (addresses.has(key)) return addresses.get(key);
   if (addresses.size >= 256) addresses.clear();
   const { address, zone } = splitZone(to);
@@ -69,7 +69,7 @@ function sockAddrOf(to: string, port: number): SockAddr | undefined {
   // A zone is an interface name or index (node:net's rule); an unknown one gives scope 0, and the
   // kernel refuses the link-local send.
   const scope = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : ifNameToIndex(zone);
-  const sa = bytes && sockAddr(bytes, port, scope);
+  const sa = bytes && sockAddr(bytes, port, scope, v4Mapped);
   addresses.set(key, sa);
   return sa;
 }
@@ -80,6 +80,8 @@ interface UdpEntry {
   /** Node's side of the descriptor, for receiving; it owns (closes) the descriptor once set */
   sock: dgram.Socket | undefined;
   connect: string | null;
+  /** an unconnected AF_INET6 socket sending to IPv4 servers as ::ffff:a.b.c.d */
+  dualStack: boolean;
   /** why the socket could not be made or connected: every send on it fails with this */
   broken: string | undefined;
 }
@@ -182,7 +184,7 @@ class RealRun {
 
   private readonly carryOut: { [T in Exclude<MachineAction['type'], 'udp-send'>]: (a: ActionOf<T>) => void } = {
     'udp-open': (a) => {
-      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, broken: undefined };
+      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, dualStack: a.dualStack === true, broken: undefined };
       this.udp.set(a.socket, entry);
       if (a.connect) this.open(a.socket, entry, a.connect);
     },
@@ -264,7 +266,7 @@ class RealRun {
       return;
     }
     try {
-      entry.fd = udpSocket(sa);
+      entry.fd = entry.dualStack ? udpDualStackSocket() : udpSocket(sa);
       if (entry.connect) udpConnect(entry.fd, sa);
     } catch (err) {
       entry.broken = (err as NodeJS.ErrnoException).code ?? 'EIO';
@@ -273,14 +275,16 @@ class RealRun {
     }
     this.after.push(() => {
       if (this.udp.get(id) !== entry) return; // closed in the same batch: closeUdp has the descriptor
-      const sock = dgram.createSocket(family(to));
+      const sock = dgram.createSocket(entry.dualStack ? 'udp6' : family(to));
       sock.bind({ fd: entry.fd }); // synchronous for a descriptor: uv_udp_open, then recvmsg
       entry.sock = sock;
       sock.on('message', (bytes, rinfo) => {
         // An unconnected socket hears anyone: the emulator decides (musl ignores another source
         // port, dnspython's UnexpectedSource ends the try). A connected one only hears its server.
-        if (rinfo.port !== this.opts.port) this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes, wrongPort: true });
-        else this.deliver({ type: 'udp', socket: id, from: rinfo.address, bytes });
+        // A dual-stack socket hears IPv4 servers as ::ffff:a.b.c.d: the emulator knows them as a.b.c.d.
+        const from = entry.dualStack && rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.') ? rinfo.address.slice(7) : rinfo.address;
+        if (rinfo.port !== this.opts.port) this.deliver({ type: 'udp', socket: id, from, bytes, wrongPort: true });
+        else this.deliver({ type: 'udp', socket: id, from, bytes });
       });
       // recvmsg's error: an ICMP error on a connected socket (ECONNREFUSED = port unreachable)
       sock.on('error', (err: NodeJS.ErrnoException) => this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
@@ -317,7 +321,7 @@ class RealRun {
       const at = performance.now();
       let sent = 0;
       if (!entry.connect) {
-        const sa = sockAddrOf(first.to, this.opts.port);
+        const sa = sockAddrOf(first.to, this.opts.port, entry.dualStack);
         err = sa ? udpSendTo(entry.fd, first.bytes, sa) : EINVAL;
         sent = err ? 0 : 1;
       } else if (batch.length - done >= 2) {
@@ -328,7 +332,11 @@ class RealRun {
         err = udpSend(entry.fd, batch[done]!.bytes);
         sent = err ? 0 : 1;
       }
-      for (let k = 0; k < sent; k++) this.recordSent(at, batch[done + k]!);
+      // sendmmsg may yield the CPU between datagrams (the kernel's cond_resched per message): on a
+      // busy machine the second leaves milliseconds after the first. The first is recorded when the
+      // call began, a later one when the call returned (it left in between, after any such pause).
+      const returned = sent > 1 ? performance.now() : at;
+      for (let k = 0; k < sent; k++) this.recordSent(k === 0 ? at : returned, batch[done + k]!);
       done += sent;
       if (err && err !== EAGAIN && err !== EINTR) break;
     }
