@@ -39,39 +39,39 @@ describe('musl emulator: §7 scenarios', () => {
     expect(trace.elapsed_ms).toBe(0.2);
   });
 
-  it('all servers blackholed: sends at 0 and 2500 ms, EAI_AGAIN at 5000 ms', () => {
+  it('all servers blackholed: sends at 0 and 2502.5 ms, EAI_AGAIN at 5005 ms (each poll sleeps 0.1 % past its timeout: the real musl 2502.7 and 5005.3)', () => {
     const { trace } = run({ resolv: ns(NS1, NS2), servers: {}, name: 'db.example' });
     expect(trace.result).toEqual({ addresses: [], error: 'EAI_AGAIN' });
-    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1, NS2]), ...burst(2500, 'db.example', [NS1, NS2])]);
-    expect(trace.elapsed_ms).toBe(5000);
+    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1, NS2]), ...burst(2502.5, 'db.example', [NS1, NS2])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 3: AAAA dropped: only AAAA is resent, EAI_AGAIN at 5 s although A answered', () => {
     const { trace } = run({ resolv: ns(NS1), servers: { [NS1]: 'drop-aaaa' }, name: 'db.example' });
     expect(trace.result).toEqual({ addresses: [], error: 'EAI_AGAIN' });
-    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1]), `2500 ${NS1} udp db.example AAAA`]);
-    expect(trace.elapsed_ms).toBe(5000);
+    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1]), `2502.7 ${NS1} udp db.example AAAA`]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 4: dotted name, 1 search domain, DNS unreachable: as-is only, 5 s', () => {
     const { trace } = run({ resolv: `${ns(NS1)}search svc.example\n`, servers: {}, name: 'db.example.com' });
     expect(trace.result.error).toBe('EAI_AGAIN');
-    expect(plan(trace)).toEqual([...burst(0, 'db.example.com', [NS1]), ...burst(2500, 'db.example.com', [NS1])]);
-    expect(trace.elapsed_ms).toBe(5000);
+    expect(plan(trace)).toEqual([...burst(0, 'db.example.com', [NS1]), ...burst(2502.5, 'db.example.com', [NS1])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 5: single label, 1 search domain, DNS unreachable: the timeout stops the search', () => {
     const { trace } = run({ resolv: `${ns(NS1)}search svc.example\n`, servers: {}, name: 'db' });
     expect(trace.result.error).toBe('EAI_AGAIN');
-    expect(plan(trace)).toEqual([...burst(0, 'db.svc.example', [NS1]), ...burst(2500, 'db.svc.example', [NS1])]);
-    expect(trace.elapsed_ms).toBe(5000);
+    expect(plan(trace)).toEqual([...burst(0, 'db.svc.example', [NS1]), ...burst(2502.5, 'db.svc.example', [NS1])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 6: 3 servers blackholed: 5 s, not 28', () => {
     const { trace } = run({ resolv: ns(NS1, NS2, NS3), servers: {}, name: 'db.example' });
     expect(trace.result.error).toBe('EAI_AGAIN');
-    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1, NS2, NS3]), ...burst(2500, 'db.example', [NS1, NS2, NS3])]);
-    expect(trace.elapsed_ms).toBe(5000);
+    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1, NS2, NS3]), ...burst(2502.5, 'db.example', [NS1, NS2, NS3])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it.each([false, true])('rows 7/7b: /etc/hosts name with DNS unreachable: no packet (canonname %s)', (canonname) => {
@@ -97,24 +97,26 @@ describe('musl emulator: §7 scenarios', () => {
   it('row 9: REFUSED is ignored: waits the full 5 s, EAI_AGAIN', () => {
     const { trace } = run({ resolv: ns(NS1), servers: { [NS1]: 'refused' }, name: 'db.example' });
     expect(trace.result.error).toBe('EAI_AGAIN');
-    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1]), ...burst(2500, 'db.example', [NS1])]);
-    expect(trace.elapsed_ms).toBe(5000);
+    // the REFUSED replies at 0.2 ms wake poll(), which sleeps again 2500 ms (whole ms) plus its slack
+    expect(plan(trace)).toEqual([...burst(0, 'db.example', [NS1]), ...burst(2502.7, 'db.example', [NS1])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 10: SERVFAIL: immediate resends (4 per interval, shared), 12 packets, EAI_AGAIN at 5 s', () => {
     const { trace } = run({ resolv: ns(NS1), servers: { [NS1]: 'servfail' }, name: 'db.example' });
     expect(trace.result.error).toBe('EAI_AGAIN');
-    const round = (t: number) => [0, 0.2, 0.4].flatMap((d) => burst(Math.round((t + d) * 10) / 10, 'db.example', [NS1]));
-    expect(plan(trace)).toEqual([...round(0), ...round(2500)]);
-    expect(trace.elapsed_ms).toBe(5000);
+    const round = (times: number[]) => times.flatMap((t) => burst(t, 'db.example', [NS1]));
+    expect(plan(trace)).toEqual([...round([0, 0.2, 0.4]), ...round([2502.099, 2502.299, 2502.499])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5004.2, 1);
   });
 
   it('row 11: AAAA SERVFAIL, A fine: the whole lookup fails with EAI_AGAIN at 5 s', () => {
     const { trace } = run({ resolv: ns(NS1), servers: { [NS1]: 'servfail-aaaa' }, name: 'db.example' });
     expect(trace.result).toEqual({ addresses: [], error: 'EAI_AGAIN' });
-    const aaaa = (t: number) => [0, 0.2, 0.4, 0.6, 0.8].map((d) => `${Math.round((t + d) * 10) / 10} ${NS1} udp db.example AAAA`);
-    expect(plan(trace)).toEqual([`0 ${NS1} udp db.example A`, ...aaaa(0), ...aaaa(2500)]);
-    expect(trace.elapsed_ms).toBe(5000);
+    const aaaa = (times: number[]) => times.map((t) => `${t} ${NS1} udp db.example AAAA`);
+    // the last SERVFAIL at 1 ms: poll(2499) from there, + 2.499 ms of slack
+    expect(plan(trace)).toEqual([`0 ${NS1} udp db.example A`, ...aaaa([0, 0.2, 0.4, 0.6, 0.8]), ...aaaa([2502.499, 2502.699, 2502.899, 2503.099, 2503.299])]);
+    expect(trace.elapsed_ms).toBeCloseTo(5005, 0);
   });
 
   it('row 12: TC=1 is not checked: the empty truncated reply reads as NODATA → EAI_NONAME, no TCP', () => {
@@ -155,10 +157,17 @@ describe('musl emulator: other rules', () => {
     expect(trace.elapsed_ms).toBe(0);
   });
 
-  it('attempts:3 resends every 1666 ms and, like the C loop, overshoots the 5 s budget to 6664 ms', () => {
+  it('attempts:3 resends every 1666 ms; three polls 1.67 ms late each eat the 2 ms of margin: no fourth send, EAI_AGAIN at 5003 ms', () => {
     const { trace } = run({ resolv: `${ns(NS1)}options attempts:3\n`, servers: {}, name: 'db.example' });
-    expect(plan(trace)).toEqual([0, 1666, 3332, 4998].flatMap((t) => burst(t, 'db.example', [NS1])));
-    expect(trace.elapsed_ms).toBe(6664);
+    expect(plan(trace)).toEqual([0, 1667.666, 3335.332].flatMap((t) => burst(t, 'db.example', [NS1])));
+    expect(trace.elapsed_ms).toBeCloseTo(5002.998, 2);
+  });
+
+  it('timeout:1 attempts:7: 6 ms of margin, the eighth send fits (the real musl, idle: 996 ms, gives up at 1138)', () => {
+    const { trace } = run({ resolv: `${ns(NS1)}options timeout:1 attempts:7\n`, servers: { [NS1]: 'drop-aaaa' }, name: 'db.example' });
+    expect(trace.queries.filter((q) => q.qtype === 'AAAA')).toHaveLength(8);
+    expect(trace.queries.at(-1)!.t_ms).toBeCloseTo(995, 0);
+    expect(trace.elapsed_ms).toBeCloseTo(1137, 0);
   });
 
   it('NXDOMAIN moves to the next search domain, then stops at the answer', () => {
@@ -216,18 +225,20 @@ describe('musl emulator: reply acceptance (driven by hand)', () => {
     });
 
   it('ignores other senders and REFUSED, matches by id only, first NOERROR wins, closes before done', () => {
+    // an ignored reply sends nothing (poll() is re-armed: a new timer, no packet)
+    const sendsOf = (actions: MachineAction[]) => actions.filter((a) => a.type === 'udp-send');
     const m = musl.createProcess({ input, random: seededRandom(1), warn: () => {} }).lookup({ name: 'db.example', family: 'any', canonname: false });
     const out: MachineAction[] = m.start(0);
     const sends = out.filter((a) => a.type === 'udp-send');
     const [a, aaaa] = sends.map((s) => (s.type === 'udp-send' ? s : undefined)!);
     const sock = a!.socket;
     // from an address musl never sent to: dropped
-    expect(m.handle(1, { type: 'udp', socket: sock, from: '10.9.9.9', bytes: reply(a!.query.id, 'A', 0, '1.1.1.1') })).toEqual([]);
+    expect(sendsOf(m.handle(1, { type: 'udp', socket: sock, from: '10.9.9.9', bytes: reply(a!.query.id, 'A', 0, '1.1.1.1') }))).toEqual([]);
     // REFUSED: ignored, nothing stored
-    expect(m.handle(2, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 5) })).toEqual([]);
+    expect(sendsOf(m.handle(2, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 5) }))).toEqual([]);
     // the A query's id with another question name: still taken as the A reply (id only)
-    expect(m.handle(3, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 0, '10.1.1.1', 'other.example') })).toEqual([]);
-    expect(m.handle(4, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 0, '10.2.2.2') })).toEqual([]);
+    expect(sendsOf(m.handle(3, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 0, '10.1.1.1', 'other.example') }))).toEqual([]);
+    expect(sendsOf(m.handle(4, { type: 'udp', socket: sock, from: NS1, bytes: reply(a!.query.id, 'A', 0, '10.2.2.2') }))).toEqual([]);
     const end = m.handle(5, { type: 'udp', socket: sock, from: NS1, bytes: reply(aaaa!.query.id, 'AAAA', 0, 'fd00::1') });
     expect(end.map((x) => x.type)).toEqual(['udp-close', 'cancel', 'done']);
     expect(end.at(-1)).toEqual({ type: 'done', result: { addresses: ['10.1.1.1', 'fd00::1'], error: null, canonname: 'db.example' } });

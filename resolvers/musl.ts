@@ -32,6 +32,7 @@
  */
 import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope } from './core/address.js';
 import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
+import { pollSleep } from './core/poll.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { muslHostsLines } from './core/hosts.js';
 import { candidates } from './core/search.js';
@@ -185,17 +186,24 @@ export function* msend(io: Io, cfg: ResolverConfig, queries: QueryInfo[]): Wait<
   const answers: (Reply | undefined)[] = queries.map(() => undefined);
   let next = 0;
   let servfailRetry = 0;
-  const t0 = io.now;
+  // mtime(): CLOCK_REALTIME in whole ms, read after every poll — the loop's decisions are in whole
+  // ms, so where within its first ms the lookup began matters (attempts:3 ends 1 us short of
+  // 1000 ms and overshoots only from the very start of a ms). That phase is random on a real
+  // clock; a simulated one starts on a whole ms, so the clock is read half a ms on (the mean).
+  const mtime = () => Math.floor(io.now + 0.5);
+  const t0 = mtime();
   let t1 = t0 - retryInterval;
-  while (io.now - t0 < timeout) {
-    if (io.now - t1 >= retryInterval) {
+  for (let t2 = t0; t2 - t0 < timeout; t2 = mtime()) {
+    if (t2 - t1 >= retryInterval) {
       queries.forEach((_, i) => {
         if (!answers[i]) for (const ns of servers) send(i, ns);
       });
-      t1 = io.now;
+      t1 = t2;
       servfailRetry = 2 * queries.length;
     }
-    const ev = yield t1 + retryInterval; // poll(t1 + retry_interval - t2)
+    // poll(t1 + retry_interval - t2): its kernel slack decides whether one more resend fits
+    // before `timeout` (timeout:1 attempts:3 has 1 ms of margin and never does; attempts:7 has 6).
+    const ev = yield io.now + pollSleep(t1 + retryInterval - t2);
     if (!ev || ev.type !== 'udp' || ev.socket !== socket) continue;
     // "Ignore replies from addresses we didn't send to": the whole sockaddr, the port too
     if (ev.wrongPort || !servers.includes(ev.from)) continue;

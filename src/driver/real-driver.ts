@@ -100,7 +100,8 @@ class RealRun {
   private readonly recorder = new TraceRecorder(this.started);
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, { sock: net.Socket; to: string; frames: FrameDecoder }>();
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** how to cancel each armed timer (a Node timeout or an immediate) */
+  private readonly timers = new Map<number, () => void>();
   /** when each emulator timer is due (a Node timer may be set for an earlier moment: it re-arms) */
   private readonly due = new Map<number, number>();
   /** when each Node timer was set to fire */
@@ -130,11 +131,12 @@ class RealRun {
   start(): void {
     this.apply(this.machine.start(this.started));
     if (this.opts.deadlineMs === undefined || this.over()) return;
-    this.timers.set(-1, setTimeout(() => {
+    const deadline = setTimeout(() => {
       if (this.over()) return;
       this.result = { addresses: [], error: 'EAI_AGAIN' };
       this.finish();
-    }, this.opts.deadlineMs));
+    }, this.opts.deadlineMs);
+    this.timers.set(-1, () => clearTimeout(deadline));
   }
 
   private over = () => this.result !== undefined || this.failed;
@@ -222,7 +224,7 @@ class RealRun {
       const fires = this.fires.get(a.id);
       if (fires !== undefined && fires <= a.at) return;
       this.after.push(() => {
-        clearTimeout(this.timers.get(a.id));
+        this.timers.get(a.id)?.();
         this.arm(a.id, a.at);
       });
     },
@@ -235,12 +237,16 @@ class RealRun {
   };
 
   /**
-   * Node timers may fire up to ~1 ms early; a library's poll() never returns before its deadline,
-   * and emulators compare elapsed time with limits (dnspython's lifetime): re-arm until it is due.
+   * A library's poll() returns within microseconds of its deadline (the kernel's slack the
+   * emulators model themselves); Node timers have whole-ms resolution and fire up to ~1 ms early
+   * or late. So: sleep on a Node timer until ~1.5 ms before the deadline, then turn the event loop
+   * (setImmediate, I/O still served) until it is due. Never early: emulators compare elapsed time
+   * with limits (dnspython's lifetime); rarely late: musl's whole-ms clock decides whether one
+   * more resend fits (fidelity scenario musl-overshoot-7).
    */
   private arm(id: number, at: number): void {
     this.fires.set(id, at);
-    this.timers.set(id, setTimeout(() => {
+    const check = () => {
       this.timers.delete(id);
       this.fires.delete(id);
       const due = this.due.get(id);
@@ -251,7 +257,15 @@ class RealRun {
       }
       this.due.delete(id);
       this.deliver({ type: 'timer', id });
-    }, Math.max(0, Math.ceil(at - performance.now()))));
+    };
+    const remaining = at - performance.now();
+    if (remaining > 2) {
+      const t = setTimeout(check, Math.floor(remaining - 1.5));
+      this.timers.set(id, () => clearTimeout(t));
+    } else {
+      const t = setImmediate(check);
+      this.timers.set(id, () => clearImmediate(t));
+    }
   }
 
   /**
@@ -359,7 +373,7 @@ class RealRun {
   }
 
   private release(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     for (const entry of this.udp.values()) this.closeUdp(entry);
     for (const { sock } of this.tcp.values()) sock.destroy();
   }
