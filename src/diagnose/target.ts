@@ -16,6 +16,8 @@ export interface Target {
   nsswitch: string | undefined;
   hostname: string;
   record: ContainerRecord | undefined;
+  /** the process whose namespace and files these are; undefined for a tsnet container (no process) */
+  pid: number | undefined;
 }
 
 /** The target could not be entered or read: diagnose exits with 3. */
@@ -71,6 +73,7 @@ export function containerTarget(deps: Deps, ref: string): Target {
     nsswitch: readOptional(record.files.nsswitch),
     hostname: record.hostname,
     record,
+    pid: undefined,
   };
 }
 
@@ -100,5 +103,6 @@ export function pidTarget(pid: string): Target {
     nsswitch: readInTarget(root, '/etc/nsswitch.conf', 'nsswitch.conf', true),
     hostname,
     record: undefined,
+    pid: Number(pid),
   };
 }
