@@ -29,18 +29,31 @@ function waterfall(report: Report, width = 60): string[] {
   return out;
 }
 
+/** Which library the program resolves with, how we know, and how its row is marked. */
+function programLines(report: Report): string[] {
+  const p = report.program;
+  if (!p) return [];
+  const out = [`  program: pid ${p.pid} ${p.exe} — ${p.summary}`];
+  for (const e of p.evidence) out.push(`    evidence: ${e}`);
+  for (const n of p.notes) out.push(`    note: ${n}`);
+  if (p.mode !== undefined) out.push(p.approximate ? `    ≈ marks the ${p.mode} row: the closest emulated behaviour, not this library's own` : `    ◀ marks this program's row (${p.mode})`);
+  return out;
+}
+
 export function renderReport(report: Report): string {
   const out: string[] = [];
   out.push(`tsnet diagnose: ${report.target.label}`);
   out.push(`  nameservers: ${report.target.nameservers.join(', ') || 'none'}${report.target.upstreams ? `   (stub upstreams: ${report.target.upstreams.join(', ')})` : ''}`);
   out.push(`  search: ${report.target.search.join(' ') || '-'}   options: ${report.target.options.join(' ') || '-'}   hosts: ${report.target.nsswitch}`);
   out.push(`  names: ${report.names.list.map(name).join(', ')} (${report.names.why})`);
+  out.push(...programLines(report));
   out.push('');
   out.push(`  ${'mode'.padEnd(16)} ${'result'.padEnd(34)} ${'time'.padStart(10)}  queries`);
   for (const row of report.rows) {
     for (const t of row.traces) {
       const res = (t.result.error ?? t.result.addresses.join(' ')).slice(0, 34);
-      out.push(`  ${row.label.padEnd(16)} ${res.padEnd(34)} ${fmt(t.elapsed_ms).padStart(10)}  ${t.queries.length}   ${report.names.list.length > 1 ? name(t.name) : ''}`);
+      const label = row.lead === 'program' ? `${row.label} ◀` : row.lead === 'closest' ? `${row.label} ≈` : row.label;
+      out.push(`  ${label.padEnd(16)} ${res.padEnd(34)} ${fmt(t.elapsed_ms).padStart(10)}  ${t.queries.length}   ${report.names.list.length > 1 ? name(t.name) : ''}`);
     }
   }
   out.push('');

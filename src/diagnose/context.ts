@@ -6,6 +6,7 @@ import { parseResolvConf } from '../files/resolvconf.js';
 import { parseScenario, type Family, type LibraryInput, type Trace, type TraceQuery } from '../../resolvers/index.js';
 import { inferScenario } from './infer.js';
 import { predict, type ModeRow } from './run.js';
+import type { ProgramLibrary } from '../program/library.js';
 import { parseWhatIf } from './whatif.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -49,6 +50,8 @@ export interface Context {
   dnspython: ResolverConfig;
   /** every query of the direct rows: the upstreams are judged by the libraries talking to them, not through the stub */
   queries: DirectQuery[];
+  /** what the target process resolves with, when the target is a process */
+  program: ProgramLibrary | undefined;
 }
 
 function total(r: ModeRow): number {

@@ -13,6 +13,7 @@ import { configuredServers, findFindings, type Finding } from './findings.js';
 import { inferScenario } from './infer.js';
 import { parseWhatIf } from './whatif.js';
 import { readStubEvidence, type StubEvidence } from './evidence.js';
+import { inspectProgram, type ProgramReport } from './program.js';
 import type { Deps } from '../deps.js';
 
 export interface DiagnoseOptions {
@@ -28,9 +29,12 @@ export interface DiagnoseOptions {
 
 export interface Report {
   target: { label: string; nameservers: string[]; upstreams: string[] | null; search: string[]; options: string[]; nsswitch: string };
+  /** what the target process resolves with, and the evidence (null for a tsnet container: no program) */
+  program: ProgramReport | null;
   names: { list: string[]; why: string };
   live: boolean;
-  rows: Array<{ label: string; mode: string; path: 'direct' | 'stub'; traces: Trace[] }>;
+  /** the program's own library first (`lead`: 'program', or 'closest' when only the closest emulated behaviour) */
+  rows: Array<{ label: string; mode: string; path: 'direct' | 'stub'; traces: Trace[]; lead?: 'program' | 'closest' }>;
   stub: StubEvidence | null;
   findings: Finding[];
   whatIf: Array<{ spec: string; rows: Array<{ mode: string; measured_ms: number; predicted_ms: number; predicted_error: string | null }> }>;
@@ -104,7 +108,11 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   const target = o.container !== undefined ? containerTarget(deps, o.container) : pidTarget(o.pid!);
   const evidence = target.record ? readStubEvidence(deps.paths.stubLog, target.record.name) : undefined;
   const names = chooseNames(deps, target, o.names, evidence);
-  const plan = planRows(target, modes);
+  const program = target.pid !== undefined ? inspectProgram(target.pid, target.resolvConf, target.nsswitch) : undefined;
+  // The program's library leads; measured even when --modes left it out.
+  const ordered = program?.mode !== undefined ? [program.mode, ...modes.filter((m) => m !== program.mode)] : modes;
+  // Its resolver variables (RES_OPTIONS, LOCALDOMAIN, EVENTLET_NO_GREENDNS) are what every library would read there.
+  const plan = planRows(target, ordered, program?.env ?? {});
   // A change that does not fit this configuration is bad input: say so before measuring.
   for (const w of whatIfs) for (const r of plan.filter((p) => p.path === 'direct')) w.apply(r.input);
 
@@ -120,7 +128,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
   }
 
-  const findings = findFindings(rows, names.list, family);
+  const findings = findFindings(rows, names.list, family, program);
   const direct = rows.filter((r) => r.path === 'direct');
   const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces), configuredServers(rows)));
   const whatIf = whatIfs.map((w) => {
@@ -138,7 +146,9 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
 
   const first = plan[0]!.input;
   const cfg = parseResolverConfig(target.resolvConf, LIBRARY_RULES.glibc, () => {});
+  const lead = program?.mode !== undefined ? { mode: program.mode, kind: program.approximate ? ('closest' as const) : ('program' as const) } : undefined;
   return {
+    program: program ?? null,
     target: {
       label: target.label,
       nameservers: cfg.nameservers,
@@ -149,7 +159,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     },
     names,
     live: o.live,
-    rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces })),
+    rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces, ...(lead && r.path === 'direct' && r.mode === lead.mode ? { lead: lead.kind } : {}) })),
     stub: evidence ?? null,
     findings,
     whatIf,

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { emulatorFor, parseScenario, seededRandom, simulateLookups } from '../../resolvers/index.js';
-import { configuredServers, findFindings, type Finding } from './findings.js';
+import { concernsProgram, configuredServers, findFindings, type Finding } from './findings.js';
+import type { ProgramLibrary } from '../program/library.js';
 import { RULES } from './rules.js';
 import type { ModeRow } from './run.js';
 import { parseWhatIf } from './whatif.js';
@@ -389,16 +390,28 @@ describe('names in /etc/hosts', () => {
   });
 });
 
+/** A target process of this library (what src/diagnose/program.ts would find). */
+const programOf = (library: ProgramLibrary['library'], mode: string | undefined, threadpool?: number): ProgramLibrary => ({
+  library, summary: library, mode, approximate: false, libc: undefined, evidence: [], notes: [], ...(threadpool !== undefined ? { threadpool } : {}),
+});
+const diagnoseFor = (s: Scenario, program: ProgramLibrary) => findFindings(simulate(s), s.names ?? ['db.example'], 'any', program);
+
 describe('node-threadpool', () => {
-  it('a lookup of a second or more: an info that says it concerns Node.js applications only', () => {
-    const f = only(diagnose(blackholeFirst), 'node-threadpool');
-    expect(f.severity).toBe('info');
-    expect(f.title).toMatch(/Node\.js applications only/);
-    expect(f.fix).toMatch(/Node\.js/);
+  it('a Node.js program whose lookups take a second or more: a warning naming its threadpool size', () => {
+    const f = only(diagnoseFor(blackholeFirst, programOf('node', 'glibc', 8)), 'node-threadpool');
+    expect(f.severity).toBe('warning');
+    expect(f.title).toMatch(/threadpool of 8/);
+    expect(f.fix).toMatch(/UV_THREADPOOL_SIZE \(e\.g\. 16\)/);
   });
 
-  it('silent when every lookup is fast', () => {
-    expect(ids(diagnose(withOne('delay:300')))).not.toContain('node-threadpool');
+  it('never for another program, nor when the program is not known (a tsnet container)', () => {
+    expect(ids(diagnose(blackholeFirst))).not.toContain('node-threadpool');
+    expect(ids(diagnoseFor(blackholeFirst, programOf('glibc', 'glibc')))).not.toContain('node-threadpool');
+  });
+
+  it('silent when its own library\'s lookups are fast (musl races past the dead server)', () => {
+    expect(ids(diagnoseFor(blackholeFirst, programOf('node', 'musl')))).not.toContain('node-threadpool');
+    expect(ids(diagnoseFor(withOne('delay:300'), programOf('node', 'glibc')))).not.toContain('node-threadpool');
   });
 });
 
@@ -409,6 +422,18 @@ describe('order', () => {
     const rank = { error: 0, warning: 1, info: 2 };
     expect(fs.map((f) => rank[f.severity])).toEqual([...fs.map((f) => rank[f.severity])].sort());
     expect(ids(fs).indexOf('aaaa-lost')).toBeLessThan(ids(fs).indexOf('slow-nameserver'));
-    expect(ids(fs).at(-1)).toBe('node-threadpool');
+  });
+
+  it('with a known program, what costs its own library leads (the headline), the rest follows', () => {
+    for (const [library, mode] of [['glibc', 'glibc'], ['musl', 'musl'], ['eventlet', 'eventlet']] as const) {
+      const program = programOf(library, mode);
+      const fs = diagnoseFor(blackholeFirst, program);
+      const own = fs.map((f) => concernsProgram(f, program));
+      expect(own, mode).toEqual([...own].sort((a, b) => Number(b) - Number(a)));
+      if (own[0]) expect(fs[0]!.modes.length === 0 || fs[0]!.modes.find((m) => m.mode === mode)!.measured_ms >= 100, mode).toBe(true);
+    }
+    // glibc waits out the dead first server: its headline is that server; musl races past it
+    expect(concernsProgram(diagnoseFor(blackholeFirst, programOf('glibc', 'glibc'))[0]!, programOf('glibc', 'glibc'))).toBe(true);
+    expect(diagnoseFor(blackholeFirst, programOf('musl', 'musl')).filter((f) => f.id === 'blackholed-nameserver').every((f) => !concernsProgram(f, programOf('musl', 'musl')))).toBe(true);
   });
 });

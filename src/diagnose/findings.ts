@@ -7,10 +7,11 @@ import type { Family } from '../../resolvers/index.js';
 import { listedNameservers, type Context, type Finding, type Severity } from './context.js';
 import { RULES } from './rules.js';
 import type { ModeRow } from './run.js';
+import type { ProgramLibrary } from '../program/library.js';
 
 export { configuredServers, type Finding } from './context.js';
 
-function context(rows: ModeRow[], names: string[], family: Family): Context | undefined {
+function context(rows: ModeRow[], names: string[], family: Family, program: ProgramLibrary | undefined): Context | undefined {
   const direct = rows.filter((r) => r.path === 'direct');
   const input = direct[0]?.input ?? rows[0]?.input;
   if (!input) return undefined;
@@ -23,6 +24,7 @@ function context(rows: ModeRow[], names: string[], family: Family): Context | un
     glibc: parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {}),
     dnspython: parseResolverConfig(input.resolvConf, LIBRARY_RULES.dnspython, () => {}),
     queries: direct.flatMap((row) => row.traces.flatMap((t) => t.queries.map((q) => ({ row, t, q })))),
+    program,
   };
 }
 
@@ -32,9 +34,22 @@ const SPECIFIC = ['eventlet-0.24-hosts-stall', 'aaaa-lost', 'aaaa-servfail', 'tr
 const specificity = (f: Finding) => (SPECIFIC.includes(f.id) ? 0 : 1);
 const worst = (f: Finding) => Math.max(0, ...f.modes.map((m) => m.measured_ms));
 
-export function findFindings(rows: ModeRow[], names: string[], family: Family): Finding[] {
-  const ctx = context(rows, names, family);
+/**
+ * Whether a finding concerns the program's own library: it costs that library's row something
+ * noticeable, or costs no row at all (a configuration finding). Without a known program, all do.
+ */
+export function concernsProgram(f: Finding, program: ProgramLibrary | undefined): boolean {
+  if (program?.mode === undefined) return true;
+  const own = f.modes.find((m) => m.mode === program.mode);
+  return f.modes.every((m) => m.measured_ms === 0) || (own !== undefined && own.measured_ms >= NOTICEABLE_MS);
+}
+const NOTICEABLE_MS = 100;
+
+export function findFindings(rows: ModeRow[], names: string[], family: Family, program?: ProgramLibrary): Finding[] {
+  const ctx = context(rows, names, family, program);
   if (!ctx) return [];
-  // Most severe first; among equals, the specific mechanism before the general symptom, then the costliest.
-  return RULES.flatMap((rule) => rule(ctx) ?? []).sort((a, b) => RANK[a.severity] - RANK[b.severity] || specificity(a) - specificity(b) || worst(b) - worst(a));
+  // What concerns the program's own library first (the headline is its worst finding); then most
+  // severe first; among equals, the specific mechanism before the general symptom, then the costliest.
+  const own = (f: Finding) => (concernsProgram(f, program) ? 0 : 1);
+  return RULES.flatMap((rule) => rule(ctx) ?? []).sort((a, b) => own(a) - own(b) || RANK[a.severity] - RANK[b.severity] || specificity(a) - specificity(b) || worst(b) - worst(a));
 }

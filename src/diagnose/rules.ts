@@ -411,19 +411,22 @@ function eventlet024Hosts(ctx: Context, name: string): Found {
 
 /**
  * A slow lookup also stalls a Node.js application beyond the lookup: dns.lookup runs getaddrinfo
- * on libuv's threadpool. We cannot tell whether the target runs Node, so the text says it is for
- * Node.js applications only.
+ * on libuv's threadpool, shared with file I/O and crypto. Only for a target that runs Node.
  */
 function nodeThreadpool(ctx: Context): Found {
-  const slowest = ctx.rows.flatMap((r) => r.traces.map((t) => ({ label: r.label, ms: t.elapsed_ms }))).reduce((a, b) => (b.ms > a.ms ? b : a), { label: '', ms: 0 });
+  const program = ctx.program;
+  if (program?.library !== 'node') return undefined;
+  const own = ctx.rows.filter((r) => r.path === 'direct' && r.mode === program.mode);
+  const slowest = own.flatMap((r) => r.traces.map((t) => ({ label: r.label, ms: t.elapsed_ms }))).reduce((a, b) => (b.ms > a.ms ? b : a), { label: '', ms: 0 });
   if (slowest.ms < 1000) return undefined;
+  const pool = program.threadpool ?? 4;
   return {
     id: 'node-threadpool',
-    severity: 'info',
-    title: `Node.js applications only: lookups here take up to ${fmt(slowest.ms)} (${slowest.label}), and Node's dns.lookup runs getaddrinfo on a threadpool of 4, so 4 slow lookups at once also stall file I/O, crypto and every other lookup`,
-    evidence: [`slowest lookup: ${fmt(slowest.ms)}`],
+    severity: 'warning',
+    title: `this Node.js program's lookups take up to ${fmt(slowest.ms)} (${slowest.label}), and dns.lookup runs getaddrinfo on libuv's threadpool of ${pool}: ${pool} slow lookups at once also stall its file I/O, crypto and every other lookup`,
+    evidence: [`slowest lookup: ${fmt(slowest.ms)}`, `UV_THREADPOOL_SIZE ${program.threadpool === 4 ? 'unset or 4' : `= ${pool}`}`],
     modes: [],
-    fix: 'for a Node.js application: fix the DNS cost above; meanwhile UV_THREADPOOL_SIZE=16 or dns.resolve* (c-ares) for hot paths',
+    fix: `fix the DNS cost above; meanwhile raise UV_THREADPOOL_SIZE (e.g. ${Math.max(16, pool * 2)}) or use dns.resolve* (c-ares) for hot paths`,
     whatIf: null,
   };
 }

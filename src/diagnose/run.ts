@@ -17,8 +17,8 @@ export interface ModeRow {
   traces: Trace[];
 }
 
-/** The configuration a library would read if it talked to the upstreams directly. */
-export function directInput(t: Target): LibraryInput {
+/** The configuration a library would read if it talked to the upstreams directly (`env`: the process's resolver variables). */
+export function directInput(t: Target, env: Record<string, string> = {}): LibraryInput {
   const r = t.record;
   if (r && r.dns.stubActive) {
     const text = renderResolvConf({
@@ -27,13 +27,13 @@ export function directInput(t: Target): LibraryInput {
       search: { values: r.dns.search },
       options: { values: r.dns.options },
     });
-    return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };
+    return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname };
   }
-  return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname };
+  return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname };
 }
 
-export function planRows(t: Target, modes: string[]): Omit<ModeRow, 'traces'>[] {
-  const rows: Omit<ModeRow, 'traces'>[] = modes.map((mode) => ({ mode, label: mode, path: 'direct', input: directInput(t) }));
+export function planRows(t: Target, modes: string[], env: Record<string, string> = {}): Omit<ModeRow, 'traces'>[] {
+  const rows: Omit<ModeRow, 'traces'>[] = modes.map((mode) => ({ mode, label: mode, path: 'direct', input: directInput(t, env) }));
   const r = t.record;
   if (r && r.dns.stubActive) {
     rows.push({

@@ -18,6 +18,7 @@ function report(): Report {
   const rows = predict(plan, ['db.example'], 'any', scenario);
   const findings = findFindings(rows, ['db.example'], 'any');
   return {
+    program: null,
     target: { label: 'container <app> & co', nameservers: ['10.0.0.1', '10.0.0.2'], upstreams: null, search: [], options: [], nsswitch: 'files dns' },
     names: { list: ['db.example'], why: 'as given' },
     live: false,
