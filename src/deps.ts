@@ -7,6 +7,23 @@ import { checkRoot } from './state/root.js';
 /** The subnet of a network made without --subnet. */
 export const DEFAULT_SUBNET = '10.89.0.0/16';
 
+/**
+ * How to reach the container engines that runtime targets (`podman:NAME`, `containerd:NS/ID`,
+ * `docker:NAME`) are looked up in; unset means the engine's own default. The engines' environment
+ * variables (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE,
+ * DOCKER_HOST, DOCKER_CONTEXT) reach their CLIs unchanged as well.
+ */
+export interface EngineOptions {
+  /** podman --root: the storage root */
+  podmanRoot?: string | undefined;
+  /** podman --runroot: the state directory */
+  podmanRunroot?: string | undefined;
+  /** ctr --address: containerd's gRPC socket */
+  containerdAddress?: string | undefined;
+  /** docker --host: the daemon socket (unix://, tcp://, ssh://) */
+  dockerHost?: string | undefined;
+}
+
 export interface Deps {
   paths: Paths;
   log: Log;
@@ -18,6 +35,8 @@ export interface Deps {
   crashAt: string | undefined;
   /** where a race test holds this command still, and for how long (env TSNET_STALL_AT=<point>:<ms>) */
   stallAt: { point: string; ms: number } | undefined;
+  /** connection options for the container engines of runtime targets (the CLI's --podman-root, ...) */
+  engines: EngineOptions;
 }
 
 export interface DepsOptions {
@@ -25,6 +44,7 @@ export interface DepsOptions {
   logLevel?: string | undefined;
   hostResolvConf?: string | undefined;
   defaultSubnet?: string | undefined;
+  engines?: EngineOptions | undefined;
 }
 
 export function makeDeps(opts: DepsOptions = {}): Deps {
@@ -41,6 +61,7 @@ export function makeDeps(opts: DepsOptions = {}): Deps {
     defaultSubnet: opts.defaultSubnet ?? process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET,
     crashAt: process.env.TSNET_CRASH_AT,
     stallAt: parseStall(process.env.TSNET_STALL_AT),
+    engines: opts.engines ?? {},
   };
 }
 

@@ -39,6 +39,18 @@ export class TsnetError extends Error {
   }
 }
 
+/**
+ * A target (a tsnet container, a process, a Podman, containerd or Docker container) that was named
+ * correctly but is not there or cannot be reached: not found, not running, its runtime not
+ * installed or not answering. Exit 3 for every command that takes a target (diagnose, resolve --in);
+ * a target that is not even well formed is bad input (TSNET_USAGE, exit 2).
+ */
+export class TargetError extends TsnetError {
+  override get exitCode(): number {
+    return 3;
+  }
+}
+
 export function isTsnetError(err: unknown): err is TsnetError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[brand] === true;
 }

@@ -2,12 +2,14 @@
 // container (or any netns) or on a simulated one; the traces go back to the command to print.
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { TsnetError } from '../errors.js';
+import { isTsnetError, TargetError, TsnetError } from '../errors.js';
 import { emulatorFor, MODES, parseScenario, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
 import { lookupReal } from '../driver/real-driver.js';
 import { validateLookupName } from '../config/validate.js';
 import { enterNetnsForGood } from '../ns/enter.js';
-import { findContainer } from '../state/lookup.js';
+import { checkTarget, findTarget } from '../engines/target.js';
+import { processView } from '../engines/process.js';
+import { checkEngineOptions } from '../engines/ref.js';
 import { requireRoot } from './privileges.js';
 import type { Deps } from '../deps.js';
 
@@ -57,6 +59,33 @@ function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
+/** The network and files of the target --in names: a tsnet container's own files, a process's read inside its root. */
+interface InTarget {
+  label: string;
+  netns: string;
+  resolvConf: string;
+  hosts: string;
+  nsswitch: string | undefined;
+  hostname: string;
+}
+
+function inTarget(deps: Deps, ref: string): InTarget {
+  const found = findTarget(deps, ref);
+  if (found.kind === 'runtime') {
+    const view = processView(found.container.pid);
+    return { label: found.container.label, netns: view.netns, resolvConf: view.resolvConf, hosts: view.hosts, nsswitch: view.nsswitch, hostname: view.hostname };
+  }
+  const r = found.record;
+  return {
+    label: `container ${r.name}`,
+    netns: r.namespaces.net,
+    resolvConf: readOptional(r.files.resolvConf) ?? '',
+    hosts: readOptional(r.files.hosts) ?? '',
+    nsswitch: readOptional(r.files.nsswitch),
+    hostname: r.hostname,
+  };
+}
+
 export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]> {
   const emulator = emulatorFor(o.mode);
   if (!emulator) throw new TsnetError('TSNET_USAGE', `unknown --mode "${o.mode}": use one of ${MODES.join(', ')}`);
@@ -72,15 +101,19 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
     throw new TsnetError('TSNET_USAGE', '--simulate runs on a simulated network: it takes no --in or --netns');
   }
 
-  // The emulated process's view: the container's files with --in, else the host's, each overridable.
-  const container = o.in !== undefined ? findContainer(deps.paths, o.in) : undefined;
-  const files = container?.files;
+  if (o.in !== undefined) checkTarget(deps, o.in);
+  else checkEngineOptions(undefined, deps.engines);
+  // --in runs inside a namespace: root, asked before any engine's CLI is spawned for the target.
+  if (o.in !== undefined || o.netns !== undefined) requireRoot('resolve --in/--netns');
+
+  // The emulated process's view: the target's files with --in, else the host's, each overridable.
+  const target = o.in !== undefined ? inTarget(deps, o.in) : undefined;
   const input: LibraryInput = {
-    resolvConf: o.resolvConf !== undefined ? readInput(o.resolvConf, 'resolv-conf') : readOptional(files?.resolvConf ?? '/etc/resolv.conf') ?? '',
-    hosts: o.hosts !== undefined ? readInput(o.hosts, 'hosts') : readOptional(files?.hosts ?? '/etc/hosts') ?? '',
-    nsswitch: o.nsswitch !== undefined ? readInput(o.nsswitch, 'nsswitch') : readOptional(files?.nsswitch ?? '/etc/nsswitch.conf'),
+    resolvConf: o.resolvConf !== undefined ? readInput(o.resolvConf, 'resolv-conf') : target ? target.resolvConf : readOptional('/etc/resolv.conf') ?? '',
+    hosts: o.hosts !== undefined ? readInput(o.hosts, 'hosts') : target ? target.hosts : readOptional('/etc/hosts') ?? '',
+    nsswitch: o.nsswitch !== undefined ? readInput(o.nsswitch, 'nsswitch') : target ? target.nsswitch : readOptional('/etc/nsswitch.conf'),
     env: parseEnv(o.env ?? []),
-    hostname: container?.hostname ?? osHostname(),
+    hostname: target?.hostname ?? osHostname(),
   };
   const requests = Array.from({ length: repeat }, () => ({ name: o.name, family, canonname: o.canonname ?? false }));
 
@@ -97,11 +130,15 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
     return simulateLookups(emulator, input, scenario, requests, Math.random);
   }
 
-  const netns = container?.namespaces.net ?? o.netns;
-  if (netns !== undefined) {
-    requireRoot('resolve --in/--netns');
-    enterNetnsForGood(netns);
-  }
+  if (target !== undefined) {
+    try {
+      enterNetnsForGood(target.netns);
+    } catch (err) {
+      // The target is there but cannot be entered: "target not reachable", as for diagnose.
+      if (isTsnetError(err)) throw new TargetError(err.code, `cannot enter ${target.label}: ${err.message}`, err.hint === undefined ? {} : { hint: err.hint });
+      throw err;
+    }
+  } else if (o.netns !== undefined) enterNetnsForGood(o.netns);
   const warnings: string[] = [];
   const process = emulator.createProcess({ input, random: Math.random, warn: (m) => warnings.push(m) });
   const traces: Trace[] = [];

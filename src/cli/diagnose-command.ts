@@ -1,24 +1,28 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerDiagnoseCommand(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('diagnose')
     .description(
-      'why is DNS slow here? measure glibc, musl and eventlet on a container\'s real network, name the cause and the fix. Exit: 0 healthy, 1 a finding of severity error, 2 usage, 3 target not reachable',
+      'why is DNS slow here? measure glibc, musl and eventlet on a container\'s real network, name the cause and the fix. ' +
+        'Exit: 0 healthy, 1 a finding of severity error, 2 usage (a malformed target or option), ' +
+        '3 target not found or not reachable (no such tsnet container, process or runtime container; one that is not running; its engine not installed or not answering)',
     )
-    .argument('[container]', 'tsnet container name or id (or use --pid)')
+    .argument('[target]', `what to diagnose: ${TARGET_HELP} (or use --pid)`)
     .argument('[names...]', 'names to look up (default: its recent lookups from the stub log, else its --add-host names and neighbours)')
-    .option('--pid <pid>', 'diagnose any process\'s network namespace and files (Docker, Podman, Kubernetes pods)')
+    .option('--pid <pid>', 'diagnose any process\'s network namespace and files');
+  addEngineOptions(command)
     .option('--modes <list>', 'emulators to run: glibc,musl,eventlet,eventlet-0.24', 'glibc,musl,eventlet')
     .option('--family <family>', 'any, inet or inet6', 'any')
     .option('--what-if <change>', 'predict the effect of a change: "options timeout:1", "nameserver-order 2,1", "nameserver-remove 1", "nameserver-add IP", "search a b", "env K=V" (repeatable)', collect)
     .option('--no-live', 'predict only, no packets sent')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report (SVG waterfall per mode, findings) to this file')
-    .action(async (container: string | undefined, names: string[], o: { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean; html?: string }) => {
+    .action(async (container: string | undefined, names: string[], o: EngineCliOptions & { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean; html?: string }) => {
       const { runDiagnose } = await import('../diagnose/diagnose.js');
       if (o.html !== undefined) {
         const { accessSync, constants } = await import('node:fs');
@@ -39,7 +43,14 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
         ? (running: string[]) => process.stderr.write(`\r\x1b[K  waiting on ${running.join(', ')} … ${((Date.now() - started) / 1000).toFixed(1)} s`)
         : undefined;
       const modes = o.modes?.split(',').map((m) => m.trim()).filter(Boolean);
-      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live }, await ctx.deps(), progress);
+      const engines = engineOptions(o);
+      if (target === undefined) {
+        // --pid (or no target): engine options belong to no engine here
+        const { checkEngineOptions } = await import('../engines/ref.js');
+        checkEngineOptions(undefined, engines);
+      }
+      const deps = { ...(await ctx.deps()), engines };
+      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live }, deps, progress);
       if (progress) process.stderr.write('\r\x1b[K');
       if (o.html !== undefined) {
         const { writeFileSync } = await import('node:fs');

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
+import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
 
-interface ResolveCliOptions {
+interface ResolveCliOptions extends EngineCliOptions {
   mode: string;
   in?: string;
   netns?: string;
@@ -20,15 +21,17 @@ interface ResolveCliOptions {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerResolveCommand(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('resolve')
     .description(
-      'resolve a name the way a resolver library would (glibc, musl, eventlet, ...), on a container\'s real network or a simulated one, and show every query with its timing',
+      'resolve a name the way a resolver library would (glibc, musl, eventlet, ...), on a container\'s real network or a simulated one, and show every query with its timing. ' +
+        'Exit: 0 resolved, 1 not resolved, 2 usage, 3 the --in target not found or not reachable',
     )
     .argument('<name>', 'the name to look up (getaddrinfo)')
     .requiredOption('--mode <mode>', 'resolver library to emulate: glibc, musl, eventlet, eventlet-0.24')
-    .option('--in <container>', 'run inside this tsnet container\'s network namespace; its files are the defaults')
-    .option('--netns <path>', 'run inside this network namespace (e.g. /run/netns/NAME, /proc/PID/ns/net)')
+    .option('--in <target>', `run inside this target's network namespace, its files the defaults: ${TARGET_HELP}`)
+    .option('--netns <path>', 'run inside this network namespace (e.g. /run/netns/NAME, /proc/PID/ns/net)');
+  addEngineOptions(command)
     .option('--resolv-conf <file>', 'resolv.conf the emulated process reads (default: the container\'s, else /etc/resolv.conf)')
     .option('--hosts <file>', 'hosts file (default: the container\'s, else /etc/hosts)')
     .option('--nsswitch <file>', 'nsswitch.conf (default: the container\'s, else /etc/nsswitch.conf)')
@@ -47,7 +50,7 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
           name, mode: o.mode, in: o.in, netns: o.netns, resolvConf: o.resolvConf, hosts: o.hosts, nsswitch: o.nsswitch,
           env: o.env, family: o.family, canonname: o.canonname, simulate: o.simulate, repeat: o.repeat, port: o.port,
         },
-        await ctx.deps(),
+        { ...(await ctx.deps()), engines: engineOptions(o) },
       );
       if (o.json) ctx.printJson(traces.length === 1 ? traces[0] : traces);
       else for (const t of traces) ctx.print(renderTrace(t));

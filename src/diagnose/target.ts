@@ -1,11 +1,18 @@
-// What diagnose looks at: a tsnet container or any process's network namespace, with the files
-// that process sees.
-import { readFileSync, existsSync, openSync, closeSync } from 'node:fs';
-import { TsnetError } from '../errors.js';
-import { readFileInRoot } from './in-root.js';
-import { findContainer } from '../state/lookup.js';
+// What diagnose looks at: a tsnet container, a Podman, containerd or Docker container (its main
+// process found through the engine's CLI), or any process, with the files that process sees.
+//
+// "Target not found" is one rule for every kind of target (src/engines/target.ts): well formed
+// but not there or not reachable is a TargetError, exit 3 (a process: no such pid, or one that
+// cannot be entered); malformed is bad input, exit 2.
+import { readFileSync } from 'node:fs';
+import { TargetError, TsnetError } from '../errors.js';
+import { findTarget } from '../engines/target.js';
+import type { RuntimeContainer } from '../engines/lookup.js';
+import { processView } from '../engines/process.js';
 import type { ContainerRecord } from '../state/records.js';
 import type { Deps } from '../deps.js';
+
+export { TargetError };
 
 export interface Target {
   /** how the report names it */
@@ -18,13 +25,8 @@ export interface Target {
   record: ContainerRecord | undefined;
   /** the process whose namespace and files these are; undefined for a tsnet container (no process) */
   pid: number | undefined;
-}
-
-/** The target could not be entered or read: diagnose exits with 3. */
-export class TargetError extends TsnetError {
-  override get exitCode(): number {
-    return 3;
-  }
+  /** the Podman, containerd or Docker container the process is the main process of */
+  runtime: RuntimeContainer | undefined;
 }
 
 function read(path: string, what: string): string {
@@ -37,34 +39,22 @@ function read(path: string, what: string): string {
   }
 }
 
-const readOptional = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
-
-/** What a missing file looks like to a lookup (a missing optional file is not an error). */
-const MISSING = new Set(['ENOENT', 'ENOTDIR']);
-/** The lookup failed because of the process or our rights, not the file. */
-const NOT_REACHABLE = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM']);
-
-/**
- * A file of another process as that process sees it: `path` resolved inside its root `root`
- * (/proc/PID/root), its links never followed out to the host's files.
- */
-function readInTarget(root: string, path: string, what: string, optional: false): string;
-function readInTarget(root: string, path: string, what: string, optional: true): string | undefined;
-function readInTarget(root: string, path: string, what: string, optional: boolean): string | undefined {
+function readOptional(path: string): string | undefined {
   try {
-    return readFileInRoot(root, path);
-  } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    if (optional && code !== undefined && MISSING.has(code)) return undefined;
-    throw new TargetError('TSNET_SYSTEM', `cannot read ${what} ${root}${path}: ${code === 'ENOTREG' || code === 'EFBIG' ? message : code ?? message}`, {
-      hint: code !== undefined && NOT_REACHABLE.has(code) ? 'run as root, and check that the process is still running' : `the process's ${path} is not a file tsnet can read`,
-    });
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
+/**
+ * The target a diagnose names by its first argument: `podman:NAME`, `containerd:[NS/]ID`,
+ * `docker:NAME` (reached with `deps.engines`), else a tsnet container by name or id prefix.
+ */
 export function containerTarget(deps: Deps, ref: string): Target {
-  const record = findContainer(deps.paths, ref);
-  if (record.status !== 'running') throw new TsnetError('TSNET_USAGE', `container "${record.name}" is ${record.status}, not running`);
+  const found = findTarget(deps, ref);
+  if (found.kind === 'runtime') return processTarget(found.container.pid, found.container.label, found.container);
+  const { record } = found;
   return {
     label: `container ${record.name} (${record.address}, dns-mode ${record.dns.mode})`,
     netns: record.namespaces.net,
@@ -74,35 +64,27 @@ export function containerTarget(deps: Deps, ref: string): Target {
     hostname: record.hostname,
     record,
     pid: undefined,
+    runtime: undefined,
   };
 }
 
-export function pidTarget(pid: string): Target {
-  if (!/^\d+$/.test(pid)) throw new TsnetError('TSNET_USAGE', `invalid --pid "${pid}": expected a process id`);
-  if (!existsSync(`/proc/${pid}`)) {
-    throw new TargetError('TSNET_SYSTEM', `no process ${pid}`, { hint: 'give the pid of a running process in the container' });
-  }
-  const root = `/proc/${pid}/root`;
-  const netns = `/proc/${pid}/ns/net`;
-  try {
-    closeSync(openSync(netns, 'r'));
-  } catch (err) {
-    throw new TargetError('TSNET_SYSTEM', `cannot open ${netns}: ${(err as NodeJS.ErrnoException).code}`, { hint: 'run as root' });
-  }
-  let hostname = '';
-  try {
-    hostname = readFileInRoot(root, '/etc/hostname').trim();
-  } catch {
-    hostname = '';
-  }
+function processTarget(pid: number, label: string | undefined, runtime: RuntimeContainer | undefined): Target {
+  const view = processView(pid);
   return {
-    label: `process ${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`,
-    netns,
-    resolvConf: readInTarget(root, '/etc/resolv.conf', 'resolv.conf', false),
-    hosts: readInTarget(root, '/etc/hosts', 'hosts file', true) ?? '',
-    nsswitch: readInTarget(root, '/etc/nsswitch.conf', 'nsswitch.conf', true),
-    hostname,
+    label: label ?? `process ${pid} (${view.comm})`,
+    netns: view.netns,
+    resolvConf: view.resolvConf,
+    hosts: view.hosts,
+    nsswitch: view.nsswitch,
+    hostname: view.hostname,
     record: undefined,
-    pid: Number(pid),
+    pid,
+    runtime,
   };
+}
+
+/** Any process by its id (`diagnose --pid`). */
+export function pidTarget(pid: string): Target {
+  if (!/^[1-9]\d{0,9}$/.test(pid)) throw new TsnetError('TSNET_USAGE', `invalid --pid "${pid}": expected a process id`);
+  return processTarget(Number(pid), undefined, undefined);
 }

@@ -42,8 +42,15 @@ describe.skipIf(!isRoot)('tsnet diagnose: bad input is refused clearly, with not
     expect(await state()).toEqual(before); // nothing sent (the upstream's log), nothing left
   }
 
-  it('an unknown container: 2', async () => {
-    await refused([d().lab.name('nope'), 'db.example'], 2, /no such container ".*-nope"/);
+  // One rule for every target (src/engines/target.ts): well formed but not there is 3, as for a
+  // PID that is not running or a Podman container its engine does not know.
+  it('an unknown container: 3', async () => {
+    await refused([d().lab.name('nope'), 'db.example'], 3, /no such container ".*-nope"/);
+  });
+
+  it('a malformed runtime target: 2, before anything is spawned', async () => {
+    await refused(['podman:-x', 'db.example'], 2, /invalid target "podman:-x": a podman container name cannot start with "-"/);
+    await refused(['crio:web', 'db.example'], 2, /unknown container engine "crio"/);
   });
 
   it('no target at all: 2', async () => {
