@@ -60,8 +60,8 @@ out.push(
     'hosts and nsswitch.conf bind-mounted over /etc, against `tsnet fake-dns` in a server namespace; then ' +
     '`tsnet resolve --mode M --netns` (**emulated**: the emulator on real sockets, same namespace, same fake servers) and ' +
     '`tsnet resolve --mode M --simulate` (**simulated**: the emulator on the simulated network). Real and emulated plans ' +
-    'come from the wire: a packet capture in the server namespace (src/capture: AF_PACKET, kernel timestamps on ' +
-    'CLOCK_REALTIME, the clock the reference programs report their start on) records every query that reaches a server ' +
+    'come from the wire: a packet capture in the client namespace (src/capture: AF_PACKET, kernel timestamps taken as the sending call hands each query to the interface, on ' +
+    'CLOCK_REALTIME, the clock the reference programs report their start on) records every query sent to a server ' +
     'address, also where nothing listens (`closed`). The simulated plan comes from its trace. The emulator\'s own trace must ' +
     'say what its wire saw (same queries, sends within 10 ms), or the row fails.',
 );

@@ -5,9 +5,11 @@
 //   (b) `tsnet resolve --mode M --netns <client ns>` (the emulator on real sockets);
 //   (c) `tsnet resolve --mode M --simulate scenario.json` (the emulator on the simulated network);
 // against one `tsnet fake-dns` in the server namespace. (a) and (b) are judged by the wire: a
-// packet capture (src/capture) in the server namespace records every query that reaches a server
-// address — also those where nothing listens (`closed`) — with the kernel's CLOCK_REALTIME stamp,
-// the clock the reference programs report their start on. (c) is judged by its own trace; (b)'s
+// packet capture (src/capture) in the client namespace records every query leaving for a server
+// address — also those where nothing listens (`closed`) — stamped by the kernel on CLOCK_REALTIME
+// (the clock the reference programs report their start on) as the sending call hands it to the
+// interface. Not in the server namespace: there a packet is stamped when the receive softirq gets
+// to it, which on a busy machine (ksoftirqd) lags the send by 10 ms and more. (c) is judged by its own trace; (b)'s
 // own trace must say what its wire saw. See compare.ts for the verdict.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { loadavg, setPriority } from 'node:os';
@@ -277,10 +279,10 @@ function machineLoad(): () => MachineLoad {
   };
 }
 
-/** The queries that reached the lane's servers, as log lines (server = its ns label). */
+/** The queries sent to the lane's servers (captured leaving the client namespace), as log lines (server = its ns label). */
 export function wireQueries(records: WireRecord[], servers: Map<string, string>): LogLine[] {
   return records
-    .filter((r) => !r.outgoing && r.dns && !r.dns.qr && r.dport === 53 && servers.has(r.dst))
+    .filter((r) => r.outgoing && r.dns && !r.dns.qr && r.dport === 53 && servers.has(r.dst))
     .map((r) => ({ ts: r.ts, server: servers.get(r.dst)!, transport: r.transport, client_port: r.sport, id: r.dns!.id, qname: r.dns!.qname, qtype: r.dns!.qtype }))
     .sort((a, b) => a.ts - b.ts);
 }
@@ -453,11 +455,11 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
   let realWire: WireRecord[] = [];
   let emuWire: WireRecord[] = [];
   const endLoad = machineLoad();
-  const capture = inNetns(lane.serverNsPath, () => DnsCapture.open({ ports: [53] }));
+  const capture = inNetns(lane.clientNsPath, () => DnsCapture.open({ ports: [53] }));
   try {
     const server = await startFakeDns(tools, lane, s, dir);
     try {
-      capture.take(); // fake-dns's start-up is no one's query
+      capture.take(); // nothing of the row's yet
       const a = await runReal(tools, lane, s, lib, files);
       realWire = capture.take();
       real = a.rec;

@@ -6,7 +6,7 @@ const rec = (over: Partial<WireRecord> & { qr?: boolean }): WireRecord => {
   const { qr = false, ...rest } = over;
   return {
     ts: 1000,
-    outgoing: false,
+    outgoing: true,
     ifIndex: 2,
     transport: 'udp',
     src: '10.9.0.100',
@@ -27,15 +27,15 @@ const withoutDns = (r: WireRecord): WireRecord => {
 describe('wireQueries: what the oracle counts as a query to a server', () => {
   const servers = new Map([['10.9.0.1', 'ns1'], ['10.9.0.2', 'ns2']]);
 
-  it('keeps queries arriving at a lane server (closed ones too: it is the address that counts), in time order', () => {
+  it('keeps queries leaving the client namespace for a lane server (closed ones too: it is the address that counts), in time order', () => {
     const out = wireQueries([rec({ ts: 5, dst: '10.9.0.2', transport: 'tcp' }), rec({ ts: 3 })], servers);
     expect(out.map((l) => `${l.ts} ${l.server} ${l.transport} ${l.qname} ${l.qtype}`)).toEqual(['3 ns1 udp db.fy.test A', '5 ns2 tcp db.fy.test A']);
   });
 
-  it('drops replies, packets leaving the namespace, other ports, other addresses, non-DNS and ICMP', () => {
+  it('drops replies, packets arriving in the namespace, other ports, other addresses, non-DNS and ICMP', () => {
     const dropped: WireRecord[] = [
       rec({ qr: true }),
-      rec({ outgoing: true }),
+      rec({ outgoing: false }),
       rec({ dport: 5353 }),
       rec({ dst: '10.9.0.3' }),
       withoutDns(rec({})),
