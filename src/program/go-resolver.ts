@@ -31,8 +31,11 @@ export function goDebugNetdns(godebug: string | undefined): 'go' | 'cgo' | undef
   return mode === 'go' || mode === 'cgo' ? mode : undefined;
 }
 
-/** The resolv.conf keywords and options Go 1.19 understands; anything else hands lookups to cgo. */
-const GO_OPTIONS = [/^ndots:/, /^timeout:/, /^attempts:/, /^rotate$/, /^single-request(-reopen)?$/, /^use-vc$/, /^usevc$/, /^tcp$/, /^trust-ad$/, /^edns0$/, /^no-reload$/];
+/**
+ * The resolv.conf keywords and options Go 1.19 understands (dnsconfig_unix.go); anything else hands
+ * lookups to cgo. Later Go reads more (edns0, trust-ad, no-reload: 1.20/1.21); 1.19 does not.
+ */
+const GO_OPTIONS = [/^ndots:/, /^timeout:/, /^attempts:/, /^rotate$/, /^single-request(-reopen)?$/, /^use-vc$/, /^usevc$/, /^tcp$/];
 const GO_KEYWORDS = new Set(['nameserver', 'domain', 'search', 'options', 'lookup']);
 
 /** What in resolv.conf Go does not understand (its conf.resolv.unknownOpt). */
@@ -56,7 +59,8 @@ function goUnknownNss(nsswitch: string | undefined): { unknown: string[]; myhost
   for (const s of sources) {
     if (s.name === 'myhostname') myhostname = true;
     else if (s.name === 'files' || s.name === 'dns') {
-      const odd = s.criteria.find((c) => c.negate || c.action !== (c.status === 'SUCCESS' ? 'return' : 'continue'));
+      // nss.go standardStatusAction: no negation, the default action — or "return" on the last criterion
+      const odd = s.criteria.find((c, i) => c.negate || (c.action !== (c.status === 'SUCCESS' ? 'return' : 'continue') && !(i === s.criteria.length - 1 && c.action === 'return')));
       if (odd) unknown.push(`${s.name} [${odd.negate ? '!' : ''}${odd.status}=${odd.action}]`);
     } else if (!s.name.startsWith('mdns')) unknown.push(s.name);
   }

@@ -97,7 +97,9 @@ describe('goResolver (Go 1.19 src/net/conf.go)', () => {
     expect(goResolver({ ...base, resolvConf: 'nameserver 10.0.0.1\noptions no-tld-query\n' }).why).toEqual(['resolv.conf has option no-tld-query, which Go does not understand']);
     expect(goResolver({ ...base, resolvConf: 'nameserver 10.0.0.1\nsortlist 10.0.0.0/8\n' }).resolver).toBe('cgo');
     expect(goResolver({ ...base, nsswitch: 'hosts: files resolve [!UNAVAIL=return] dns\n' }).resolver).toBe('cgo');
-    expect(goResolver({ ...base, nsswitch: 'hosts: files [NOTFOUND=return] dns\n' }).resolver).toBe('cgo');
+    expect(goResolver({ ...base, nsswitch: 'hosts: files [NOTFOUND=return UNAVAIL=continue] dns\n' }).resolver).toBe('cgo');
+    // a "return" on the last criterion counts as standard
+    expect(goResolver({ ...base, nsswitch: 'hosts: files dns [NOTFOUND=return]\n' }).resolver).toBe('go');
     expect(goResolver({ ...base, nsswitch: 'hosts: files mdns4_minimal dns myhostname\n' })).toMatchObject({ resolver: 'go' });
     expect(goResolver({ ...base, nsswitch: 'hosts: files dns myhostname\n' }).cgoFor).toContain('localhost, gateway and its own hostname (nsswitch myhostname)');
   });
@@ -106,6 +108,8 @@ describe('goResolver (Go 1.19 src/net/conf.go)', () => {
     expect(goDebugNetdns(undefined)).toBeUndefined();
     expect(goDebugNetdns('netdns=2')).toBeUndefined();
     expect(goDebugNetdns('netdns=cgo')).toBe('cgo');
-    expect(goUnknownResolvConf('# c\n; c\nnameserver 1.2.3.4\ndomain x\nsearch a b\noptions edns0 trust-ad use-vc single-request-reopen attempts:2 inet6\n')).toEqual(['option inet6']);
+    expect(goUnknownResolvConf('# c\n; c\nnameserver 1.2.3.4\ndomain x\nsearch a b\noptions usevc use-vc tcp single-request-reopen attempts:2 inet6\n')).toEqual(['option inet6']);
+    // Go 1.19 knows neither edns0 nor trust-ad (later Go does): with cgo they hand lookups to the C library
+    expect(goUnknownResolvConf('options edns0 trust-ad\n')).toEqual(['option edns0', 'option trust-ad']);
   });
 });

@@ -2,7 +2,7 @@
 // musl-gcc: musl, dynamic and static; go: CGO_ENABLED=0 and cgo), checked against independent
 // oracles (readelf, `go version -m`), and on truncated and hostile files.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const C = '#include <netdb.h>\nint main(int c, char **v) { struct addrinfo *r; return c > 1 ? getaddrinfo(v[1], 0, 0, &r) : 0; }\n';
 const GO = 'package main\nimport ("fmt"; "net")\nfunc main() { fmt.Println(net.LookupHost("localhost")) }\n';
 const bin: Record<string, string> = {};
+/** go build, its stderr in the error when it fails. */
+const goBuild = (cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) => {
+  try {
+    execFileSync(cmd, args, { ...opts, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`${cmd} ${args.join(' ')}: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+  }
+};
 const have = (cmd: string) => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -38,11 +46,14 @@ beforeAll(() => {
   cc('musl', 'musl-gcc', '-Wl,--dynamic-linker=/lib/ld-musl-x86_64.so.1');
   cc('musl-static', 'musl-gcc', '-static');
   if (have('go')) {
-    writeFileSync(join(dir, 'main.go'), GO);
-    writeFileSync(join(dir, 'go.mod'), 'module example.com/lookup\n\ngo 1.19\n');
+    // in a directory of their own: the .c file beside them would be taken as part of the package
+    const src = join(dir, 'gosrc');
+    mkdirSync(src);
+    writeFileSync(join(src, 'main.go'), GO);
+    writeFileSync(join(src, 'go.mod'), 'module example.com/lookup\n\ngo 1.19\n');
     const build = (name: string, cgo: string, ...flags: string[]) => {
       bin[name] = join(dir, name);
-      execFileSync('go', ['build', ...flags, '-o', bin[name]!, '.'], { cwd: dir, stdio: 'pipe', env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'gocache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '-mod=mod' } });
+      goBuild('go', ['build', ...flags, '-o', bin[name]!, '.'], { cwd: src, env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'gocache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '-mod=mod' } });
     };
     build('go-pure', '0');
     build('go-cgo', '1');

@@ -4,8 +4,8 @@
 // with cgo forced by RES_OPTIONS), Python with eventlet, Node. What each one is comes from how it
 // was built (the oracle), not from tsnet. Every target sits in a network namespace of its own with
 // nothing in it, and diagnose runs --no-live: no packet is sent.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,15 @@ import { spawnCli, waitFor } from '../support/upstream.js';
 import type { Report } from '../../src/diagnose/diagnose.js';
 
 const C = '#include <netdb.h>\n#include <unistd.h>\nint main(int c, char **v) { struct addrinfo *r; if (c > 5) getaddrinfo(v[1], 0, 0, &r); pause(); return 0; }\n';
-const GO = 'package main\nimport ("net"; "os"; "time")\nfunc main() { if len(os.Args) > 5 { net.LookupHost(os.Args[1]) }; time.Sleep(time.Hour) }\n';
+const GO = 'package main\nimport ("net"; "os"; "time")\nfunc main() { if len(os.Args) > 5 { net.LookupHost(os.Args[1]); return }; time.Sleep(time.Hour) }\n';
+/** go build, its stderr in the error when it fails. */
+const goBuild = (cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) => {
+  try {
+    execFileSync(cmd, args, { ...opts, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`${cmd} ${args.join(' ')}: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+  }
+};
 const haveGo = (() => {
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
@@ -30,9 +38,27 @@ describe.skipIf(!isRoot)('diagnose --pid names the program\'s resolver library',
   const children: ChildProcess[] = [];
   const bin: Record<string, string> = {};
 
-  /** Starts `argv` in a new, empty network namespace; resolves to its pid once it has exec'd. */
-  async function start(argv: string[], env: Record<string, string> = {}, comm?: string, mapsHas?: string): Promise<number> {
-    const child = spawn('unshare', ['--net', '--', ...argv], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+  /**
+   * `argv` in a new, empty network namespace and a private mount namespace where the test's
+   * resolv.conf and nsswitch.conf are bind-mounted over /etc (the host's are never read).
+   */
+  const isolated = (argv: string[], files = etc()) => [
+    '--net', '--mount', '--propagation', 'private', 'sh', '-c',
+    'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf && shift 2 && exec "$@"',
+    'sh', files.resolvConf, files.nsswitch, ...argv,
+  ];
+  let etcCount = 0;
+  /** resolv.conf and nsswitch.conf files for a target. */
+  function etc(resolvConf = 'nameserver 10.0.0.1\n', nsswitch = 'hosts: files dns\n') {
+    const n = etcCount++;
+    writeFileSync(join(dir, `resolv.conf.${n}`), resolvConf);
+    writeFileSync(join(dir, `nsswitch.conf.${n}`), nsswitch);
+    return { resolvConf: join(dir, `resolv.conf.${n}`), nsswitch: join(dir, `nsswitch.conf.${n}`) };
+  }
+
+  /** Starts `argv` isolated (see above); resolves to its pid once it has exec'd. */
+  async function start(argv: string[], env: Record<string, string> = {}, comm?: string, mapsHas?: string, files = etc()): Promise<number> {
+    const child = spawn('unshare', isolated(argv, files), { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
     children.push(child);
     const pid = child.pid!;
     const want = comm ?? argv[0]!.slice(argv[0]!.lastIndexOf('/') + 1).slice(0, 15);
@@ -64,14 +90,15 @@ describe.skipIf(!isRoot)('diagnose --pid names the program\'s resolver library',
     cc('musl', 'musl-gcc', '-Wl,--dynamic-linker=/lib/ld-musl-x86_64.so.1');
     cc('static', 'gcc', '-static');
     if (haveGo) {
-      writeFileSync(join(dir, 'main.go'), GO);
-      writeFileSync(join(dir, 'go.mod'), 'module example.com/app\n\ngo 1.19\n');
+      const src = join(dir, 'gosrc');
+      mkdirSync(src);
+      writeFileSync(join(src, 'main.go'), GO);
+      writeFileSync(join(src, 'go.mod'), 'module example.com/app\n\ngo 1.19\n');
       for (const [name, cgo] of [['gopure', '0'], ['gocgo', '1']] as const) {
         bin[name] = join(dir, name);
-        execFileSync('go', ['build', '-o', bin[name]!, '.'], { cwd: dir, stdio: 'pipe', env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'gocache'), GOPATH: join(dir, 'gopath') } });
+        goBuild('go', ['build', '-o', bin[name]!, '.'], { cwd: src, env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'gocache'), GOPATH: join(dir, 'gopath') } });
       }
     }
-    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 10.0.0.1\n');
   }, 180_000);
 
   afterAll(async () => {
@@ -121,6 +148,29 @@ describe.skipIf(!isRoot)('diagnose --pid names the program\'s resolver library',
     expect(forced.program).toMatchObject({ library: 'go', mode: 'glibc', approximate: false });
     expect(forced.program!.summary).toMatch(/cgo resolver: getaddrinfo of glibc/);
     expect(forced.program!.env).toEqual({ RES_OPTIONS: 'timeout:1 attempts:1' });
+  });
+
+  it('Go with cgo: which resolver it picks agrees with the real Go runtime\'s own account (GODEBUG=netdns=2) for each condition that forces cgo', async () => {
+    if (!haveGo) throw new Error('go is not installed: apt-get install golang-go (scripts/setup.sh does)');
+    const cases: Array<{ why: string; env?: Record<string, string>; resolvConf?: string; nsswitch?: string }> = [
+      { why: 'nothing forces cgo' },
+      { why: 'RES_OPTIONS', env: { RES_OPTIONS: 'attempts:1' } },
+      { why: 'LOCALDOMAIN set, empty', env: { LOCALDOMAIN: '' } },
+      { why: 'options edns0 (unknown to Go 1.19)', resolvConf: 'nameserver 10.0.0.1\noptions edns0\n' },
+      { why: 'options rotate ndots:2 (known)', resolvConf: 'nameserver 10.0.0.1\noptions rotate ndots:2\n' },
+      { why: 'nsswitch source resolve', nsswitch: 'hosts: files resolve dns\n' },
+      { why: 'nsswitch [NOTFOUND=return] not last', nsswitch: 'hosts: files [NOTFOUND=return] dns\n' },
+    ];
+    for (const c of cases) {
+      const files = etc(c.resolvConf, c.nsswitch);
+      // The oracle: the program itself, one lookup with Go's resolver debugging on. Its network
+      // namespace is empty (lo down): the lookup cannot send anything anywhere.
+      const debug = spawnSync('unshare', isolated([bin.gocgo!, 'db.example', '1', '2', '3', '4'], files), { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, GODEBUG: 'netdns=2', ...c.env } });
+      const order = /hostLookupOrder\(db\.example\) = (\S+)/.exec(debug.stderr)?.[1];
+      expect(order, `${c.why}: ${debug.stderr}`).toBeDefined();
+      const r = await diagnose(await start([bin.gocgo!], c.env, undefined, undefined, files));
+      expect(r.program!.approximate ? 'go' : 'cgo', `${c.why}: ${r.program!.summary}`).toBe(order === 'cgo' ? 'cgo' : 'go');
+    }
   });
 
   it('Python with eventlet monkey-patched: eventlet, its version (the package\'s own), greendns; EVENTLET_NO_GREENDNS=yes turns it off', async () => {
