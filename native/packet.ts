@@ -4,11 +4,9 @@
 // a reader takes to drain the socket never shows in the timings.
 import { check, errno, fn, loadKoffi } from './koffi.js';
 import { SyscallError } from './errno.js';
+import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from './constants.js';
 
 const AF_PACKET = 17;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0x800;
-const SOCK_CLOEXEC = 0x80000;
 const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL = 3)
 const SOL_SOCKET = 1;
 const SO_ATTACH_FILTER = 26;
