@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerInspectArgs, parseInspect, podmanInspectArgs, saysNoSuchContainer } from './inspect.js';
+import { dockerInspectArgs, parseInspect, podmanInspectArgs, saysDaemonUnreachable, saysNoSuchContainer } from './inspect.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'testdata', name), 'utf8');
 
@@ -20,7 +20,7 @@ describe('argument vectors', () => {
 });
 
 describe('parseInspect', () => {
-  it('docker: a running container (recorded shape of `docker container inspect`)', () => {
+  it('docker: a running container (written from Docker\'s documented `docker container inspect` format)', () => {
     expect(parseInspect(fixture('docker-inspect-running.json'))).toEqual({
       id: '6c4b6a3e1f0d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b',
       name: 'web',
@@ -30,8 +30,28 @@ describe('parseInspect', () => {
     });
   });
 
+  it('docker: a running container (recorded from dockerd 20.10.24, Debian\'s docker.io, with the docker 28 client)', () => {
+    expect(parseInspect(fixture('docker-inspect-20.10-running.json'))).toEqual({
+      id: '5eb3ebc34aa6a1d932093735503359d5cae1e4cbdfb2896c2d33ee6a3e95ee91',
+      name: 'tsnet-dk-probe',
+      pid: 12896,
+      status: 'running',
+      running: true,
+    });
+  });
+
   it('docker: an exited container has pid 0', () => {
     expect(parseInspect(fixture('docker-inspect-exited.json'))).toMatchObject({ name: 'done', pid: 0, status: 'exited', running: false });
+  });
+
+  it('podman: a running container (recorded from podman 4.3.1: container inspect of a --rootfs container)', () => {
+    expect(parseInspect(fixture('podman-inspect-running.json'))).toEqual({
+      id: '526842cec2afed7d42741cdcead32a03388ee935164b97cbfe3e02d4197a2ebc',
+      name: 'tsnet-probe',
+      pid: 9660,
+      status: 'running',
+      running: true,
+    });
   });
 
   const one = (c: unknown) => JSON.stringify([c]);
@@ -78,5 +98,17 @@ describe('saysNoSuchContainer', () => {
     ['', false],
   ])('%j: %s', (stderr, yes) => {
     expect(saysNoSuchContainer(stderr)).toBe(yes);
+  });
+});
+
+describe('saysDaemonUnreachable', () => {
+  it.each([
+    ['Cannot connect to the Docker daemon at unix:///nonexistent/d.sock. Is the docker daemon running?', true], // docker 28 (recorded here)
+    ['failed to connect to the docker API at unix:///x.sock; check if the path is correct and if the daemon is running: dial unix /x.sock: connect: no such file or directory', true],
+    ['error during connect: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.45/containers/web/json": dial unix /var/run/docker.sock: connect: permission denied', true],
+    ['Error: No such container: web', false],
+    ['Error response from daemon: page not found', false],
+  ])('%j: %s', (stderr, yes) => {
+    expect(saysDaemonUnreachable(stderr)).toBe(yes);
   });
 });

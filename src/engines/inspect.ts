@@ -62,3 +62,7 @@ export function parseInspect(stdout: string): InspectedContainer {
 
 /** Whether an engine's error says the container does not exist (Podman: "no such container", Docker: "No such container: x"). */
 export const saysNoSuchContainer = (stderr: string): boolean => /no such (container|object)/i.test(stderr);
+
+/** Whether the docker CLI's error says it could not reach the daemon (the socket missing, refused, unreachable). */
+export const saysDaemonUnreachable = (stderr: string): boolean =>
+  /cannot connect to the docker daemon|failed to connect to the docker api|error during connect|dial (unix|tcp)|connection refused/i.test(stderr);

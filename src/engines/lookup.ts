@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { TargetError, TsnetError } from '../errors.js';
 import type { EngineOptions } from '../deps.js';
 import { checkEngineOptions, isPathOption, parseRuntimeRef, quote, type EngineName, type RuntimeRef } from './ref.js';
-import { firstLine, runCli, type CliOutcome } from './spawn.js';
-import { dockerInspectArgs, parseInspect, PID_MAX, podmanInspectArgs, saysNoSuchContainer } from './inspect.js';
+import { findOnPath, firstLine, runCli, type CliOutcome } from './spawn.js';
+import { dockerInspectArgs, parseInspect, PID_MAX, podmanInspectArgs, saysDaemonUnreachable, saysNoSuchContainer } from './inspect.js';
 import { CONTAINERD_DEFAULT_ADDRESS, ctrTaskListArgs, parseTaskList } from './containerd.js';
 
 export interface RuntimeContainer {
@@ -65,8 +65,11 @@ function inspectEngine(ref: RuntimeRef, opts: EngineOptions): RuntimeContainer {
   const what = `${engine} container ${quote(ref.name)}`;
   if (outcome.status !== 0) {
     if (saysNoSuchContainer(outcome.stderr)) throw notFound(`no ${what}`, `see \`${PROGRAM[engine]} ps -a\` for its containers`);
-    const said = firstLine(outcome.stderr);
-    throw failed(`${engine}: cannot inspect ${what}: ${said || `${PROGRAM[engine]} exited with ${outcome.status}`}`, engine === 'docker' ? 'is the Docker daemon running? (--docker-host or DOCKER_HOST say where)' : undefined);
+    const said = firstLine(outcome.stderr) || `${PROGRAM[engine]} exited with ${outcome.status}`;
+    if (engine === 'docker' && saysDaemonUnreachable(outcome.stderr)) {
+      throw failed(`docker: the Docker daemon is not reachable: ${said}`, 'start it, or say where it is with --docker-host or DOCKER_HOST');
+    }
+    throw failed(`${engine}: cannot inspect ${what}: ${said}`);
   }
   let c;
   try {
@@ -88,7 +91,8 @@ function containerdTask(ref: RuntimeRef, opts: EngineOptions): RuntimeContainer 
   const address = opts.containerdAddress ?? (fromEnv || CONTAINERD_DEFAULT_ADDRESS);
   const namespace = ref.namespace!;
   const what = `containerd container ${quote(`${namespace}/${ref.name}`)}`;
-  // A missing socket is the usual "not running": say so at once rather than after ctr's retries.
+  // Not installed first, then a missing socket, the usual "not running": said at once rather than after ctr's retries.
+  if (findOnPath(PROGRAM.containerd) === undefined) throw unanswered('containerd', { kind: 'missing', code: 'ENOENT' });
   if (!existsSync(address)) {
     throw failed(`containerd is not running at ${quote(address)}: no such socket`, 'start containerd, or give its socket with --containerd-address');
   }

@@ -1,7 +1,10 @@
 // runCli's bounds, with node itself as the engine's CLI: a deadline, a bound on output, a missing
 // program, an exit status; and firstLine, the one line of an engine's stderr a message quotes.
-import { describe, expect, it } from 'vitest';
-import { firstLine, runCli } from './spawn.js';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findOnPath, firstLine, runCli } from './spawn.js';
 
 const node = process.execPath;
 
@@ -44,5 +47,27 @@ describe('firstLine', () => {
   it('escapes control and bidi characters, and cuts a long line', () => {
     expect(firstLine('a\x1b[31mb\u202ec\r')).toBe('a\\u001b[31mb\\u202ec');
     expect(firstLine('x'.repeat(1000))).toBe(`${'x'.repeat(300)}…`);
+  });
+});
+
+describe('findOnPath', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-onpath-unit-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (sub: string, mode: number) => {
+    mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, sub, 'podman'), '#!/bin/sh\n');
+    chmodSync(join(dir, sub, 'podman'), mode);
+  };
+  put('noexec', 0o644);
+  put('exec', 0o755);
+  mkdirSync(join(dir, 'isdir', 'podman'), { recursive: true });
+
+  it('the first executable regular file along PATH', () => {
+    expect(findOnPath('podman', [join(dir, 'none'), join(dir, 'isdir'), join(dir, 'noexec'), join(dir, 'exec')].join(':'))).toBe(join(dir, 'exec', 'podman'));
+  });
+
+  it('nothing when no entry has it; an empty entry is not "."', () => {
+    expect(findOnPath('podman', `${join(dir, 'noexec')}::/nonexistent`)).toBeUndefined();
+    expect(findOnPath('podman', '')).toBeUndefined();
   });
 });

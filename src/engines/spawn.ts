@@ -3,6 +3,8 @@
 // passed through as the user set it. Synchronous: a lookup runs before any socket is opened and
 // nothing else is waiting.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** How long an engine's CLI may take to answer. */
 export const ENGINE_DEADLINE_MS = 10_000;
@@ -23,9 +25,29 @@ export interface CliLimits {
   maxOutput?: number;
 }
 
-export function runCli(file: string, args: readonly string[], limits: CliLimits = {}): CliOutcome {
+/** Where PATH finds the program `name` (an executable regular file), as execvp would; undefined when nowhere. */
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+  if (name.includes('/')) return name;
+  for (const dir of path.split(':')) {
+    if (dir === '') continue; // an empty entry means ".": never for a program run as root
+    const file = join(dir, name);
+    try {
+      if (!statSync(file).isFile()) continue;
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** Runs `program` (found on PATH) with `args`; every way it can go is an outcome, nothing throws. */
+export function runCli(program: string, args: readonly string[], limits: CliLimits = {}): CliOutcome {
   const ms = limits.deadlineMs ?? ENGINE_DEADLINE_MS;
   const bytes = limits.maxOutput ?? ENGINE_MAX_OUTPUT;
+  const file = findOnPath(program);
+  if (file === undefined) return { kind: 'missing', code: 'ENOENT' };
   const r = spawnSync(file, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: false,
