@@ -106,10 +106,11 @@ function containerdTask(ref: RuntimeRef, opts: EngineOptions): RuntimeContainer 
     throw failed(`containerd: unexpected answer from ctr task ls: ${(err as Error).message}`);
   }
   const task = tasks.find((t) => t.id === ref.name);
+  const listing = `ctr${address === CONTAINERD_DEFAULT_ADDRESS ? '' : ` --address ${address}`} -n ${namespace} task ls`;
   if (task === undefined) {
-    throw notFound(`no running ${what}: containerd has no task ${quote(ref.name)} in namespace ${quote(namespace)}`, `see \`ctr -n ${namespace} task ls\`; Kubernetes pods' containers are containerd:k8s.io/ID`);
+    throw notFound(`no running ${what}: containerd has no task ${quote(ref.name)} in namespace ${quote(namespace)}`, `see \`${listing}\`; Kubernetes pods' containers are containerd:k8s.io/ID`);
   }
-  if (task.status !== 'RUNNING') throw notFound(`${what} is ${task.status.toLowerCase()}, not running`, `see \`ctr -n ${namespace} task ls\``);
+  if (task.status !== 'RUNNING') throw notFound(`${what} is ${task.status.toLowerCase()}, not running`, `see \`${listing}\``);
   const pid = checkPid(task.pid, what, 'containerd');
   return { engine: 'containerd', name: ref.name, id: ref.name, namespace, pid, label: `containerd container ${namespace}/${ref.name} (pid ${pid})` };
 }

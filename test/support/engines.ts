@@ -8,7 +8,7 @@
 // /etc/docker/key.json) when they were not there before and nothing else uses them; destroy()
 // returns whatever is still left.
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { run, type RunResult } from './lab.js';
@@ -57,14 +57,32 @@ export function busyboxRootfs(dir: string, files: RootfsFiles): string {
   return dir;
 }
 
+/** Whether a process of one of these names runs (names as the kernel keeps them: cut to 15 characters; zombies do not count). */
+function anyRunning(names: string[]): boolean {
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const m = /^\d+ \((.*)\) (\S)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (m && names.includes(m[1]!) && m[2] !== 'Z') return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
+
 /** Host paths an engine creates outside its private directories; removed after, when we made them and they are empty. */
 class HostPaths {
   private readonly before: Map<string, boolean>;
-  constructor(private readonly paths: string[]) {
+  /** `users`: the programs that put things there (a parallel test's engine may be about to) */
+  constructor(private readonly paths: string[], private readonly users: string[]) {
     this.before = new Map(paths.map((p) => [p, existsSync(p)]));
   }
-  /** rmdir (never a recursive delete) of the directories that were not there before, deepest first. */
+  /**
+   * rmdir (never a recursive delete) of the directories that were not there before, deepest first;
+   * nothing while one of their users runs (a parallel test's engine could be about to use them).
+   */
   tidy(): void {
+    if (anyRunning(this.users)) return;
     for (const p of [...this.paths].sort((a, b) => b.length - a.length)) {
       if (this.before.get(p) || !existsSync(p)) continue;
       try {
@@ -135,7 +153,7 @@ export class PodmanLab {
   readonly prefix = `tsnet-${randomBytes(3).toString('hex')}`;
   /** what the engine's CLI (and tsnet, which passes its environment through) needs */
   readonly env: Record<string, string>;
-  private readonly host = new HostPaths(['/run/runc', '/run/libpod', '/run/containers']);
+  private readonly host = new HostPaths(['/run/runc', '/run/libpod', '/run/containers'], ['podman', 'conmon', 'runc']);
 
   constructor() {
     for (const d of ['root', 'runroot', 'tmp', 'net.d', 'decoy-root', 'decoy-run']) mkdirSync(join(this.dir, d));
@@ -204,7 +222,7 @@ export class ContainerdLab {
   readonly address = join(this.dir, 'containerd.sock');
   readonly namespaces = new Set<string>();
   private daemon: ChildProcess | undefined;
-  private readonly host = new HostPaths(['/run/containerd', '/run/containerd/s', '/run/containerd/runc', '/run/containerd/fifo']);
+  private readonly host = new HostPaths(['/run/containerd', '/run/containerd/s', '/run/containerd/runc', '/run/containerd/fifo'], ['containerd', 'containerd-shim', 'dockerd']);
 
   async start(): Promise<void> {
     writeFileSync(
@@ -279,7 +297,7 @@ export class DockerLab {
   readonly prefix = `tsnet-${randomBytes(3).toString('hex')}`;
   private daemon: ChildProcess | undefined;
   private readonly keyJsonBefore = existsSync('/etc/docker/key.json');
-  private readonly hostPaths = new HostPaths(['/run/docker', '/run/docker/plugins', '/run/containerd', '/run/containerd/s']);
+  private readonly hostPaths = new HostPaths(['/run/docker', '/run/docker/plugins', '/run/containerd', '/run/containerd/s'], ['containerd', 'containerd-shim', 'dockerd']);
 
   name(s: string): string {
     return `${this.prefix}-${s}`;
