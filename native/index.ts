@@ -27,3 +27,4 @@ export {
   type SockAddr,
   type Errno,
 } from './udp.js';
+export { sleepUntil, prepareClock } from './clock.js';

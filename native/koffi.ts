@@ -3,7 +3,10 @@
 import { createRequire } from 'node:module';
 import { SyscallError } from './errno.js';
 
-export type KoffiFn = (...args: unknown[]) => number;
+export type KoffiFn = ((...args: unknown[]) => number) & {
+  /** the call on libuv's thread pool, its result delivered on the loop */
+  async(...argsThenCallback: unknown[]): void;
+};
 
 /** The slice of koffi's API tsnet uses (types, structs and calls are declared per module). */
 export interface Koffi {

@@ -5,9 +5,21 @@
 import type { LookupResult, MachineAction, MachineEvent, ResolverMachine } from './types.js';
 
 export class Io {
-  now = 0;
+  private stepNow = 0;
+  private clock: (() => number) | undefined;
   private out: MachineAction[] = [];
   private nextHandle = 1;
+
+  /** The time: the step's, or the driver's live clock where it gave one. */
+  get now(): number {
+    return this.clock ? Math.max(this.stepNow, this.clock()) : this.stepNow;
+  }
+
+  /** Called by the machine at each step. */
+  setTime(now: number, clock?: () => number): void {
+    this.stepNow = now;
+    if (clock) this.clock = clock;
+  }
 
   emit(a: MachineAction): void {
     this.out.push(a);
@@ -52,14 +64,14 @@ export function machineFromCoroutine(make: (io: Io) => Coroutine): ResolverMachi
   };
 
   return {
-    start(now) {
-      io.now = now;
+    start(now, clock) {
+      io.setTime(now, clock);
       gen = make(io);
       return step(null);
     },
     handle(now, event) {
       if (finished) return [];
-      io.now = now;
+      io.setTime(now);
       if (event.type === 'timer') {
         if (event.id !== timerId || armedAt === null) return []; // stale timer
         armedAt = null;

@@ -12,7 +12,7 @@
 // descriptor is handed to dgram, whose recvmsg reports replies and ICMP errors on the loop.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { closeFd, errnoName, ifNameToIndex, prepareUdp, sockAddr, udpConnect, udpDualStackSocket, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
+import { closeFd, errnoName, ifNameToIndex, prepareClock, prepareUdp, sleepUntil, sockAddr, udpConnect, udpDualStackSocket, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
 import { ipv4Bytes, ipv6Bytes, splitZone } from '../../resolvers/core/address.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import { TraceRecorder } from '../../resolvers/core/trace.js';
@@ -46,6 +46,7 @@ function warmUp(): void {
   warm = true;
   try {
     prepareUdp();
+    prepareClock();
     const fd = udpSocket(sockAddr(new Uint8Array(4), 0));
     const sock = dgram.createSocket('udp4');
     sock.bind({ fd });
@@ -129,7 +130,7 @@ class RealRun {
   }
 
   start(): void {
-    this.apply(this.machine.start(this.started));
+    this.apply(this.machine.start(this.started, () => performance.now()));
     if (this.opts.deadlineMs === undefined || this.over()) return;
     const deadline = setTimeout(() => {
       if (this.over()) return;
@@ -239,14 +240,19 @@ class RealRun {
   /**
    * A library's poll() returns within microseconds of its deadline (the kernel's slack the
    * emulators model themselves); Node timers have whole-ms resolution and fire up to ~1 ms early
-   * or late. So: sleep on a Node timer until ~1.5 ms before the deadline, then turn the event loop
-   * (setImmediate, I/O still served) until it is due. Never early: emulators compare elapsed time
-   * with limits (dnspython's lifetime); rarely late: musl's whole-ms clock decides whether one
-   * more resend fits (fidelity scenario musl-overshoot-7).
+   * or late. So: sleep on a Node timer until ~2.5 ms before the deadline, then on a thread that
+   * sleeps until the deadline itself (native/clock.ts: a sleeping thread is woken as promptly as
+   * the library's poll(), where turning the loop was preempted by any CPU hog for milliseconds);
+   * turning the loop (setImmediate, I/O still served) only when no thread is free. Never early:
+   * emulators compare elapsed time with limits (dnspython's lifetime); rarely late: musl's
+   * whole-ms clock decides whether one more resend fits (fidelity scenario musl-overshoot-7).
    */
   private arm(id: number, at: number): void {
     this.fires.set(id, at);
+    let live = true;
     const check = () => {
+      if (!live) return; // cancelled or re-armed while a thread slept for it
+      live = false;
       this.timers.delete(id);
       this.fires.delete(id);
       const due = this.due.get(id);
@@ -259,12 +265,14 @@ class RealRun {
       this.deliver({ type: 'timer', id });
     };
     const remaining = at - performance.now();
-    if (remaining > 2) {
-      const t = setTimeout(check, Math.floor(remaining - 1.5));
-      this.timers.set(id, () => clearTimeout(t));
+    if (remaining > 3) {
+      const t = setTimeout(check, Math.floor(remaining - 2.5));
+      this.timers.set(id, () => ((live = false), clearTimeout(t)));
+    } else if (sleepUntil(at, check)) {
+      this.timers.set(id, () => (live = false));
     } else {
       const t = setImmediate(check);
-      this.timers.set(id, () => clearImmediate(t));
+      this.timers.set(id, () => ((live = false), clearImmediate(t)));
     }
   }
 

@@ -35,7 +35,7 @@ function guarded(machine: ResolverMachine, query: QueryInfo, servers: Set<string
     return r !== undefined && r.id === query.id && r.question !== undefined && sameName(r.question.name, query.qname) && r.question.type === query.qtype;
   };
   return {
-    start: (now) => machine.start(now),
+    start: (now, clock) => machine.start(now, clock),
     handle: (now, ev) => {
       if (ok(ev)) return machine.handle(now, ev);
       counters.spoofed++;

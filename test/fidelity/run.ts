@@ -177,13 +177,22 @@ function measured(child: ChildProcess): ChildProcess {
 }
 
 /**
+ * Every process of a row — the real library's program, tsnet's CLI, the fake servers — runs at
+ * nice -10, the same for both sides: the rest of the test suite runs beside the fidelity suite on
+ * two cores, and a library's decisions at a timing margin (musl-overshoot-7: 6 ms over 7 wake-ups)
+ * should not depend on another test's CPU use. A negative nice leaves the kernel's poll() slack
+ * as it is (0.1 % of the timeout; only nice > 0 widens it: fs/select.c __estimate_accuracy).
+ */
+const NICE = ['-n', '-10'];
+
+/**
  * Runs a child to completion. `killOn`: a stderr pattern after which the child is killed (after a
  * short grace) — a CLI that reported an internal error but keeps its event loop alive.
  */
 function runChild(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number, killOn?: RegExp): Promise<ChildResult> {
   return new Promise((done, fail) => {
     const startedAt = Date.now();
-    const child = measured(trackChild(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })));
+    const child = measured(trackChild(spawn('nice', [...NICE, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -225,7 +234,7 @@ async function startFakeDns(tools: Tools, lane: Lane, scenario: FidelityScenario
   const args = [tools.cli, 'fake-dns', '--netns', lane.serverNsPath, '--log', logFile, '--ready-file', ready];
   for (const [slot, behaviour] of Object.entries(scenario.servers)) args.push('--listen', `${lane.server(slot)}=${behaviour}`);
   for (const z of scenario.zone) args.push('--zone', z);
-  const child = measured(trackChild(spawn(tools.node, args, { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })));
+  const child = measured(trackChild(spawn('nice', [...NICE, tools.node, ...args], { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
