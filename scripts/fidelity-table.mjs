@@ -70,8 +70,8 @@ out.push(
   '**Match** = same result (address set, or the same EAI_* error), the same ordered queries (server, transport, name, ' +
     'type; queries within 20 ms of each other may come in either order), the same canonical name, and every send time and the elapsed time within ' +
     'max(50 ms, 5 %) of the real library\'s. With `options rotate` the rotation pattern is compared, not the random first server. ' +
-    'Every process whose timing is compared (real program, emulator, fake server) runs at nice -10, all alike, so a busy ' +
-    'machine\'s scheduling noise is not read as a library\'s behaviour. A row that fails on timing alone is run once more, ' +
+    'Every process whose timing is compared runs at a negative nice, so a busy machine\'s scheduling noise is not read as ' +
+    'a library\'s behaviour: -10 for the real library\'s program, the emulator\'s CLI and the fake servers alike. A row that fails on timing alone is run once more, ' +
     'alone, and that verdict is shown beside it — it stays a failure. Each row records the CPU pressure while it ran ' +
     '(share of time some task waited for a core, /proc/pressure/cpu) so a timing failure can be read against the machine\'s load.',
 );
@@ -164,7 +164,7 @@ out.push('');
 out.push('## Re-running');
 out.push('');
 out.push('```sh');
-out.push('npx vitest run test/fidelity/fidelity.test.ts     # as root; FIDELITY_ONLY=id,id FIDELITY_LIBS=glibc,musl FIDELITY_LANES=4');
+out.push('npx vitest run test/fidelity/fidelity.test.ts     # as root; FIDELITY_ONLY=id,id FIDELITY_LIBS=glibc,musl FIDELITY_LANES=3');
 out.push('node scripts/fidelity-table.mjs                   # test/fidelity/.last-run.json → docs/fidelity.md + docs/fidelity-run.json');
 out.push('```');
 out.push('');

@@ -11,7 +11,7 @@ for pair in ip:iproute2 setpriv:util-linux nsenter:util-linux getent:libc-bin di
   podman:podman runc:runc conmon:conmon ctr:containerd containerd:containerd dockerd:docker.io docker:docker.io busybox:busybox-static go:golang-go; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
-python3 -c 'import eventlet' >/dev/null 2>&1 || need+=(python3-eventlet)
+/usr/bin/python3 -c 'import eventlet, dns' >/dev/null 2>&1 || need+=(python3-eventlet) # Debian's python, which the tests use
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -28,7 +28,16 @@ export interface DiagnoseOptions {
 }
 
 export interface Report {
-  target: { label: string; nameservers: string[]; upstreams: string[] | null; search: string[]; options: string[]; nsswitch: string };
+  target: {
+    label: string;
+    /** the engine's container the target process belongs to (null: a tsnet container or a bare --pid) */
+    runtime: { engine: string; name: string; id: string; namespace: string | null } | null;
+    nameservers: string[];
+    upstreams: string[] | null;
+    search: string[];
+    options: string[];
+    nsswitch: string;
+  };
   /** what the target process resolves with, and the evidence (null for a tsnet container: no program) */
   program: ProgramReport | null;
   names: { list: string[]; why: string };
@@ -151,6 +160,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     program: program ?? null,
     target: {
       label: target.label,
+      runtime: target.runtime ? { engine: target.runtime.engine, name: target.runtime.name, id: target.runtime.id, namespace: target.runtime.namespace ?? null } : null,
       nameservers: cfg.nameservers,
       upstreams: target.record?.dns.stubActive ? target.record.dns.nameservers.map((n) => n.address) : null,
       search: cfg.search,

@@ -10,7 +10,7 @@ import { glibcVersion, muslVersion } from '../program/libc-version.js';
 import { identifyLibrary, type ProgramFacts, type ProgramLibrary } from '../program/library.js';
 import { mapped, mappedFiles, mappedLibc, type Mapping } from '../program/maps.js';
 import { MalformedFile, type ByteSource } from '../program/source.js';
-import { readFileInRoot } from './in-root.js';
+import { readFileInRoot } from '../ns/in-root.js';
 
 /** The variables that change how a resolver library behaves; nothing else of the environment is kept. */
 export const RESOLVER_ENV = ['RES_OPTIONS', 'LOCALDOMAIN', 'HOSTALIASES', 'EVENTLET_NO_GREENDNS', 'GODEBUG', 'UV_THREADPOOL_SIZE', 'GEVENT_RESOLVER'];

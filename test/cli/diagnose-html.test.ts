@@ -19,7 +19,7 @@ function report(): Report {
   const findings = findFindings(rows, ['db.example'], 'any');
   return {
     program: null,
-    target: { label: 'container <app> & co', nameservers: ['10.0.0.1', '10.0.0.2'], upstreams: null, search: [], options: [], nsswitch: 'files dns' },
+    target: { label: 'container <app> & co', runtime: null, nameservers: ['10.0.0.1', '10.0.0.2'], upstreams: null, search: [], options: [], nsswitch: 'files dns' },
     names: { list: ['db.example'], why: 'as given' },
     live: false,
     rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces })),

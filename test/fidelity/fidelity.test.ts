@@ -7,7 +7,11 @@
 //   FIDELITY_SKIP=1          skip the suite
 //   FIDELITY_ONLY=a,b        only these scenario ids
 //   FIDELITY_LIBS=glibc,musl only these libraries
-//   FIDELITY_LANES=4         parallel lanes (each: a server + a client namespace)
+//   FIDELITY_LANES=3         parallel lanes (each: a server + a client namespace); 3 on 2 cores:
+//                            with 4, each full run had 2-3 rows whose real or emulated side
+//                            stalled 50-75 ms behind the other lanes' process start-ups (measured
+//                            2026-12-03: 4 lanes 195-213 s, 2-3 timing failures a run; 3 lanes
+//                            252 s, none)
 //   FIDELITY_OUT=path        where the results go
 //   FIDELITY_KEEP=1          keep the work directory (files, logs) for inspection
 import { execFileSync } from 'node:child_process';
@@ -33,7 +37,7 @@ function have(cmd: string, args: string[]): boolean {
 const only = process.env.FIDELITY_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const libs = (process.env.FIDELITY_LIBS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...LIBRARIES]) as Library[];
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));
-const lanes = Math.max(1, Math.min(8, Number(process.env.FIDELITY_LANES ?? '4') || 4));
+const lanes = Math.max(1, Math.min(8, Number(process.env.FIDELITY_LANES ?? '3') || 3));
 const OUT = resolve(REPO, process.env.FIDELITY_OUT ?? 'test/fidelity/.last-run.json');
 
 function missingTools(): string[] {

@@ -12,7 +12,7 @@
 // to it, which on a busy machine (ksoftirqd) lags the send by 10 ms and more. (c) is judged by its own trace; (b)'s
 // own trace must say what its wire saw. See compare.ts for the verdict.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { loadavg, setPriority } from 'node:os';
+import { loadavg } from 'node:os';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Trace } from '../../resolvers/core/types.js';
@@ -159,29 +159,14 @@ interface ChildResult {
 }
 
 /**
- * Every process whose timing is compared (the real library's program, the emulator's CLI, the
- * fake server that timestamps the wire) runs at nice -10, all alike: on a 2-core machine busy with
- * other work (CI, `stress-ng --cpu 2`) a nice-0 process can wait tens of milliseconds for a core,
- * which is the machine's noise, not the library's behaviour. Both sides of every comparison get
- * the same priority, so neither is favoured.
- */
-function measured(child: ChildProcess): ChildProcess {
-  if (child.pid !== undefined) {
-    try {
-      setPriority(child.pid, -10);
-    } catch {
-      // not root: the suite is skipped anyway; an already exited child: nothing to raise
-    }
-  }
-  return child;
-}
-
-/**
- * Every process of a row — the real library's program, tsnet's CLI, the fake servers — runs at
- * nice -10, the same for both sides: the rest of the test suite runs beside the fidelity suite on
- * two cores, and a library's decisions at a timing margin (musl-overshoot-7: 6 ms over 7 wake-ups)
- * should not depend on another test's CPU use. A negative nice leaves the kernel's poll() slack
- * as it is (0.1 % of the timeout; only nice > 0 widens it: fs/select.c __estimate_accuracy).
+ * Every process of a row runs at a negative nice (set by nice(1) before it starts, so whatever it
+ * forks inherits it): the rest of the test suite, and the suite's own other lanes, run beside it
+ * on two cores (CI, `stress-ng --cpu 2`), and neither a library's decisions at a timing margin
+ * (musl-overshoot-7: 6 ms over 7 wake-ups) nor its CPU time (eventlet's Python: ~1-2 ms a query,
+ * stretched to 30+ ms waiting behind other lanes' start-ups) should be set by that. All at -10,
+ * both sides alike (tried: the real library at -15 moved the stalls to the emulator's side). A
+ * negative nice leaves the kernel's poll() slack as it is (0.1 % of the timeout; only nice > 0
+ * widens it: fs/select.c __estimate_accuracy).
  */
 const NICE = ['-n', '-10'];
 
@@ -192,7 +177,7 @@ const NICE = ['-n', '-10'];
 function runChild(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number, killOn?: RegExp): Promise<ChildResult> {
   return new Promise((done, fail) => {
     const startedAt = Date.now();
-    const child = measured(trackChild(spawn('nice', [...NICE, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })));
+    const child = trackChild(spawn('nice', [...NICE, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -234,7 +219,7 @@ async function startFakeDns(tools: Tools, lane: Lane, scenario: FidelityScenario
   const args = [tools.cli, 'fake-dns', '--netns', lane.serverNsPath, '--log', logFile, '--ready-file', ready];
   for (const [slot, behaviour] of Object.entries(scenario.servers)) args.push('--listen', `${lane.server(slot)}=${behaviour}`);
   for (const z of scenario.zone) args.push('--zone', z);
-  const child = measured(trackChild(spawn('nice', [...NICE, tools.node, ...args], { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })));
+  const child = trackChild(spawn('nice', [...NICE, tools.node, ...args], { env: { PATH, TSNET_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -72,6 +72,7 @@ describe.skipIf(!isRoot)('runtime targets: containerd', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.target.label).toBe(`containerd container default/${web} (pid ${webPid})`);
+    expect(report.target.runtime).toEqual({ engine: 'containerd', name: web, id: web, namespace: 'default' });
     expect(report.target.nameservers).toEqual(['127.0.0.1']);
     for (const row of report.rows) expect(row.traces[0]!.result.addresses, row.label).toEqual(['10.9.9.9']);
   });

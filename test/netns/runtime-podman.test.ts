@@ -69,6 +69,8 @@ describe.skipIf(!isRoot)('runtime targets: Podman', () => {
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout) as Report;
     expect(report.target.label).toBe(`podman container ${web} (pid ${pid})`);
+    expect(report.target.runtime).toMatchObject({ engine: 'podman', name: web, namespace: null });
+    expect(report.target.runtime!.id).toMatch(/^[0-9a-f]{64}$/);
     expect(report.target.nameservers).toEqual(['127.0.0.1']);
     expect(report.target.options).toEqual(['timeout:1', 'attempts:1']);
     // db.example is in the container's /etc/hosts (the rootfs's own, --no-hosts)
