@@ -1,7 +1,7 @@
 // tsnet create: validate → claim the name → reserve an address → namespaces → veth → files → record.
 // The record is written before any kernel object exists, so a crash at any later point leaves a
 // record that `tsnet prune` can follow to clean up.
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsnetError, wrap } from '../errors.js';
 import { validateCreate, type CreateRequest, type CreateSpec } from '../config/validate.js';
@@ -10,7 +10,7 @@ import { addressBytes, v4MappedBytes } from '../../resolvers/core/address.js';
 import { renderContainerFiles, resolveDnsConfig } from '../config/container-files.js';
 import { makeDirs, writeFileAtomic } from '../state/atomic.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
-import { inNewNamespaces } from '../ns/enter.js';
+import { inNetns, inNewNamespaces } from '../ns/enter.js';
 import { bindHandle, pinCurrentNamespace, prepareHandleDir } from '../ns/handles.js';
 import { IP_NETNS_DIR } from '../state/paths.js';
 import * as native from '../../native/index.js';
@@ -37,8 +37,9 @@ function readHostResolvConf(path: string): { path: string; text: string } | unde
   }
 }
 
-function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
+function initialRecord(deps: Deps, spec: CreateSpec, runtime: RuntimeNamespace | undefined): ContainerRecord {
   const { paths } = deps;
+  const derived = paths.derived(spec.name);
   return {
     version: RECORD_VERSION,
     id: randomHex(12),
@@ -61,7 +62,9 @@ function initialRecord(deps: Deps, spec: CreateSpec): ContainerRecord {
       nsswitch: spec.nsswitch,
     },
     addHosts: spec.addHosts.map((h) => ({ name: h.names[0]!, address: h.address })),
-    ...paths.derived(spec.name),
+    ...derived,
+    // The runtime's namespace: entered by exec and diagnose, never pinned or removed by tsnet.
+    ...(runtime ? { namespaces: { net: runtime.netns, uts: '', ipNetns: '' }, cni: runtime.cni } : {}),
   };
 }
 
@@ -89,7 +92,27 @@ function checkDnsLoop(deps: Deps, upstreams: string[]): void {
 }
 
 export async function createContainer(req: CreateRequest, deps: Deps): Promise<ContainerRecord> {
-  const spec = validateCreate(req, generateName);
+  return buildContainer(validateCreate(req, generateName), deps);
+}
+
+/**
+ * A network namespace some runtime owns (CNI): tsnet puts its interface there and never makes,
+ * pins or removes the namespace itself.
+ */
+export interface RuntimeNamespace {
+  /** the runtime's path to the namespace (CNI_NETNS) */
+  netns: string;
+  /** the interface to make inside it (CNI_IFNAME) */
+  ifname: string;
+  /** what the record says about where the attachment came from */
+  cni: NonNullable<ContainerRecord['cni']>;
+}
+
+/**
+ * validate → claim the name → record → address → files → namespaces (tsnet's own, or the
+ * runtime's) → veth → running, and the stub told. Every failure rolls back what was made.
+ */
+export async function buildContainer(spec: CreateSpec, deps: Deps, runtime?: RuntimeNamespace): Promise<ContainerRecord> {
   requireRoot('create');
   const { paths, log } = deps;
   const started = process.hrtime.bigint();
@@ -103,7 +126,7 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
   store.ensureRoot(paths);
   store.claimContainer(paths, spec.name);
   crashPoint(deps, 'create:claimed');
-  const record = initialRecord(deps, spec);
+  const record = initialRecord(deps, spec, runtime);
   try {
     store.writeContainer(paths, record);
     crashPoint(deps, 'create:recorded');
@@ -112,13 +135,23 @@ export async function createContainer(req: CreateRequest, deps: Deps): Promise<C
       crashPoint(deps, 'create:reserved');
       writeFiles(deps, spec, record, hostResolv);
       crashPoint(deps, 'create:files');
+      if (runtime) {
+        const inner = openRuntimeNamespace(runtime);
+        try {
+          wireVeth(deps, host, inner, net, record, runtime.ifname);
+        } finally {
+          inner.close();
+        }
+        return;
+      }
       const inner = makeNamespaces(spec, record);
       crashPoint(deps, 'create:namespaces');
       try {
         prepareHandleDir(IP_NETNS_DIR);
         bindHandle(record.namespaces.net, paths.ipNetnsHandle(spec.name));
         crashPoint(deps, 'create:ipnetns');
-        wireVeth(deps, host, inner, net, record);
+        inner.setUp(1, 'lo');
+        wireVeth(deps, host, inner, net, record, 'eth0');
       } finally {
         inner.close();
       }
@@ -184,21 +217,41 @@ function makeNamespaces(spec: CreateSpec, record: ContainerRecord): RtnlSocket {
   });
 }
 
-/** The veth pair (peer made directly inside the container as eth0), both ends up, address, route. */
-function wireVeth(deps: Deps, host: RtnlSocket, inner: RtnlSocket, net: ReadyNetwork, record: ContainerRecord): void {
+/**
+ * A netlink socket inside the runtime's namespace. The path is input (CNI_NETNS): it must be a
+ * file that setns takes as a network namespace — never a FIFO or device that open() would block
+ * on or act upon — and the interface must not exist there yet (SPEC.md: ADD must fail then).
+ */
+function openRuntimeNamespace(runtime: RuntimeNamespace): RtnlSocket {
+  let st;
+  try {
+    st = statSync(runtime.netns);
+  } catch (err) {
+    throw new TsnetError('TSNET_NOT_FOUND', `network namespace ${runtime.netns}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!st.isFile()) throw new TsnetError('TSNET_USAGE', `${runtime.netns} is not a network namespace (not a namespace file)`);
+  const inner = inNetns(runtime.netns, () => new RtnlSocket());
+  if (inner.getLink(runtime.ifname)) {
+    inner.close();
+    throw new TsnetError('TSNET_CONFLICT', `interface ${runtime.ifname} already exists in ${runtime.netns}`);
+  }
+  return inner;
+}
+
+/** The veth pair (peer made directly inside the container as `ifname`), both ends up, address, route. */
+function wireVeth(deps: Deps, host: RtnlSocket, inner: RtnlSocket, net: ReadyNetwork, record: ContainerRecord, ifname: string): void {
   const nsFd = openSync(record.namespaces.net, 'r');
   try {
-    host.createVeth(record.hostVeth, net.bridgeIndex, 'eth0', nsFd);
+    host.createVeth(record.hostVeth, net.bridgeIndex, ifname, nsFd);
   } finally {
     closeSync(nsFd);
   }
   crashPoint(deps, 'create:veth');
   const hostEnd = host.getLink(record.hostVeth);
-  const eth0 = inner.getLink('eth0');
-  if (!hostEnd || !eth0) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / eth0 did not appear after creation`);
+  const peer = inner.getLink(ifname);
+  if (!hostEnd || !peer) throw new TsnetError('TSNET_SYSTEM', `veth ${record.hostVeth} / ${ifname} did not appear after creation`);
   host.setUp(hostEnd.index, record.hostVeth);
-  inner.setUp(1, 'lo');
-  inner.addAddress(eth0.index, parseIPv4(record.address!), net.subnet.prefix, broadcastOf(net.subnet), 'eth0');
-  inner.setUp(eth0.index, 'eth0');
-  inner.addDefaultRoute(parseIPv4(net.record.gateway), eth0.index);
+  inner.addAddress(peer.index, parseIPv4(record.address!), net.subnet.prefix, broadcastOf(net.subnet), ifname);
+  inner.setUp(peer.index, ifname);
+  inner.addDefaultRoute(parseIPv4(net.record.gateway), peer.index);
 }

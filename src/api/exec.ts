@@ -14,6 +14,12 @@ export async function execInContainer(ref: string, argv: string[], deps: Deps): 
       hint: 'wait for it, or clean it up with `tsnet prune`',
     });
   }
+  if (record.cni) {
+    // The runtime's container has its own root filesystem and /etc files; tsnet has only its network.
+    throw new TsnetError('TSNET_USAGE', `container "${record.name}" is a CNI attachment of runtime container ${record.cni.containerId}: tsnet did not make its namespaces`, {
+      hint: 'run commands in it with its runtime (podman exec, ctr task exec); `tsnet diagnose` and `tsnet stub logs` work on it',
+    });
+  }
   let skipped: string[];
   try {
     skipped = enterForExec({

@@ -285,7 +285,7 @@ describe('messages', () => {
 });
 
 describe('decoders', () => {
-  it('decodeLink reads index, flags, name, kind, master, peer link and netns id', () => {
+  it('decodeLink reads index, flags, name, kind, master, peer link, netns id and hardware address', () => {
     const data = Buffer.concat([
       ifinfomsg(7, IFF_UP),
       attr(IFLA_ADDRESS, Buffer.from([2, 0, 0, 0, 0, 1])), // 6 bytes: padding follows
@@ -296,7 +296,7 @@ describe('decoders', () => {
       attrU32(IFLA_LINK_NETNSID, 0xffffffff), // -1 as a signed 32-bit value
       attr(999, Buffer.from('ignored')),
     ]);
-    expect(decodeLink(data)).toEqual({ index: 7, name: 'tsv0a1b2c', flags: IFF_UP, kind: 'veth', master: 3, link: 9, linkNetnsId: -1 });
+    expect(decodeLink(data)).toEqual({ index: 7, name: 'tsv0a1b2c', flags: IFF_UP, kind: 'veth', master: 3, link: 9, linkNetnsId: -1, mac: '02:00:00:00:00:01' });
   });
 
   it('decodeLink leaves optional fields undefined when their attributes are absent', () => {

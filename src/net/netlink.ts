@@ -149,6 +149,8 @@ export interface LinkInfo {
   /** ifindex of the peer (veth) — in the peer's namespace when linkNetnsId is set */
   link: number | undefined;
   linkNetnsId: number | undefined;
+  /** hardware address, "aa:bb:cc:dd:ee:ff" (undefined for links without one) */
+  mac: string | undefined;
 }
 
 export function decodeLink(data: Buffer): LinkInfo {
@@ -157,6 +159,7 @@ export function decodeLink(data: Buffer): LinkInfo {
   const master = attrs.get(IFLA_MASTER);
   const link = attrs.get(IFLA_LINK);
   const nsid = attrs.get(IFLA_LINK_NETNSID);
+  const hw = attrs.get(IFLA_ADDRESS);
   return {
     index: data.readInt32LE(4),
     flags: data.readUInt32LE(8),
@@ -165,6 +168,7 @@ export function decodeLink(data: Buffer): LinkInfo {
     master: master ? master.readUInt32LE(0) : undefined,
     link: link ? link.readUInt32LE(0) : undefined,
     linkNetnsId: nsid ? nsid.readInt32LE(0) : undefined,
+    mac: hw && hw.length > 0 ? [...hw].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
   };
 }
 

@@ -43,6 +43,12 @@ export interface ContainerRecord {
   };
   addHosts: Array<{ name: string; address: string }>;
   files: { resolvConf: string; hosts: string; nsswitch: string; hostname: string };
+  /**
+   * Set for an attachment a container runtime made through tsnet's CNI plugin: the runtime owns
+   * the namespace (`namespaces.net` is its CNI_NETNS); the record's name is derived from
+   * (containerId, ifname).
+   */
+  cni?: { containerId: string; ifname: string; podName: string | null; podNamespace: string | null };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -56,6 +62,12 @@ export function isContainerRecord(v: unknown): v is ContainerRecord {
   return isObj(v) && v.version === RECORD_VERSION && typeof v.name === 'string' && typeof v.id === 'string'
     && typeof v.status === 'string' && typeof v.network === 'string' && typeof v.hostVeth === 'string'
     && isObj(v.namespaces) && isObj(v.dns) && isObj(v.files);
+}
+
+/** An attachment made by the CNI plugin (its `cni` block well formed). */
+export function isCniRecord(v: ContainerRecord): boolean {
+  const c = v.cni as unknown;
+  return isObj(c) && typeof c.containerId === 'string' && typeof c.ifname === 'string';
 }
 
 export type { DnsMode };

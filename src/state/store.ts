@@ -8,7 +8,7 @@ import { isContainerName, isNetworkName } from '../config/validate.js';
 import { formatIPv4, parseIPv4, contains, formatSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
 import { makeDirs, readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
-import { isContainerRecord, isNetworkRecord, type ContainerRecord, type NetworkRecord } from './records.js';
+import { isCniRecord, isContainerRecord, isNetworkRecord, type ContainerRecord, type NetworkRecord } from './records.js';
 import type { Paths } from './paths.js';
 
 export function ensureRoot(paths: Paths): void {
@@ -49,7 +49,14 @@ export function readContainer(paths: Paths, name: string): ContainerRecord | und
       hint: `it was edited by hand; \`tsnet rm ${name}\` removes what belongs to "${name}"`,
     });
   }
-  return { ...rec, ...paths.derived(name) };
+  const derived = paths.derived(name);
+  // A CNI attachment lives in its runtime's namespace: the one path a record keeps (entered by
+  // exec, inspect and diagnose; never pinned, unmounted or removed by tsnet).
+  const net = rec.namespaces.net;
+  if (isCniRecord(rec) && typeof net === 'string' && net.startsWith('/') && !net.split('/').includes('..') && !net.includes('\0')) {
+    derived.namespaces = { net, uts: '', ipNetns: '' };
+  }
+  return { ...rec, ...derived };
 }
 
 export function listContainerNames(paths: Paths): string[] {

@@ -37,11 +37,19 @@ export function buildView(networks: NetworkRecord[], containers: ContainerRecord
   for (const n of networks) {
     view.networks.set(n.name, { name: n.name, gateway: n.gateway, subnet: n.subnet, containers: new Map(), byAddress: new Map() });
   }
+  const taken = new Set(containers.map((c) => c.name.toLowerCase()));
   for (const c of containers) {
     const net = view.networks.get(c.network);
     if (!net || !c.address || c.status !== 'running') continue;
     net.containers.set(c.name.toLowerCase(), c.address);
     net.byAddress.set(c.address, c.name);
+    // A CNI attachment also answers to its container's name (K8S_POD_NAME: Podman's container
+    // name); a tsnet container of that name keeps it.
+    const pod = c.cni?.podName?.toLowerCase();
+    if (pod !== undefined && !taken.has(pod)) {
+      net.containers.set(pod, c.address);
+      net.byAddress.set(c.address, c.cni!.podName!);
+    }
     if (c.dns.mode !== 'glibc' && c.dns.mode !== 'musl') continue;
     const upstreams = c.dns.nameservers.map((n) => n.address);
     view.clients.set(c.address, {
