@@ -118,6 +118,12 @@ class RealRun {
   private readonly sendErrors: Array<{ socket: number; code: string }> = [];
   private result: LookupResult | undefined;
   private failed = false;
+  /**
+   * How late the timer being delivered woke (0 otherwise): the emulator's clock runs that much
+   * behind during the step, so its decisions (musl's whole-ms budget, glibc's next deadline) are
+   * the library's on an on-time wake-up; what it sends is stamped with the real time.
+   */
+  private lag = 0;
 
   constructor(
     process: EmulatedProcess,
@@ -130,7 +136,7 @@ class RealRun {
   }
 
   start(): void {
-    this.apply(this.machine.start(this.started, () => performance.now()));
+    this.apply(this.machine.start(this.started, () => performance.now() - this.lag));
     if (this.opts.deadlineMs === undefined || this.over()) return;
     const deadline = setTimeout(() => {
       if (this.over()) return;
@@ -149,7 +155,7 @@ class RealRun {
     else if (ev.type === 'tcp') this.recorder.received(now, `t${ev.conn}`, ev.bytes);
     else if (ev.type === 'udp-error') this.recorder.failed(now, `u${ev.socket}`, 'icmp-unreachable');
     else if (ev.type === 'tcp-error') this.recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
-    this.apply(this.machine.handle(now, ev));
+    this.apply(this.machine.handle(now - this.lag, ev));
   }
 
   /** Whatever goes wrong (a socket call throwing, an emulator bug), nothing is left open. */
@@ -262,7 +268,14 @@ class RealRun {
         return;
       }
       this.due.delete(id);
-      this.deliver({ type: 'timer', id });
+      // The emulator decides as the library would on waking at its deadline: the driver's own
+      // lateness (its thread woken a few ms late now and then) is not the library's.
+      this.lag = Math.max(0, performance.now() - due);
+      try {
+        this.deliver({ type: 'timer', id });
+      } finally {
+        this.lag = 0;
+      }
     };
     const remaining = at - performance.now();
     if (remaining > 3) {
