@@ -111,10 +111,15 @@ export function parseCniArgs(text: string | undefined): CniArgs {
   return out;
 }
 
-/** The CNI_* variables a command needs, checked (SPEC.md "Parameters"). */
+/**
+ * The CNI_* variables a command uses, checked (SPEC.md "Parameters"); the others are not looked
+ * at (libcni validates a configuration by running VERSION with CNI_NETNS=dummy and the like).
+ */
 export function parseRequest(env: Record<string, string | undefined>): CniRequest {
   const command = parseCommand(env.CNI_COMMAND);
-  const needs = (name: string) => (command === 'ADD' || command === 'CHECK' ? true : command === 'DEL' ? name !== 'CNI_NETNS' : false);
+  const attachment = command === 'ADD' || command === 'CHECK' || command === 'DEL';
+  if (!attachment) return { command, containerId: '', netns: undefined, ifname: '', args: { podName: undefined, podNamespace: undefined } };
+  const needs = (name: string) => command !== 'DEL' || name !== 'CNI_NETNS';
   const bad: string[] = [];
   const containerId = env.CNI_CONTAINERID ?? '';
   if (needs('CNI_CONTAINERID') && !(containerId.length <= LIMITS.containerId && CONTAINER_ID_RE.test(containerId))) bad.push(`CNI_CONTAINERID ${shown(containerId)} (an alphanumeric, then alphanumerics, "_", "." or "-", at most ${LIMITS.containerId})`);

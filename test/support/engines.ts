@@ -153,15 +153,18 @@ export class PodmanLab {
   readonly prefix = `tsnet-${randomBytes(3).toString('hex')}`;
   /** what the engine's CLI (and tsnet, which passes its environment through) needs */
   readonly env: Record<string, string>;
-  private readonly host = new HostPaths(['/run/runc', '/run/libpod', '/run/containers'], ['podman', 'conmon', 'runc']);
+  // /var/lib/cni/results: libcni's result cache (Podman 4.3 cannot move it), empty again after DEL
+  private readonly host = new HostPaths(['/run/runc', '/run/libpod', '/run/containers', '/var/lib/cni', '/var/lib/cni/results'], ['podman', 'conmon', 'runc']);
 
-  constructor() {
+  /** `cniPluginDirs`: searched before Debian's /usr/lib/cni (a test's own plugins: tsnet's) */
+  constructor(opts: { cniPluginDirs?: string[] } = {}) {
     for (const d of ['root', 'runroot', 'tmp', 'net.d', 'decoy-root', 'decoy-run']) mkdirSync(join(this.dir, d));
+    const pluginDirs = [...(opts.cniPluginDirs ?? []), '/usr/lib/cni'].map((d) => JSON.stringify(d)).join(', ');
     writeFileSync(
       join(this.dir, 'containers.conf'),
       [
         '[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "none"', 'runtime = "runc"', `tmp_dir = "${this.dir}/tmp"`,
-        '[network]', 'network_backend = "cni"', 'cni_plugin_dirs = ["/usr/lib/cni"]', `network_config_dir = "${this.dir}/net.d"`, '',
+        '[network]', 'network_backend = "cni"', `cni_plugin_dirs = [${pluginDirs}]`, `network_config_dir = "${this.dir}/net.d"`, '',
       ].join('\n'),
     );
     // The storage.conf's own roots are decoys: only --root/--runroot (podman's, or tsnet's
