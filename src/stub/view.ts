@@ -2,6 +2,7 @@
 // and per client address the container asking. Plain data; rebuilt on every reload.
 import type { ContainerRecord, NetworkRecord } from '../state/records.js';
 import { stubUpstreamConf } from '../files/stub-resolv.js';
+import { isContainerName } from '../config/validate.js';
 
 export interface StubClient {
   name: string;
@@ -43,12 +44,13 @@ export function buildView(networks: NetworkRecord[], containers: ContainerRecord
     if (!net || !c.address || c.status !== 'running') continue;
     net.containers.set(c.name.toLowerCase(), c.address);
     net.byAddress.set(c.address, c.name);
-    // A CNI attachment also answers to its container's name (K8S_POD_NAME: Podman's container
-    // name); a tsnet container of that name keeps it.
-    const pod = c.cni?.podName?.toLowerCase();
-    if (pod !== undefined && !taken.has(pod)) {
-      net.containers.set(pod, c.address);
-      net.byAddress.set(c.address, c.cni!.podName!);
+    // A CNI attachment also answers to its container's name: K8S_POD_NAME (Podman's container
+    // name), else the runtime's container id when it is a valid name (ctr's "NAMESPACE-ID"); a
+    // tsnet container of that name keeps it.
+    const alias = c.cni ? (c.cni.podName ?? (isContainerName(c.cni.containerId) ? c.cni.containerId : undefined)) : undefined;
+    if (alias !== undefined && !taken.has(alias.toLowerCase())) {
+      net.containers.set(alias.toLowerCase(), c.address);
+      net.byAddress.set(c.address, alias);
     }
     if (c.dns.mode !== 'glibc' && c.dns.mode !== 'musl') continue;
     const upstreams = c.dns.nameservers.map((n) => n.address);

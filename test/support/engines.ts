@@ -245,10 +245,10 @@ export class ContainerdLab {
     return run('ctr', [`--address=${this.address}`, `--namespace=${namespace}`, ...args]);
   }
 
-  /** `ctr run -d --null-io --rootfs` in `namespace`; returns the task's PID. */
-  async run(namespace: string, id: string, rootfs: string, cmd: string[]): Promise<number> {
+  /** `ctr run -d --null-io --rootfs` in `namespace` (`cni`: with --cni); returns the task's PID. */
+  async run(namespace: string, id: string, rootfs: string, cmd: string[], opts: { cni?: boolean } = {}): Promise<number> {
     this.namespaces.add(namespace);
-    const r = await this.ctr(namespace, ['run', '-d', '--null-io', '--rootfs', rootfs, id, ...cmd]);
+    const r = await this.ctr(namespace, ['run', '-d', '--null-io', ...(opts.cni ? ['--cni'] : []), '--rootfs', rootfs, id, ...cmd]);
     if (r.code !== 0) throw new Error(`ctr run ${id}: ${r.stderr}`);
     return waitFor(`task ${id}`, async () => {
       const ls = await this.ctr(namespace, ['task', 'ls']);
