@@ -5,13 +5,13 @@
 import { existsSync } from 'node:fs';
 import { isTsnetError } from '../errors.js';
 import { validateCreate } from '../config/validate.js';
-import { addResult, CNI_ERR, CniError, podNameOf, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
+import { addResult, chainedResult, CNI_ERR, CniError, podNameOf, previousAttachment, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
 import { shortHash } from '../state/paths.js';
 import * as store from '../state/store.js';
 import type { ContainerRecord } from '../state/records.js';
 import { RtnlSocket, withRtnl } from '../net/rtnl.js';
 import { inNetns } from '../ns/enter.js';
-import { formatIPv4 } from '../config/ipv4.js';
+import { formatIPv4, parseIPv4 } from '../config/ipv4.js';
 import { stubClientOptions } from '../files/stub-resolv.js';
 import { buildContainer } from './create.js';
 import { teardownContainer } from './teardown.js';
@@ -51,13 +51,22 @@ export async function cniAdd(req: CniRequest, conf: PluginConfig, deps: Deps): P
   }
   const up = upstreamsOf(conf);
   const podName = podNameOf(req.args);
+  // A prevResult on ADD: tsnet is chained after the plugin that made the interface (DNS only).
+  const prev = conf.prevResult === undefined ? undefined : previousAttachment(conf.prevResult, req.ifname);
+  if (prev && conf.dnsMode === 'direct') throw new CniError(CNI_ERR.invalidConfig, 'chained after another plugin, tsnet serves DNS through its stub: "dnsMode" must be glibc or musl');
+  if (!prev && conf.subnet === undefined) throw new CniError(CNI_ERR.invalidConfig, 'the configuration has no "subnet"', 'like "subnet": "10.89.0.0/24"');
+  const subnet = prev ? networkOf(prev.address, prev.prefix) : conf.subnet!;
+  if (prev && conf.subnet !== undefined && conf.subnet !== subnet) {
+    throw new CniError(CNI_ERR.invalidConfig, `"subnet" ${conf.subnet} is not the previous plugin's ${subnet}`);
+  }
   let record: ContainerRecord;
   try {
     const spec = validateCreate(
       {
         name,
         network: conf.name,
-        subnet: conf.subnet,
+        subnet,
+        ip: prev?.address,
         // the files tsnet keeps for the attachment name the pod's name where it is a hostname
         hostname: podName !== undefined && /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(podName) ? podName : undefined,
         dns: up.nameservers,
@@ -71,15 +80,23 @@ export async function cniAdd(req: CniRequest, conf: PluginConfig, deps: Deps): P
     record = await buildContainer(spec, deps, {
       netns: req.netns!,
       ifname: req.ifname,
-      cni: { containerId: req.containerId, ifname: req.ifname, podName: podName ?? null, podNamespace: req.args.podNamespace ?? null },
+      cni: { containerId: req.containerId, ifname: req.ifname, podName: podName ?? null, podNamespace: req.args.podNamespace ?? null, ...(prev ? { chained: true } : {}) },
+      ...(prev ? { chained: { gateway: prev.gateway } } : {}),
     });
   } catch (err) {
     throw asCniError(err, `ADD ${req.containerId}/${req.ifname}`);
   }
-  const links = linksOf(record, req.ifname);
   const gateway = record.gateway!;
   const stub = record.dns.stubActive;
   const upstreams = record.dns.nameservers.map((n) => n.address);
+  const dns = {
+    nameservers: stub ? [gateway] : upstreams,
+    search: record.dns.search,
+    // the same options `create` writes into a stub-mode resolv.conf: the client waits out the stub
+    options: stub ? stubClientOptions(record.dns.mode as 'glibc' | 'musl', upstreams, record.dns.options).options : record.dns.options,
+  };
+  if (prev) return chainedResult(conf.cniVersion, conf.prevResult as Record<string, unknown>, dns);
+  const links = linksOf(record, req.ifname);
   return addResult(conf.cniVersion, {
     hostVeth: record.hostVeth,
     hostMac: links.host,
@@ -89,13 +106,14 @@ export async function cniAdd(req: CniRequest, conf: PluginConfig, deps: Deps): P
     address: record.address!,
     prefix: Number(record.subnet!.split('/')[1]),
     gateway,
-    dns: {
-      nameservers: stub ? [gateway] : upstreams,
-      search: record.dns.search,
-      // the same options `create` writes into a stub-mode resolv.conf: the client waits out the stub
-      options: stub ? stubClientOptions(record.dns.mode as 'glibc' | 'musl', upstreams, record.dns.options).options : record.dns.options,
-    },
+    dns,
   });
+}
+
+/** "a.b.c.d/n" of the network an address is in. */
+function networkOf(address: string, prefix: number): string {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return `${formatIPv4((parseIPv4(address) & mask) >>> 0)}/${prefix}`;
 }
 
 /** Hardware addresses of both ends, for the result (Podman parses the container end's). */
@@ -159,7 +177,7 @@ export async function cniCheck(req: CniRequest, deps: Deps): Promise<void> {
   if (record.status !== 'running') throw fail(`the attachment is ${record.status}`);
   if (record.namespaces.net !== req.netns) throw fail(`it was added in ${record.namespaces.net}, not ${req.netns}`);
   const network = store.readNetwork(deps.paths, record.network);
-  withRtnl((rtnl) => {
+  if (!record.cni?.chained) withRtnl((rtnl) => {
     const bridge = network && rtnl.getLink(network.bridge);
     const host = rtnl.getLink(record.hostVeth);
     if (!bridge) throw fail(`the bridge of network ${record.network} is missing`);

@@ -17,7 +17,7 @@ import * as native from '../../native/index.js';
 import { withLock } from '../state/lock.js';
 import * as store from '../state/store.js';
 import { RECORD_VERSION, type ContainerRecord } from '../state/records.js';
-import { ensureNetwork, type ReadyNetwork } from './network.js';
+import { ensureExternalNetwork, ensureNetwork, type ReadyNetwork } from './network.js';
 import { teardownContainer } from './teardown.js';
 import { requireRoot } from './privileges.js';
 import { crashPoint } from './crash-points.js';
@@ -106,6 +106,11 @@ export interface RuntimeNamespace {
   ifname: string;
   /** what the record says about where the attachment came from */
   cni: NonNullable<ContainerRecord['cni']>;
+  /**
+   * Chained after another plugin (DNS only): the interface and address exist already (the
+   * previous result's); tsnet records the address on an external network and makes no link.
+   */
+  chained?: { gateway: string };
 }
 
 /**
@@ -131,10 +136,11 @@ export async function buildContainer(spec: CreateSpec, deps: Deps, runtime?: Run
     store.writeContainer(paths, record);
     crashPoint(deps, 'create:recorded');
     withRtnl((host) => {
-      const net = reserveAddress(deps, host, spec, record);
+      const net = reserveAddress(deps, host, spec, record, runtime?.chained);
       crashPoint(deps, 'create:reserved');
       writeFiles(deps, spec, record, hostResolv);
       crashPoint(deps, 'create:files');
+      if (runtime?.chained) return;
       if (runtime) {
         const inner = openRuntimeNamespace(runtime);
         try {
@@ -176,9 +182,9 @@ export async function buildContainer(spec: CreateSpec, deps: Deps, runtime?: Run
 }
 
 /** Under the root lock: the network (made on first use) and an address on it, both into the record. */
-function reserveAddress(deps: Deps, host: RtnlSocket, spec: CreateSpec, record: ContainerRecord): ReadyNetwork {
+function reserveAddress(deps: Deps, host: RtnlSocket, spec: CreateSpec, record: ContainerRecord, chained: RuntimeNamespace['chained']): ReadyNetwork {
   const net = withLock(deps.paths.lockFile, () => {
-    const ready = ensureNetwork(deps, host, spec.network, spec.subnet);
+    const ready = chained ? ensureExternalNetwork(deps, host, spec.network, spec.subnet!, chained.gateway) : ensureNetwork(deps, host, spec.network, spec.subnet);
     record.address = store.reserveAddress(deps.paths, ready.record, ready.subnet, spec.name, spec.ip);
     return ready;
   });

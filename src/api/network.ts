@@ -1,7 +1,7 @@
 // Networks: a bridge with the gateway address, made on the first container and removed with the last.
 // Every function here runs with the root lock held.
 import { TsnetError } from '../errors.js';
-import { formatIPv4, formatSubnet, gatewayOf, overlaps, parseSubnet, broadcastOf, type Subnet } from '../config/ipv4.js';
+import { formatIPv4, formatSubnet, gatewayOf, overlaps, parseIPv4, parseSubnet, broadcastOf, type Subnet } from '../config/ipv4.js';
 import type { RtnlSocket } from '../net/rtnl.js';
 import { RECORD_VERSION, type NetworkRecord } from '../state/records.js';
 import * as store from '../state/store.js';
@@ -35,6 +35,11 @@ function checkSubnetFree(rtnl: RtnlSocket, subnet: Subnet, name: string): void {
 export function ensureNetwork(deps: Deps, rtnl: RtnlSocket, name: string, requested: Subnet | undefined): ReadyNetwork {
   const { paths, log } = deps;
   const existing = store.readNetwork(paths, name);
+  if (existing?.external) {
+    throw new TsnetError('TSNET_CONFLICT', `network "${name}" is another CNI plugin's (tsnet is chained after it for DNS only)`, {
+      hint: 'give this tsnet network another name',
+    });
+  }
   if (existing) {
     const subnet = parseSubnet(existing.subnet);
     if (requested && formatSubnet(requested) !== existing.subnet) {
@@ -67,6 +72,43 @@ export function ensureNetwork(deps: Deps, rtnl: RtnlSocket, name: string, reques
   return { record, subnet, bridgeIndex: link.index, created: true };
 }
 
+/**
+ * The network of a plugin tsnet is chained after (CNI, DNS only): its subnet and gateway from the
+ * previous result. The gateway must be on a host interface (the bridge plugin's `isGateway`), or
+ * the stub would have nowhere to listen.
+ */
+export function ensureExternalNetwork(deps: Deps, rtnl: RtnlSocket, name: string, subnet: Subnet, gateway: string): ReadyNetwork {
+  const { paths } = deps;
+  const existing = store.readNetwork(paths, name);
+  if (existing && !existing.external) {
+    throw new TsnetError('TSNET_CONFLICT', `network "${name}" is a tsnet network: a chained tsnet cannot take its name`, { hint: 'name the chained configuration list differently' });
+  }
+  if (existing) {
+    if (existing.subnet !== formatSubnet(subnet) || existing.gateway !== gateway) {
+      throw new TsnetError('TSNET_USAGE', `network "${name}" was ${existing.subnet} via ${existing.gateway}, the previous plugin now says ${formatSubnet(subnet)} via ${gateway}`);
+    }
+    return { record: existing, subnet, bridgeIndex: -1, created: false };
+  }
+  const gw = parseIPv4(gateway, 'gateway');
+  const on = rtnl.listAddresses().find((a) => a.address === gw);
+  if (!on) {
+    throw new TsnetError('TSNET_USAGE', `gateway ${gateway} of network "${name}" is on no host interface: the stub has nowhere to listen`, {
+      hint: 'chain tsnet after a plugin that puts the gateway on the host (bridge with "isGateway": true)',
+    });
+  }
+  const record: NetworkRecord = {
+    version: RECORD_VERSION,
+    name,
+    subnet: formatSubnet(subnet),
+    gateway,
+    bridge: rtnl.listLinks().find((l) => l.index === on.index)?.name ?? '',
+    created: new Date().toISOString(),
+    external: true,
+  };
+  store.writeNetwork(paths, record);
+  return { record, subnet, bridgeIndex: on.index, created: true };
+}
+
 function makeBridge(rtnl: RtnlSocket, bridge: string, subnet: Subnet) {
   if (!rtnl.getLink(bridge)) rtnl.createBridge(bridge);
   const link = rtnl.getLink(bridge);
@@ -83,7 +125,7 @@ export function dropNetworkIfUnused(deps: Deps, rtnl: RtnlSocket, name: string):
   const { paths, log } = deps;
   if (store.hasReservations(paths, name)) return false;
   const record = store.readNetwork(paths, name);
-  rtnl.deleteLink(record?.bridge ?? paths.bridge(name));
+  if (!record?.external) rtnl.deleteLink(record?.bridge ?? paths.bridge(name));
   store.removeNetworkDir(paths, name);
   log.debug({ network: name }, 'network removed with its last container');
   return true;

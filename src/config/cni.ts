@@ -48,7 +48,8 @@ export interface PluginConfig {
   cniVersion: CniVersion;
   /** the network's name (a tsnet network name) */
   name: string;
-  subnet: string;
+  /** required for a first plugin's ADD; a chained tsnet takes the previous result's */
+  subnet: string | undefined;
   dnsMode: DnsMode;
   /** the upstreams (for the stub modes) or the container's own nameservers (direct) */
   dns: CniDns | undefined;
@@ -173,14 +174,15 @@ export function parseConfig(text: string, command: CniCommand): PluginConfig {
   }
   if (!isObj(v)) throw new CniError(CNI_ERR.decode, 'the configuration on stdin is not a JSON object');
   const cniVersion = parseVersion(v.cniVersion);
-  if (command === 'VERSION') return { cniVersion, name: '', subnet: '', dnsMode: 'glibc', dns: undefined, root: undefined, dnsCache: undefined, runtimeDns: undefined, validAttachments: undefined, prevResult: undefined };
+  if (command === 'VERSION') return { cniVersion, name: '', subnet: undefined, dnsMode: 'glibc', dns: undefined, root: undefined, dnsCache: undefined, runtimeDns: undefined, validAttachments: undefined, prevResult: undefined };
   if (v.type !== 'tsnet') throw new CniError(CNI_ERR.invalidConfig, `"type" is ${shown(String(v.type))}, not "tsnet"`);
   const name = v.name;
   if (typeof name !== 'string' || !isNetworkName(name)) {
     throw new CniError(CNI_ERR.invalidConfig, `network "name" ${shown(String(name))} is not a tsnet network name`, 'use 1-32 lower-case letters, digits, "_" and "-", starting with a letter or digit');
   }
+  // Optional here: a chained tsnet takes the previous result's; a first plugin's ADD needs it.
   const subnet = v.subnet;
-  if (typeof subnet !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(subnet) || !isIPv4(subnet.split('/')[0]!)) {
+  if (subnet !== undefined && (typeof subnet !== 'string' || !isCidr(subnet))) {
     throw new CniError(CNI_ERR.invalidConfig, `"subnet" ${shown(String(subnet))} is not an IPv4 CIDR`, 'like "subnet": "10.89.0.0/24"');
   }
   let dnsMode: DnsMode;
@@ -204,7 +206,7 @@ export function parseConfig(text: string, command: CniCommand): PluginConfig {
   return {
     cniVersion,
     name,
-    subnet,
+    subnet: subnet as string | undefined,
     dnsMode,
     dns,
     root: root as string | undefined,
@@ -224,6 +226,38 @@ function attachmentsOf(v: unknown): Array<{ containerId: string; ifname: string 
     }
     return { containerId: a.containerID, ifname: a.ifname };
   });
+}
+
+const isCidr = (s: string) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s) && isIPv4(s.split('/')[0]!) && Number(s.split('/')[1]) <= 32;
+
+/** What a chained tsnet takes from the previous plugin's result: the container's IPv4 address on CNI_IFNAME and its gateway. */
+export interface PreviousAttachment {
+  address: string;
+  prefix: number;
+  gateway: string;
+}
+
+/**
+ * The previous result's IPv4 address for `ifname` (SPEC.md "ADD Success": `ips[].interface`
+ * indexes `interfaces`, the container's have a `sandbox`), with the gateway the stub will listen on.
+ */
+export function previousAttachment(prev: unknown, ifname: string): PreviousAttachment {
+  const bad = (why: string) => new CniError(CNI_ERR.invalidConfig, `chained after another plugin: ${why}`);
+  if (!isObj(prev) || !Array.isArray(prev.ips)) throw bad('"prevResult" has no "ips"');
+  const interfaces = Array.isArray(prev.interfaces) ? prev.interfaces : [];
+  const ours = (i: unknown) => typeof i !== 'number' || (isObj(interfaces[i]) && interfaces[i].name === ifname && typeof interfaces[i].sandbox === 'string' && interfaces[i].sandbox !== '');
+  const ip = prev.ips.find((x: unknown) => isObj(x) && typeof x.address === 'string' && isCidr(x.address) && ours(x.interface)) as Record<string, unknown> | undefined;
+  if (!ip) throw bad(`"prevResult" has no IPv4 address on the container's ${ifname}`);
+  if (typeof ip.gateway !== 'string' || !isIPv4(ip.gateway)) throw bad(`the address ${String(ip.address)} has no IPv4 gateway for the stub to listen on`);
+  const [address, prefix] = (ip.address as string).split('/');
+  return { address: address!, prefix: Number(prefix), gateway: ip.gateway };
+}
+
+/** A chained tsnet's result: the previous one, its DNS replaced by the stub's (SPEC.md: pass prevResult through, modified). */
+export function chainedResult(version: CniVersion, prev: Record<string, unknown>, dns: CniDns): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...prev, cniVersion: version };
+  out.dns = { nameservers: dns.nameservers, ...(dns.search.length ? { search: dns.search } : {}), ...(dns.options.length ? { options: dns.options } : {}) };
+  return out;
 }
 
 /** The container's name as tsnet's stub answers it: K8S_POD_NAME when it is a valid container name. */

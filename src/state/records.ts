@@ -11,6 +11,11 @@ export interface NetworkRecord {
   gateway: string;
   bridge: string;
   created: string;
+  /**
+   * A network another CNI plugin made, tsnet chained after it for DNS only: recorded so the stub
+   * listens on its gateway; tsnet never makes or deletes its bridge (`bridge` names it, for reading).
+   */
+  external?: boolean;
 }
 
 export type ContainerStatus = 'creating' | 'running' | 'removing';
@@ -48,7 +53,7 @@ export interface ContainerRecord {
    * the namespace (`namespaces.net` is its CNI_NETNS); the record's name is derived from
    * (containerId, ifname).
    */
-  cni?: { containerId: string; ifname: string; podName: string | null; podNamespace: string | null };
+  cni?: { containerId: string; ifname: string; podName: string | null; podNamespace: string | null; chained?: boolean };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

@@ -1,6 +1,6 @@
 // The CLI tests run the built binary: bundle it once before any test file starts.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IP_NETNS_DIR } from '../../src/state/paths.js';
@@ -20,5 +20,21 @@ export default function setup(): () => void {
   chmodSync(dir, 0o755);
   cpSync('dist', join(dir, 'dist'), { recursive: true });
   process.env.TSNET_TEST_READABLE_CLI = join(dir, 'dist', 'tsnet.js');
-  return () => rmSync(dir, { recursive: true, force: true });
+  const forwarding = readForwarding();
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+    // Network safety: no test may turn on forwarding in the host's namespace (the engines and
+    // CNI plugins the tests run could: the bridge plugin's isGateway does, where it runs).
+    const after = readForwarding();
+    if (after !== forwarding) {
+      for (const [path, value] of Object.entries(JSON.parse(forwarding) as Record<string, string>)) writeFileSync(path, value);
+      throw new Error(`the test run changed the host's IP forwarding: ${forwarding} -> ${after} (restored)`);
+    }
+  };
+}
+
+/** The host namespace's forwarding switches, as one comparable text. */
+function readForwarding(): string {
+  const paths = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/all/forwarding'];
+  return JSON.stringify(Object.fromEntries(paths.map((p) => [p, readFileSync(p, 'utf8').trim()])));
 }
