@@ -23,7 +23,10 @@ const CNI_DIR = '/usr/lib/cni';
 const NETAVARK = '/usr/lib/podman/netavark';
 // dns-mode direct: this benchmark measures network setup; the stub resolver is measured in bench/stub.mjs.
 const TSNET_DNS = '127.0.0.1';
-const ALL_METHODS = ['ip-batch', 'cni', 'netavark', 'tsnet-lib', 'tsnet-cli'];
+const ALL_METHODS = ['ip-batch', 'cni', 'netavark', 'netavark-dns', 'tsnet-lib', 'tsnet-cli', 'tsnet-cni'];
+const AARDVARK = '/usr/lib/podman/aardvark-dns';
+// stub-mode upstream for tsnet-cni: TEST-NET-1, never sent to (no query reaches the stub in this benchmark)
+const TSNET_CNI_UPSTREAM = '192.0.2.53';
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -309,34 +312,43 @@ function cni() {
   };
 }
 
-function netavark() {
-  const host = `${PREFIX}-h-nav`;
-  const nsPrefix = `${PREFIX}-n`;
-  const net = `${PREFIX}nav`;
-  const configDir = path.join(TMP, 'netavark');
+/**
+ * netavark (Podman's network backend) in a host namespace of its own. `dns`: with aardvark-dns
+ * (Podman's DNS for container names: netavark starts it on the network's gateway and tells it of
+ * every container) — the closest peer of a tsnet network with its stub resolver.
+ */
+function netavark(dns = false) {
+  const tag = dns ? 'nad' : 'nav';
+  const second = dns ? 155 : 152;
+  const host = `${PREFIX}-h-${tag}`;
+  const nsPrefix = `${PREFIX}-${dns ? 'd' : 'n'}`;
+  const net = `${PREFIX}${tag}`;
+  const configDir = path.join(TMP, `netavark-${tag}`);
   const info = {
-    dns_enabled: false, // no aardvark-dns
+    dns_enabled: dns,
     driver: 'bridge',
     id: randomBytes(32).toString('hex'),
     internal: true, // no NAT / firewall rules
     ipv6_enabled: false,
     name: net,
-    network_interface: `${PREFIX}nb`,
-    subnets: [{ subnet: '10.152.0.0/16', gateway: '10.152.0.1' }],
+    network_interface: `${PREFIX}${dns ? 'db' : 'nb'}`,
+    subnets: [{ subnet: `10.${second}.0.0/16`, gateway: `10.${second}.0.1` }],
   };
+  const bin = [NETAVARK, '--config', configDir, ...(dns ? ['--aardvark-binary', AARDVARK] : [])];
   // netavark does no IPAM (podman does), so the caller passes static_ips.
   const options = (id, addr) =>
     JSON.stringify({
       container_id: id,
       container_name: id,
-      networks: { [net]: { interface_name: 'eth0', static_ips: [addr] } },
+      networks: { [net]: { interface_name: 'eth0', static_ips: [addr], ...(dns ? { aliases: [id] } : {}) } },
       network_info: { [net]: info },
     });
   let seq = 0;
   return {
-    name: 'netavark',
-    subnet: '10.152.0.0/16',
+    name: dns ? 'netavark-dns' : 'netavark',
+    subnet: `10.${second}.0.0/16`,
     async available() {
+      if (dns && !exists(AARDVARK)) return `${AARDVARK} missing (apt install aardvark-dns)`;
       return exists(NETAVARK) ? true : `${NETAVARK} missing (apt install netavark)`;
     },
     async setup() {
@@ -346,13 +358,13 @@ function netavark() {
     async create() {
       const i = seq++;
       const ns = `${nsPrefix}${i}`;
-      const input = options(`${PREFIX}n${i}`, hostAddr(152, i));
+      const input = options(`${PREFIX}${tag}${i}`, hostAddr(second, i));
       await run('ip', ['netns', 'add', ns]);
-      await run('ip', ['netns', 'exec', host, NETAVARK, '--config', configDir, 'setup', `/run/netns/${ns}`], { input });
+      await run('ip', ['netns', 'exec', host, ...bin, 'setup', `/run/netns/${ns}`], { input });
       return { ns, input };
     },
     async remove(h) {
-      await run('ip', ['netns', 'exec', host, NETAVARK, '--config', configDir, 'teardown', `/run/netns/${h.ns}`], {
+      await run('ip', ['netns', 'exec', host, ...bin, 'teardown', `/run/netns/${h.ns}`], {
         input: h.input,
       });
       await run('ip', ['netns', 'del', h.ns]);
@@ -489,12 +501,62 @@ function tsnetCliMethod() {
   };
 }
 
+/**
+ * tsnet as a CNI plugin (ADD/DEL through `tsnet cni plugin`, what /opt/cni/bin/tsnet execs), with
+ * the stub resolver (dns-mode glibc: every ADD and DEL reloads it) — the peer of netavark-dns.
+ * In the host namespace, as the runtime runs its plugins; its own state root and network.
+ */
+function tsnetCniMethod() {
+  const nsPrefix = `${PREFIX}-k`;
+  const root = path.join(TMP, 'tsnet-cni-root');
+  const conf = JSON.stringify({
+    cniVersion: '1.0.0', name: `${PREFIX}cni`, type: 'tsnet', subnet: '10.156.0.0/16', dnsMode: 'glibc',
+    dns: { nameservers: [TSNET_CNI_UPSTREAM] }, root,
+  });
+  const env = (command, id, ns) => ({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' });
+  const plugin = (command, id, ns) => run(process.execPath, [TSNET_CLI, 'cni', 'plugin'], { input: conf, env: env(command, id, ns) });
+  const live = new Map();
+  let seq = 0;
+  return {
+    name: 'tsnet-cni',
+    subnet: '10.156.0.0/16',
+    async available() {
+      return exists(TSNET_CLI) ? true : `unavailable: ${TSNET_CLI} not built yet`;
+    },
+    async setup() {},
+    async create() {
+      const i = seq++;
+      const ns = `${nsPrefix}${i}`;
+      const id = `${PREFIX}-k${i}`;
+      await run('ip', ['netns', 'add', ns]);
+      live.set(id, ns);
+      const out = await plugin('ADD', id, ns);
+      return { ns, id, out };
+    },
+    async remove(h) {
+      await plugin('DEL', h.id, h.ns);
+      live.delete(h.id);
+      await run('ip', ['netns', 'del', h.ns]);
+    },
+    sanity: (h) => describeNetns(h.ns),
+    async teardown() {
+      for (const [id, ns] of live) {
+        await plugin('DEL', id, ns).catch(() => {});
+        await run('ip', ['netns', 'del', ns]).catch(() => {});
+      }
+      live.clear();
+    },
+  };
+}
+
 const FACTORIES = {
   'ip-batch': ipBatch,
   cni,
-  netavark,
+  netavark: () => netavark(false),
+  'netavark-dns': () => netavark(true),
   'tsnet-lib': tsnetLib,
   'tsnet-cli': tsnetCliMethod,
+  'tsnet-cni': tsnetCniMethod,
 };
 
 // ---------------------------------------------------------------------------------------------
