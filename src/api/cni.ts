@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isTsnetError } from '../errors.js';
 import { validateCreate } from '../config/validate.js';
-import { addResult, chainedResult, CNI_ERR, CniError, podNameOf, previousAttachment, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
+import { addResult, chainedResult, CNI_ERR, CniError, podNameOf, podNamespaceOf, previousAttachment, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
 import { shortHash } from '../state/paths.js';
 import * as store from '../state/store.js';
 import type { ContainerRecord } from '../state/records.js';
@@ -80,7 +80,7 @@ export async function cniAdd(req: CniRequest, conf: PluginConfig, deps: Deps): P
     record = await buildContainer(spec, deps, {
       netns: req.netns!,
       ifname: req.ifname,
-      cni: { containerId: req.containerId, ifname: req.ifname, podName: podName ?? null, podNamespace: req.args.podNamespace ?? null, ...(prev ? { chained: true } : {}) },
+      cni: { containerId: req.containerId, ifname: req.ifname, podName: podName ?? null, podNamespace: podNamespaceOf(req.args) ?? null, ...(prev ? { chained: true } : {}) },
       ...(prev ? { chained: { gateway: prev.gateway } } : {}),
     });
   } catch (err) {

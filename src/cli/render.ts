@@ -29,9 +29,16 @@ export function renderInspect(r: ContainerRecord): string {
     `status:      ${r.status}`,
     `created:     ${r.created}`,
     `network:     ${r.network} (${r.subnet ?? '-'}, gateway ${r.gateway ?? '-'})`,
-    `address:     ${r.address ?? '-'}/eth0, host side ${r.hostVeth}`,
+    r.cni?.chained
+      ? `address:     ${r.address ?? '-'}/${r.cni.ifname} (made by the plugin tsnet is chained after)`
+      : `address:     ${r.address ?? '-'}/${r.cni?.ifname ?? 'eth0'}, host side ${r.hostVeth}`,
     `hostname:    ${r.hostname}`,
-    `namespaces:  net ${r.namespaces.net}, uts ${r.namespaces.uts}, ip netns ${r.namespaces.ipNetns}`,
+    r.cni
+      ? `namespaces:  net ${r.namespaces.net} (the runtime's)`
+      : `namespaces:  net ${r.namespaces.net}, uts ${r.namespaces.uts}, ip netns ${r.namespaces.ipNetns}`,
+    ...(r.cni
+      ? [`cni:         runtime container ${r.cni.containerId}, ifname ${r.cni.ifname}${r.cni.podName ? `, name ${r.cni.podName}` : ''}${r.cni.podNamespace ? ` (pod namespace ${r.cni.podNamespace})` : ''}${r.cni.chained ? ', chained (DNS only)' : ''}`]
+      : []),
     `dns-mode:    ${r.dns.mode}${r.dns.mode !== 'direct' && !r.dns.stubActive ? ' (recorded; the stub resolver is not active yet: upstreams are listed directly)' : ''}`,
     `nameservers: ${ns}`,
     `search:      ${r.dns.search.join(' ') || '-'}`,

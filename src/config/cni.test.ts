@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addResult, CniError, parseCniArgs, parseConfig, parseRequest, renderConflist } from './cni.js';
+import { addResult, CniError, parseCniArgs, parseConfig, parseRequest, podNameOf, podNamespaceOf, renderConflist } from './cni.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -17,6 +17,10 @@ describe('CNI input', () => {
     expect(code(() => parseCniArgs('novalue'))).toBe(4);
     expect(code(() => parseCniArgs('K=' + 'x'.repeat(9000)))).toBe(4);
     expect(parseCniArgs(undefined)).toEqual({ podName: undefined, podNamespace: undefined });
+    // names the records keep and `inspect` prints: only well-formed ones
+    expect(podNameOf({ podName: 'web\u001b[31m', podNamespace: undefined })).toBeUndefined();
+    expect(podNamespaceOf({ podName: undefined, podNamespace: 'kube-system' })).toBe('kube-system');
+    expect(podNamespaceOf({ podName: undefined, podNamespace: 'x\ny' })).toBeUndefined();
   });
 
   it('the variables each command needs (SPEC.md): DEL may lack CNI_NETNS, GC and STATUS need no container', () => {

@@ -81,6 +81,9 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** The spec's container id: an alphanumeric, then alphanumerics, "_", "." or "-". */
 const CONTAINER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const NETNS_RE = /^\/[A-Za-z0-9_.:@+=,/-]*$/;
+/** A runtime's namespace path tsnet accepts (CNI_NETNS, and read back from an attachment's record). */
+export const isRuntimeNetnsPath = (p: string): boolean => NETNS_RE.test(p) && p.length <= LIMITS.netnsPath && !p.split('/').includes('..');
 /** An interface name the kernel takes: 1-15 bytes, no "/", ":" or whitespace, not "." or "..". */
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 
@@ -128,7 +131,9 @@ export function parseRequest(env: Record<string, string | undefined>): CniReques
   if (needs('CNI_IFNAME') && (!IFNAME_RE.test(ifname) || ifname === '.' || ifname === '..')) bad.push(`CNI_IFNAME ${shown(ifname)} (1-15 of letters, digits, "_", "." and "-")`);
   const netnsRaw = env.CNI_NETNS;
   const netns = netnsRaw === undefined || netnsRaw === '' ? undefined : netnsRaw;
-  if (netns !== undefined && !(netns.startsWith('/') && netns.length <= LIMITS.netnsPath && !netns.includes('\0') && !netns.split('/').includes('..'))) bad.push(`CNI_NETNS ${shown(netns)} (an absolute path without "..")`);
+  // Runtimes' paths (/run/netns/netns-UUID, /var/run/netns/cni-UUID, /proc/PID/ns/net) need no
+  // more than these characters; none that could drive a terminal when tsnet prints the path.
+  if (netns !== undefined && !isRuntimeNetnsPath(netns)) bad.push(`CNI_NETNS ${shown(netns)} (an absolute path of [A-Za-z0-9_.:@+=,/-], without "..")`);
   else if (netns === undefined && needs('CNI_NETNS')) bad.push('CNI_NETNS (not set)');
   if (bad.length > 0) throw new CniError(CNI_ERR.invalidEnv, `invalid ${bad.join('; ')}`);
   return { command, containerId, netns, ifname, args: parseCniArgs(env.CNI_ARGS) };
@@ -262,6 +267,10 @@ export function chainedResult(version: CniVersion, prev: Record<string, unknown>
 
 /** The container's name as tsnet's stub answers it: K8S_POD_NAME when it is a valid container name. */
 export const podNameOf = (args: CniArgs): string | undefined => (args.podName !== undefined && isContainerName(args.podName) ? args.podName : undefined);
+
+/** K8S_POD_NAMESPACE when it is a Kubernetes namespace name (an RFC 1123 label); kept for display only. */
+export const podNamespaceOf = (args: CniArgs): string | undefined =>
+  args.podNamespace !== undefined && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(args.podNamespace) ? args.podNamespace : undefined;
 
 export interface Attachment {
   hostVeth: string;

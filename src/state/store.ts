@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, opendirSync, readdirSync, readFileSync, writeFile
 import { TsnetError } from '../errors.js';
 import { checkRoot } from './root.js';
 import { isContainerName, isNetworkName } from '../config/validate.js';
+import { isRuntimeNetnsPath } from '../config/cni.js';
 import { formatIPv4, parseIPv4, contains, formatSubnet, type Subnet } from '../config/ipv4.js';
 import { candidates, isAssignable } from './ipam.js';
 import { makeDirs, readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
@@ -53,7 +54,7 @@ export function readContainer(paths: Paths, name: string): ContainerRecord | und
   // A CNI attachment lives in its runtime's namespace: the one path a record keeps (entered by
   // exec, inspect and diagnose; never pinned, unmounted or removed by tsnet).
   const net = rec.namespaces.net;
-  if (isCniRecord(rec) && typeof net === 'string' && net.startsWith('/') && !net.split('/').includes('..') && !net.includes('\0')) {
+  if (isCniRecord(rec) && typeof net === 'string' && isRuntimeNetnsPath(net)) {
     derived.namespaces = { net, uts: '', ipNetns: '' };
   }
   return { ...rec, ...derived };

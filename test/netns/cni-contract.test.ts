@@ -181,7 +181,7 @@ describe.skipIf(!isRoot)('CNI plugin: the contract, called directly', () => {
     for (const ifname of ['', 'eth0/../x', 'a'.repeat(16), '..', 'e th0']) {
       expect(errorOf(await plugin('ADD', { ...env, CNI_IFNAME: ifname }, conf())).code, JSON.stringify(ifname)).toBe(4);
     }
-    for (const path of ['relative/ns', '/run/netns/../../etc/passwd']) {
+    for (const path of ['relative/ns', '/run/netns/../../etc/passwd', '/run/netns/x\u001b[31mred', '/run/netns/a b']) {
       expect(errorOf(await plugin('ADD', { ...env, CNI_NETNS: path }, conf())).code, path).toBe(4);
     }
     // a path that is no namespace: a regular file, a FIFO (open() would block on it), a missing one
