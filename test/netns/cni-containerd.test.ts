@@ -15,6 +15,8 @@ import type { Report } from '../../src/diagnose/diagnose.js';
 
 const BIN = '/opt/cni/bin';
 const CONF = '/etc/cni/net.d';
+/** libcni's result cache: ctr writes an entry per ADD and, sending no DEL, never removes it */
+const CACHE = ['/var/lib/cni', '/var/lib/cni/results'];
 
 interface LogLine { client: string; qname: string; qtype: string; latency_ms: number; mode: string | null; upstream: Array<{ server: string }> }
 
@@ -25,6 +27,7 @@ describe.skipIf(!isRoot)('CNI plugin on a real containerd (ctr run --cni)', () =
   const lab = () => d!.lab;
   /** what this test put on the host, to remove exactly that */
   const made: string[] = [];
+  const cacheExisted = CACHE.map((p) => existsSync(p));
   let conflist = '';
   let gw = '';
   let subnetPrefix = '';
@@ -70,7 +73,20 @@ describe.skipIf(!isRoot)('CNI plugin on a real containerd (ctr run --cni)', () =
       if (p === BIN || p === CONF || p === '/opt/cni' || p === '/etc/cni') rmdirSync(p);
       else rmSync(p, { force: true });
     }
+    // the cache entries of this test's network ("<network>-<container id>-<ifname>"), then the
+    // directories if this test's ctr made them and nothing else (a parallel Podman test) uses them
+    if (d && existsSync(CACHE[1]!)) {
+      for (const f of readdirSync(CACHE[1]!).filter((f) => f.startsWith(`${d!.lab.prefix}-ctrd-`))) rmSync(join(CACHE[1]!, f));
+    }
+    for (const [i, p] of [...CACHE.entries()].reverse()) {
+      try {
+        if (!cacheExisted[i]) rmdirSync(p);
+      } catch {
+        // not there, or in use
+      }
+    }
     expect(left).toEqual([]);
+    if (d && existsSync(CACHE[1]!)) expect(readdirSync(CACHE[1]!).filter((f) => f.startsWith(`${d!.lab.prefix}-`))).toEqual([]);
   }, 120_000);
 
   const rootfs = (name: string) => {
