@@ -3,9 +3,8 @@
 // record named from a hash of (CNI_CONTAINERID, CNI_IFNAME): kernel names and paths never come
 // from what the runtime sends, only from that hash (the hardening rule).
 import { existsSync } from 'node:fs';
-import { isTsnetError } from '../errors.js';
 import { validateCreate } from '../config/validate.js';
-import { addResult, chainedResult, CNI_ERR, CniError, podNameOf, podNamespaceOf, previousAttachment, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
+import { addResult, ALREADY_ATTACHED, chainedResult, CHECK_FAILED, CNI_ERR, CniError, PLUGIN_FAILED, toCniError, podNameOf, podNamespaceOf, previousAttachment, type CniDns, type CniRequest, type PluginConfig } from '../config/cni.js';
 import { shortHash } from '../state/paths.js';
 import * as store from '../state/store.js';
 import type { ContainerRecord } from '../state/records.js';
@@ -21,16 +20,6 @@ import type { Deps } from '../deps.js';
 
 /** The record name of an attachment: "cni-" and 16 hex of a hash of (container id, ifname). */
 export const attachmentName = (containerId: string, ifname: string): string => `cni-${shortHash(`${containerId}\0${ifname}`, 16)}`;
-
-/** tsnet's own errors as the spec's codes: bad configuration is 7, a missing namespace 3, the rest plugin-specific. */
-function asCniError(err: unknown, what: string): CniError {
-  if (err instanceof CniError) return err;
-  if (isTsnetError(err)) {
-    const code = err.code === 'TSNET_USAGE' ? CNI_ERR.invalidConfig : err.code === 'TSNET_NOT_FOUND' ? CNI_ERR.unknownContainer : err.code === 'TSNET_LOCK_TIMEOUT' ? CNI_ERR.tryAgain : PLUGIN_FAILED;
-    return new CniError(code, `${what}: ${err.message}`, err.hint ?? '');
-  }
-  return new CniError(100, `${what}: ${(err as Error).message}`);
-}
 
 /** The upstreams for this container: runtimeConfig.dns field by field over the configuration's dns. */
 function upstreamsOf(conf: PluginConfig): CniDns {
@@ -84,7 +73,7 @@ export async function cniAdd(req: CniRequest, conf: PluginConfig, deps: Deps): P
       ...(prev ? { chained: { gateway: prev.gateway } } : {}),
     });
   } catch (err) {
-    throw asCniError(err, `ADD ${req.containerId}/${req.ifname}`);
+    throw toCniError(err, `ADD ${req.containerId}/${req.ifname}`);
   }
   const gateway = record.gateway!;
   const stub = record.dns.stubActive;
@@ -160,7 +149,7 @@ export async function cniDel(req: CniRequest, deps: Deps): Promise<void> {
   try {
     teardownContainer(deps, { name, record });
   } catch (err) {
-    throw asCniError(err, `DEL ${req.containerId}/${req.ifname}`);
+    throw toCniError(err, `DEL ${req.containerId}/${req.ifname}`);
   }
   if (record?.dns.stubActive !== false) await notifyStub(deps).catch(() => {});
 }
@@ -196,12 +185,6 @@ export async function cniCheck(req: CniRequest, deps: Deps): Promise<void> {
   if (!inner.has) throw fail(`interface ${req.ifname} lacks its address ${record.address}`);
   if (record.dns.stubActive && !stubRunning(deps)) throw fail('the tsnet stub resolver is not running (the next ADD starts it)');
 }
-
-/** Plugin-specific codes (100+): an attachment that exists already, a failed CHECK. */
-export const ALREADY_ATTACHED = 100;
-export const CHECK_FAILED = 101;
-/** anything else that failed (a netlink request, the disk) */
-export const PLUGIN_FAILED = 102;
 
 /**
  * GC: removes this network's attachments that the runtime no longer lists. Attachments of other

@@ -1,7 +1,6 @@
 // The CNI plugin's entry point: the runtime's request in, exactly one JSON document out on stdout
 // (the result, or the spec's error object, which libcni reads from stdout), logs on stderr.
-import { CNI_ERR, CniError, errorResult, LIMITS, parseConfig, parseRequest, SUPPORTED_VERSIONS, versionResult, type CniRequest } from '../config/cni.js';
-import { isTsnetError } from '../errors.js';
+import { CNI_ERR, CniError, errorResult, LIMITS, parseConfig, parseRequest, SUPPORTED_VERSIONS, toCniError, versionResult, type CniRequest } from '../config/cni.js';
 import { jsonText } from './context.js';
 
 /** How long the plugin waits for the runtime to finish writing the configuration. */
@@ -48,7 +47,7 @@ export async function runPlugin(print: (text: string) => void): Promise<number> 
     if (out !== undefined) print(jsonText(out));
     return 0;
   } catch (err) {
-    const e = asCni(err);
+    const e = toCniError(err);
     process.stderr.write(`tsnet cni: ${e.message}${e.details ? ` (${e.details})` : ''}\n`);
     print(jsonText(errorResult(version, e)));
     return 1;
@@ -75,10 +74,4 @@ async function dispatch(req: CniRequest, conf: ReturnType<typeof parseConfig>): 
     default:
       return undefined;
   }
-}
-
-function asCni(err: unknown): CniError {
-  if (err instanceof CniError) return err;
-  if (isTsnetError(err)) return new CniError(err.code === 'TSNET_USAGE' ? CNI_ERR.invalidConfig : 102, err.message, err.hint ?? '');
-  return new CniError(102, `internal error: ${(err as Error)?.message ?? String(err)}`);
 }

@@ -3,6 +3,7 @@
 // shapes of the spec versions the engines here speak (libcni 1.1: 0.4.0 and 1.0.0) and 1.1.0's
 // GC and STATUS. containernetworking/cni SPEC.md is the reference; field names are the spec's.
 import { isIPv4 } from '../../resolvers/core/address.js';
+import { isTsnetError } from '../errors.js';
 import { isContainerName, isNetworkName, validateDnsMode, type DnsMode } from './validate.js';
 
 export const SUPPORTED_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
@@ -33,6 +34,25 @@ export class CniError extends Error {
     super(message);
     this.name = 'CniError';
   }
+}
+
+/** Plugin-specific codes (100+): an attachment that exists already, a failed CHECK, anything else. */
+export const ALREADY_ATTACHED = 100;
+export const CHECK_FAILED = 101;
+export const PLUGIN_FAILED = 102;
+
+/**
+ * Any failure as the spec's error: tsnet's bad input is 7 (invalid configuration), a missing
+ * namespace 3, a lock timeout 11 (try again), the rest plugin-specific.
+ */
+export function toCniError(err: unknown, what?: string): CniError {
+  if (err instanceof CniError) return err;
+  const prefix = what === undefined ? '' : `${what}: `;
+  if (isTsnetError(err)) {
+    const code = err.code === 'TSNET_USAGE' ? CNI_ERR.invalidConfig : err.code === 'TSNET_NOT_FOUND' ? CNI_ERR.unknownContainer : err.code === 'TSNET_LOCK_TIMEOUT' ? CNI_ERR.tryAgain : PLUGIN_FAILED;
+    return new CniError(code, `${prefix}${err.message}`, err.hint ?? '');
+  }
+  return new CniError(PLUGIN_FAILED, `${prefix}internal error: ${(err as Error)?.message ?? String(err)}`);
 }
 
 /** Limits on what a runtime may hand over: generous for real use, bounded for a hostile caller. */
