@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, isRoot, run } from '../support/lab.js';
 import { DnsLab } from '../support/dns-lab.js';
+import { waitFor } from '../support/upstream.js';
 import { busyboxRootfs, ContainerdLab, missingEnginePackages } from '../support/engines.js';
 import type { Report } from '../../src/diagnose/diagnose.js';
 
@@ -112,8 +113,11 @@ describe.skipIf(!isRoot)('CNI plugin on a real containerd (ctr run --cni)', () =
     expect(name.stdout, name.stderr).toContain(apiIp);
     const fwd = await exec(web, ['/bin/busybox', 'nslookup', '-type=A', 'db.example']);
     expect(fwd.stdout, fwd.stderr).toContain('192.0.2.10');
-    const r = await tsnet(['stub', 'logs', '--json']);
-    const line = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine).find((l) => l.client === webIp && l.qname === 'db.example' && l.qtype === 'A');
+    // the stub's log is flushed every 200 ms (src/stub/querylog.ts): wait for the line
+    const line = await waitFor('the stub\'s log line for db.example A', async () => {
+      const r = await tsnet(['stub', 'logs', '--json']);
+      return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine).find((l) => l.client === webIp && l.qname === 'db.example' && l.qtype === 'A');
+    }, 5000);
     expect(line?.mode).toBe('musl');
     expect(line!.latency_ms).toBeLessThan(500);
     expect(new Set(line!.upstream.map((u) => u.server))).toEqual(new Set([d!.addr('blackhole'), d!.addr('answer')]));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot, run } from '../support/lab.js';
 import { DnsLab } from '../support/dns-lab.js';
+import { waitFor } from '../support/upstream.js';
 import { busyboxRootfs, missingEnginePackages, PodmanLab } from '../support/engines.js';
 import type { Report } from '../../src/diagnose/diagnose.js';
 
@@ -81,11 +82,13 @@ describe.skipIf(!isRoot)('CNI plugin on a real Podman', () => {
     const out = execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', '-4', '-o', 'addr', 'show', 'eth0'], { encoding: 'utf8' });
     return /inet (\S+)\//.exec(out)![1]!;
   };
-  const logs = async () => {
-    const r = await tsnet(['stub', 'logs', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
-  };
+  /** The stub's log line for this query: the log is flushed every 200 ms (src/stub/querylog.ts), so wait for it. */
+  const logLine = (client: string, qname: string, qtype: string) =>
+    waitFor(`the stub's log line for ${qname} ${qtype} from ${client}`, async () => {
+      const r = await tsnet(['stub', 'logs', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine).find((l) => l.client === client && l.qname === qname && l.qtype === qtype);
+    }, 5000);
 
   it('two containers on a musl-mode network: addresses in its subnet, reach each other, resolve each other and a forwarded name past a dead upstream', async () => {
     const web = p().name('web');
@@ -104,7 +107,7 @@ describe.skipIf(!isRoot)('CNI plugin on a real Podman', () => {
     expect(name.stdout, name.stderr).toContain(apiIp);
     const fwd = await exec(web, ['/bin/busybox', 'nslookup', '-type=A', 'db.example']);
     expect(fwd.stdout, fwd.stderr).toContain('192.0.2.10');
-    const line = (await logs()).find((l) => l.client === webIp && l.qname === 'db.example' && l.qtype === 'A');
+    const line = await logLine(webIp, 'db.example', 'A');
     expect(line, 'the stub logged the forwarded query').toBeDefined();
     // musl's strategy: both upstreams at once, the live one answers: no wait for the dead one
     expect(line!.mode).toBe('musl');
@@ -118,7 +121,7 @@ describe.skipIf(!isRoot)('CNI plugin on a real Podman', () => {
     const ip = addressOf(pid);
     const fwd = await exec(slow, ['/bin/busybox', 'nslookup', '-type=A', 'db.example']);
     expect(fwd.stdout, fwd.stderr).toContain('192.0.2.10');
-    const line = (await logs()).find((l) => l.client === ip && l.qname === 'db.example' && l.qtype === 'A');
+    const line = await logLine(ip, 'db.example', 'A');
     expect(line?.mode).toBe('glibc');
     expect(line!.latency_ms).toBeGreaterThanOrEqual(1000);
     expect(line!.upstream.map((u) => u.server)).toEqual([d!.addr('blackhole'), d!.addr('answer')]);
