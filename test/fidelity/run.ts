@@ -63,7 +63,7 @@ export interface RunRecord {
   traceVsWire?: string[];
 }
 
-export type RowStatus = 'pass' | 'fail' | 'pending' | 'error';
+export type RowStatus = 'pass' | 'fail' | 'inconclusive' | 'pending' | 'error';
 
 export interface RowResult {
   scenario: string;
@@ -514,7 +514,8 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
   let status: RowStatus;
   if (real.status !== 'ok') status = 'error';
   else if (emulated.status === 'pending') status = 'pending';
-  else status = emulatedVsReal?.match && simulatedVsReal?.match && !emulated.traceVsWire ? 'pass' : 'fail';
+  else if (emulatedVsReal?.match && simulatedVsReal?.match && !emulated.traceVsWire) status = 'pass';
+  else status = offPremise(s, real) !== undefined && !emulated.traceVsWire ? 'inconclusive' : 'fail';
 
   return {
     scenario: s.id,
@@ -547,6 +548,24 @@ export interface MatrixOptions {
   topology: Topology;
   workDir: string;
   progress?: (line: string) => void;
+}
+
+/**
+ * How late the real library's resend chain ran (ms), for a scenario about a timing margin, when
+ * at least its `lateMs`: then the real run is off the scenario's premise (on-time wake-ups).
+ */
+export function offPremise(s: FidelityScenario, real: RunRecord): number | undefined {
+  if (!s.clockMargin || real.status !== 'ok') return undefined;
+  const { qtype, intervalMs, lateMs } = s.clockMargin;
+  const late = Math.max(0, ...real.lookups.map((l) => chainLateness(l.queries.filter((q) => q.qtype === qtype).map((q) => q.t_ms), intervalMs)));
+  return late >= lateMs ? late : undefined;
+}
+
+/** The last send's delay against on-time wake-ups every `intervalMs` (+ poll's 0.1 % slack) from the first. */
+export function chainLateness(sends: number[], intervalMs: number): number {
+  if (sends.length < 2) return 0;
+  const n = sends.length - 1;
+  return sends[n]! - sends[0]! - n * intervalMs * 1.001;
 }
 
 /** Runs every (scenario, library) on the lanes, longest first; rows come back in matrix order. */
