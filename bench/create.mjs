@@ -514,7 +514,10 @@ function tsnetCniMethod() {
     dns: { nameservers: [TSNET_CNI_UPSTREAM] }, root,
   });
   const env = (command, id, ns) => ({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' });
-  const plugin = (command, id, ns) => run(process.execPath, [TSNET_CLI, 'cni', 'plugin'], { input: conf, env: env(command, id, ns) });
+  // what a runtime runs: the executable `tsnet cni install` writes (sh, then node on the plugin's loader)
+  const bin = path.join(TMP, 'tsnet-cni-bin');
+  const exe = path.join(bin, 'tsnet');
+  const plugin = (command, id, ns) => run(exe, [], { input: conf, env: env(command, id, ns) });
   const live = new Map();
   let seq = 0;
   return {
@@ -523,7 +526,10 @@ function tsnetCniMethod() {
     async available() {
       return exists(TSNET_CLI) ? true : `unavailable: ${TSNET_CLI} not built yet`;
     },
-    async setup() {},
+    async setup() {
+      fs.mkdirSync(bin, { recursive: true });
+      await run(process.execPath, [TSNET_CLI, 'cni', 'install', '--bin-dir', bin]);
+    },
     async create() {
       const i = seq++;
       const ns = `${nsPrefix}${i}`;

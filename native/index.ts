@@ -12,6 +12,7 @@ export {
   send,
   recv,
   close,
+  waitReadable,
 } from './libc.js';
 export {
   sockAddr,

@@ -1,6 +1,8 @@
 // The one place koffi is loaded. Each native module declares the libc functions it needs through
 // `fn`, lazily on first use, so importing tsnet costs nothing until a syscall is needed.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { SyscallError } from './errno.js';
 
 export type KoffiFn = ((...args: unknown[]) => number) & {
@@ -25,8 +27,27 @@ const declared = new Map<string, KoffiFn>();
 export function loadKoffi(): Koffi {
   if (koffi) return koffi;
   const require = createRequire(import.meta.url);
-  koffi = require('koffi') as Koffi;
+  koffi = nativeModule(require) ?? (require('koffi') as Koffi);
   return koffi;
+}
+
+/**
+ * koffi's own loader probes the platform (it reads Node's ELF headers to tell glibc from musl) and
+ * wraps deprecated aliases: 7-10 ms of every short process's life (a CNI ADD or DEL), measured,
+ * against 2 ms for loading the native module itself. On glibc Linux, load koffi's native module for
+ * this platform directly when its version is the installed koffi's; anything else (another layout,
+ * musl, a mismatch) goes through koffi's loader.
+ */
+function nativeModule(require: NodeJS.Require): Koffi | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    // koffi's package.json is not in its exports: read it beside its entry
+    const { version } = JSON.parse(readFileSync(join(dirname(require.resolve('koffi')), 'package.json'), 'utf8')) as { version: string };
+    const native = require(`@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`) as Koffi & { version?: string };
+    return native.version === version ? native : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A libc function from its C declaration, declared once. */

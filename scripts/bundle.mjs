@@ -25,6 +25,25 @@ await build({
   logLevel: 'warning',
 });
 
+// The CNI plugin: a runtime starts it for every ADD and DEL. One file, CommonJS, no chunks: against
+// the CLI's chunked ES modules it starts 35-40 ms sooner (one read and compile, no ES-module
+// linking, no facades over node: builtins). import.meta.url is the file's URL. The runtime runs the
+// loader (cni-plugin.cjs), which compiles the body with a V8 code cache (src/cli/cni-loader.ts).
+const plugin = {
+  outdir: fresh,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['koffi', 'pino'],
+  define: { 'import.meta.url': '__tsnetModuleUrl' },
+  banner: { js: "const __tsnetModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+};
+await build({ ...plugin, entryPoints: { 'cni-plugin-body': 'src/cli/cni-main.ts' } });
+await build({ ...plugin, entryPoints: { 'cni-plugin': 'src/cli/cni-loader.ts' } });
+
 if (existsSync('dist')) renameSync('dist', old);
 renameSync(fresh, 'dist');
 rmSync(old, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsnetError } from '../errors.js';
+import { builtEntry } from '../built.js';
 import { requireRoot } from './privileges.js';
 
 const MARKER = '# tsnet-cni-plugin: written by `tsnet cni install`';
@@ -12,8 +13,9 @@ const MARKER = '# tsnet-cni-plugin: written by `tsnet cni install`';
 /** Single-quoted for sh: the paths are the machine's, but a quote in one must not break the script. */
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export function pluginScript(node: string, cli: string): string {
-  return `#!/bin/sh\n${MARKER}; \`tsnet cni uninstall\` removes it\nexec ${shQuote(node)} ${shQuote(cli)} cni plugin\n`;
+/** `entry`: the plugin's own bundle (dist/cni-plugin.cjs), not the CLI: it starts faster. */
+export function pluginScript(node: string, entry: string): string {
+  return `#!/bin/sh\n${MARKER}; \`tsnet cni uninstall\` removes it\nexec ${shQuote(node)} ${shQuote(entry)}\n`;
 }
 
 const ours = (path: string) => {
@@ -31,8 +33,8 @@ function checkDir(dir: string): void {
   }
 }
 
-/** Installs (or updates its own) DIR/tsnet; returns its path. `cli`: this tsnet's entry script. */
-export function installPlugin(dir: string, cli = process.argv[1]!, node = process.execPath): string {
+/** Installs (or updates its own) DIR/tsnet; returns its path. */
+export function installPlugin(dir: string, entry = builtEntry('cni-plugin.cjs'), node = process.execPath): string {
   requireRoot('cni install');
   checkDir(dir);
   const target = join(dir, 'tsnet');
@@ -41,7 +43,7 @@ export function installPlugin(dir: string, cli = process.argv[1]!, node = proces
   }
   const tmp = `${target}.tsnet-${process.pid}`;
   try {
-    writeFileSync(tmp, pluginScript(realpathSync(node), realpathSync(cli)), { mode: 0o755 });
+    writeFileSync(tmp, pluginScript(realpathSync(node), realpathSync(entry)), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, target);
   } finally {

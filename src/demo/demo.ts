@@ -3,19 +3,11 @@
 // servers inside a container of the lab: no packet leaves the lab's bridge.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { TsnetError } from '../errors.js';
+import { builtEntry } from '../built.js';
 import { requireRoot } from '../api/privileges.js';
 import { findContainer } from '../state/lookup.js';
 import { Paths } from '../state/paths.js';
-
-function cli(): string {
-  for (const c of ['../tsnet.js', './tsnet.js', '../../dist/tsnet.js']) {
-    const p = fileURLToPath(new URL(c, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new TsnetError('TSNET_SYSTEM', 'cannot find the built tsnet CLI', { hint: 'run `npm run build`' });
-}
 
 /** A /24 in 10.89.0.0/16 that no route on the host uses. */
 function freeSubnet(): string {
@@ -26,7 +18,7 @@ function freeSubnet(): string {
 
 export async function runDemo(print: (s: string) => void, exit: (code: number) => never): Promise<number> {
   requireRoot('demo');
-  const entry = cli();
+  const entry = builtEntry('tsnet.js');
   const root = mkdtempSync('/tmp/tsnet-demo-');
   const net = freeSubnet();
   const ip = (h: number) => `${net}.${h}`;

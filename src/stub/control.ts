@@ -1,22 +1,26 @@
 // Starting, reloading and finding the stub daemon from create/rm/prune and the CLI.
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, existsSync, fchmodSync, openSync, readFileSync } from 'node:fs';
 import { makeDirs } from '../state/atomic.js';
 import { SUPERVISOR_SCRIPT } from './supervisor.js';
 import type { Paths } from '../state/paths.js';
-import { fileURLToPath } from 'node:url';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
+import { builtEntry } from '../built.js';
 import type { Deps } from '../deps.js';
 
-/** Comparable between processes (create waits for a reload that began after its record was written). */
-export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * CLOCK_MONOTONIC in ms (sub-ms precision): comparable between processes on this machine, so create
+ * can wait for a reload that began after its record was written. Not `performance`: its first use
+ * loads perf_hooks, 2 ms of a CNI ADD (measured).
+ */
+export const sharedClockMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** What a daemon writes after each reload (<root>/stub/ready.json). */
 export interface ReadyFile {
   pid: number;
   generation: number;
-  /** wall-clock ms (sub-ms precision) when the reload behind this file began reading the state */
+  /** sharedClockMs() when the reload behind this file began reading the state */
   stateReadAt: number;
   addresses: string[];
   containers: number;
@@ -57,23 +61,17 @@ export function stubRunning(deps: Deps): boolean {
   }
 }
 
+/**
+ * Polls `cond` until it holds or `ms` pass. A reload takes a few ms and every CNI ADD waits for
+ * one: 1 ms polls for the first 100 ms (a check is a small read and a kill(pid, 0)), 5 ms after.
+ */
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
     if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Date.now() - start < 100 ? 1 : 5));
   }
   return cond();
-}
-
-/** The built CLI, which the daemon runs as (`tsnet stub daemon`). */
-function cliEntry(): string {
-  // bundled: dist/chunks/*.js or dist/*.js; from sources (tests): src/stub/control.ts
-  for (const candidate of ['../tsnet.js', './tsnet.js', '../../dist/tsnet.js']) {
-    const p = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new TsnetError('TSNET_SYSTEM', 'cannot find the built tsnet CLI to start the stub resolver', { hint: 'run `npm run build`' });
 }
 
 /** The ready file, if the daemon that wrote it is alive (a SIGKILLed one leaves its file behind). */
@@ -98,7 +96,7 @@ const DAEMON_WAIT_MS = 15_000;
  */
 export async function ensureStub(deps: Deps): Promise<void> {
   makeStubDir(deps.paths);
-  const since = wallClockMs();
+  const since = sharedClockMs();
   const current = () => {
     const r = liveReady(deps);
     return r !== undefined && r.stateReadAt > since && r.containers > 0 && stubRunning(deps);
@@ -129,6 +127,9 @@ export async function ensureStub(deps: Deps): Promise<void> {
 
 /** Starts a detached supervised daemon; `exited` turns true if its supervisor fails to start or ends. */
 function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
+  // required here, not imported: a daemon usually runs already, and child_process costs a CNI ADD
+  // 3 ms to load (measured). A require, not import(): the plugin's loader runs no ES modules.
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const out = openPrivate(deps.paths.stubOutput);
   // The supervisor (a shell loop) runs the daemon and restarts it if it dies. A small young
   // generation keeps the daemon's RSS bounded under load (more, cheaper scavenges).
@@ -138,7 +139,7 @@ function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
     env: {
       ...process.env,
       TSNET_LOG_LEVEL: deps.log.level === 'silent' ? 'warn' : deps.log.level,
-      TSNET_STUB_NODE: process.execPath, TSNET_STUB_CLI: cliEntry(), TSNET_STUB_ROOT: deps.paths.root,
+      TSNET_STUB_NODE: process.execPath, TSNET_STUB_CLI: builtEntry('tsnet.js'), TSNET_STUB_ROOT: deps.paths.root,
     },
   });
   closeSync(out);
@@ -153,7 +154,7 @@ function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
 export async function notifyStub(deps: Deps): Promise<void> {
   const ready = liveReady(deps);
   if (!ready || !stubRunning(deps)) return;
-  const since = wallClockMs();
+  const since = sharedClockMs();
   try {
     process.kill(ready.pid, 'SIGHUP');
   } catch {

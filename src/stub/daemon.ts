@@ -11,7 +11,7 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import { buildView, type StubView } from './view.js';
 import { StubServer } from './server.js';
 import { openQueryLog } from './querylog.js';
-import { makeStubDir, openPrivate, wallClockMs, type ReadyFile } from './control.js';
+import { makeStubDir, openPrivate, sharedClockMs, type ReadyFile } from './control.js';
 import { recordRestart, type Restart } from './supervisor.js';
 import type { Deps } from '../deps.js';
 import type { Paths } from '../state/paths.js';
@@ -129,7 +129,7 @@ class Daemon {
 
   private async reload(): Promise<void> {
     if (this.stopping) return;
-    const stateReadAt = wallClockMs();
+    const stateReadAt = sharedClockMs();
     const view = readState(this.deps.paths);
     this.view = view;
     this.server.setView(view);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, Lab, isRoot, run } from '../support/lab.js';
+import { CNI_PLUGIN, Lab, isRoot, run } from '../support/lab.js';
 import { sleep } from '../support/upstream.js';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
@@ -31,7 +31,7 @@ describe.skipIf(!isRoot)('CNI plugin chained after bridge + host-local (DNS only
   const inHost = (exe: string[], command: string, conf: unknown) =>
     run('ip', ['netns', 'exec', host, ...exe], { env: { ...env(command), TSNET_LOG_LEVEL: 'warn' }, input: JSON.stringify(conf) });
   const bridge = (command: string, conf: unknown) => inHost(['/usr/lib/cni/bridge'], command, conf);
-  const tsnet = (command: string, conf: unknown) => inHost([process.execPath, CLI, 'cni', 'plugin'], command, conf);
+  const tsnet = (command: string, conf: unknown) => inHost([process.execPath, CNI_PLUGIN], command, conf);
   let prev: Record<string, unknown> | undefined;
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, Lab, isRoot, linkExists, run } from '../support/lab.js';
+import { CLI, CNI_PLUGIN, Lab, isRoot, linkExists, run } from '../support/lab.js';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
 
@@ -28,8 +28,9 @@ describe.skipIf(!isRoot)('CNI plugin: the contract, called directly', () => {
     cniVersion: '1.0.0', name: network, type: 'tsnet', subnet: lab.subnet, dnsMode: 'glibc',
     dns: { nameservers: [lab.ip(250)], search: ['corp.example'], options: ['ndots:2'] }, root: lab.root, ...over,
   });
+  /** the plugin as a runtime runs it (the lean entry `cni install` points at) */
   const plugin = (command: string, env: Record<string, string>, input: unknown) =>
-    run(process.execPath, [CLI, 'cni', 'plugin'], {
+    run(process.execPath, [CNI_PLUGIN], {
       env: { CNI_COMMAND: command, CNI_PATH: '/opt/cni/bin', TSNET_LOG_LEVEL: 'warn', ...env },
       input: typeof input === 'string' ? input : JSON.stringify(input),
     });
@@ -47,7 +48,7 @@ describe.skipIf(!isRoot)('CNI plugin: the contract, called directly', () => {
   };
 
   beforeAll(() => {
-    expect(existsSync(CLI), 'build first: npm run build').toBe(true);
+    expect(existsSync(CLI) && existsSync(CNI_PLUGIN), 'build first: npm run build').toBe(true);
   });
 
   afterAll(async () => {
@@ -197,6 +198,7 @@ describe.skipIf(!isRoot)('CNI plugin: the contract, called directly', () => {
     expect(lab.leftovers()).toEqual(kernelBefore);
   });
 
+  // through `tsnet cni plugin`, the CLI's way to the same entry point
   it('a configuration that never ends on stdin is an I/O error after the deadline, not a hang', async () => {
     const started = Date.now();
     const child = spawn(process.execPath, [CLI, 'cni', 'plugin'], {
@@ -220,6 +222,7 @@ describe.skipIf(!isRoot)('CNI plugin: the contract, called directly', () => {
     const exe = join(bin, 'tsnet');
     const v = await run(exe, [], { env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"0.4.0"}' });
     expect(JSON.parse(v.stdout).cniVersion).toBe('0.4.0');
+    expect(readFileSync(exe, 'utf8')).toContain(`'${CNI_PLUGIN}'`); // the lean entry, not the CLI
     expect((await run(process.execPath, [CLI, 'cni', 'install', '--bin-dir', bin])).code).toBe(0); // its own: updated
     expect((await run(process.execPath, [CLI, 'cni', 'uninstall', '--bin-dir', bin])).code).toBe(0);
     expect(existsSync(exe)).toBe(false);

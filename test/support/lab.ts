@@ -8,6 +8,8 @@ import { Paths } from '../../src/state/paths.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const CLI = resolve(import.meta.dirname, '../../dist/tsnet.js');
+/** The CNI plugin's own entry, what `tsnet cni install` points a runtime at. */
+export const CNI_PLUGIN = resolve(import.meta.dirname, '../../dist/cni-plugin.cjs');
 
 export interface RunResult {
   code: number | null;
