@@ -520,8 +520,15 @@ function tsnetCniMethod() {
   const plugin = (command, id, ns) => run(exe, [], { input: conf, env: env(command, id, ns) });
   const live = new Map();
   let seq = 0;
+  const nodeSamples = [];
   return {
     name: 'tsnet-cni',
+    nodeSamples,
+    // `node -e 0` before each ADD (untimed for ADD): the target's "Node start-up", measured in the
+    // same moments as the plugin, not minutes apart under another load
+    async between() {
+      nodeSamples.push((await timed(() => run(process.execPath, ['-e', '0'])))[0]);
+    },
     subnet: '10.156.0.0/16',
     async available() {
       return exists(TSNET_CLI) ? true : `unavailable: ${TSNET_CLI} not built yet`;
@@ -578,6 +585,7 @@ async function sequential(m, N) {
     try {
       for (let i = 0; i < N; i++) {
         checkAbort();
+        await m.between?.(); // untimed
         const [ms, h] = await timed(() => m.create());
         create.push(ms);
         made.push(h);
@@ -678,6 +686,7 @@ async function benchMethod(name) {
       }
     }
     await m.remove(keeper);
+    if (m.nodeSamples?.length) res.interleavedNode = stats(m.nodeSamples);
   } catch (e) {
     log(`${name}: ${e.message}`);
     res.status = 'failed';
@@ -764,6 +773,19 @@ function leakCheck(before, after) {
 const fmt = (x) => (x == null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pair = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)}` : '–');
 
+/** ADD ≤ Node's start-up + 1.5 × the bridge plugins' time, p50s from one scenario of this run. */
+function targetLine(results, find, scenario) {
+  const tsnet = results.find((r) => r.method === 'tsnet-cni');
+  const add = tsnet && find(tsnet, scenario)?.create?.p50;
+  const bridge = find(results.find((r) => r.method === 'cni') ?? { scenarios: [] }, scenario)?.create?.p50;
+  const node = tsnet?.interleavedNode?.p50;
+  if (!add || !bridge || !node) return undefined;
+  const limit = node + 1.5 * bridge;
+  return `tsnet-cni ADD p50 ${fmt(add)} ms (${scenario}) against \`node -e 0\` ${fmt(node)} ms (p50 of ${tsnet.interleavedNode.n}, ` +
+    `one before each ADD) + 1.5 × cni ${fmt(bridge)} ms = ${fmt(limit)} ms: **${add <= limit ? 'met' : 'NOT met'}** ` +
+    `(tsnet past Node's start-up: ${fmt(add - node)} ms = ${((add - node) / bridge).toFixed(2)}× the bridge plugins).`;
+}
+
 function markdown(report) {
   const { env, refs, results, leaks } = report;
   const L = [];
@@ -824,6 +846,9 @@ function markdown(report) {
     }
     L.push('');
   }
+
+  const cniTarget = targetLine(results, find, `seq${hi}`);
+  if (cniTarget) L.push('## Target (the CNI plugin issue)', '', cniTarget, '');
 
   L.push('## Reference costs (ms, p50 / p95)', '');
   for (const [k, s] of Object.entries(refs ?? {})) L.push(`- \`${k}\`: ${pair(s)} (n=${s.n})`);

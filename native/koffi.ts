@@ -1,8 +1,8 @@
 // The one place koffi is loaded. Each native module declares the libc functions it needs through
 // `fn`, lazily on first use, so importing tsnet costs nothing until a syscall is needed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SyscallError } from './errno.js';
 
 export type KoffiFn = ((...args: unknown[]) => number) & {
@@ -34,20 +34,27 @@ export function loadKoffi(): Koffi {
 /**
  * koffi's own loader probes the platform (it reads Node's ELF headers to tell glibc from musl) and
  * wraps deprecated aliases: 7-10 ms of every short process's life (a CNI ADD or DEL), measured,
- * against 2 ms for loading the native module itself. On glibc Linux, load koffi's native module for
- * this platform directly when its version is the installed koffi's; anything else (another layout,
- * musl, a mismatch) goes through koffi's loader.
+ * against 2 ms for loading the native module itself. On glibc Linux, load the native module of the
+ * koffi that `require` would find, where npm puts it, when its version is that koffi's; anything
+ * else (another layout, musl, a mismatch) goes through koffi's loader. Found through the
+ * node_modules search path, not require.resolve: koffi's package exports cost 7 ms to resolve.
  */
 function nativeModule(require: NodeJS.Require): Koffi | undefined {
   if (process.platform !== 'linux') return undefined;
-  try {
-    // koffi's package.json is not in its exports: read it beside its entry
-    const { version } = JSON.parse(readFileSync(join(dirname(require.resolve('koffi')), 'package.json'), 'utf8')) as { version: string };
-    const native = require(`@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`) as Koffi & { version?: string };
-    return native.version === version ? native : undefined;
-  } catch {
-    return undefined;
+  const platform = join('@koromix', `koffi-linux-${process.arch}`, `linux_${process.arch}`, 'koffi.node');
+  for (const dir of require.resolve.paths('koffi') ?? []) {
+    const pkg = join(dir, 'koffi', 'package.json');
+    if (!existsSync(pkg)) continue;
+    try {
+      const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
+      const file = [join(dir, 'koffi', 'node_modules', platform), join(dir, platform)].find((f) => existsSync(f));
+      const native = file === undefined ? undefined : (require(file) as Koffi & { version?: string });
+      return native?.version === version ? native : undefined;
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 /** A libc function from its C declaration, declared once. */
