@@ -5,7 +5,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import * as native from '../../native/index.js';
 import { TsnetError } from '../errors.js';
-import { listContainers } from '../state/lookup.js';
+import { ContainerRecordCache } from '../state/lookup.js';
 import * as store from '../state/store.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import { buildView, type StubView } from './view.js';
@@ -63,8 +63,8 @@ function takeSingletonLock(paths: Paths): number {
 }
 
 /** The state root's networks and running stub-mode containers, as the stub sees them. */
-function readState(paths: Paths): StubView {
-  const containers = listContainers(paths).flatMap((c) => (c.record?.dns.stubActive ? [c.record] : []));
+function readState(paths: Paths, records: ContainerRecordCache): StubView {
+  const containers = records.list(paths).flatMap((c) => (c.record?.dns.stubActive ? [c.record] : []));
   const networks = store.listNetworkNames(paths).flatMap((n) => {
     try {
       const r = store.readNetwork(paths, n);
@@ -88,6 +88,7 @@ class Daemon {
   private stopping = false;
   private reloading: Promise<void> | undefined;
   private again = false;
+  private readonly records = new ContainerRecordCache();
 
   constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[]) {
     this.finished = new Promise<void>((ok) => (this.finish = ok));
@@ -130,7 +131,7 @@ class Daemon {
   private async reload(): Promise<void> {
     if (this.stopping) return;
     const stateReadAt = sharedClockMs();
-    const view = readState(this.deps.paths);
+    const view = readState(this.deps.paths, this.records);
     this.view = view;
     this.server.setView(view);
     await this.listenOn(new Set([...view.clients.values()].map((c) => view.networks.get(c.network)!.gateway)));
