@@ -36,6 +36,8 @@ const USAGE = `usage: node bench/create.mjs [options]   (as root)
   --n LIST           sequential scenario sizes (default 1,20,100; --quick: 1,5)
   --parallel WxK     W concurrent workers each creating K (default 4x10; --quick: 4x3; 0 to skip)
   --min-samples S    repeat small sequential scenarios until each has >= S samples (default 10; --quick: 5)
+  --interleave       sequential scenarios take turns: container i of every method, then i+1 (the
+                     fair comparison on a machine whose speed drifts; no parallel scenario)
   --quick            smoke run
   --dist DIR         where the built tsnet lives (default ${path.join(REPO, 'dist')})
   --out FILE         also write the results as JSON to FILE`;
@@ -49,6 +51,7 @@ try {
       parallel: { type: 'string' },
       'min-samples': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      interleave: { type: 'boolean', default: false },
       dist: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -77,7 +80,7 @@ const METHODS = opt.methods ? opt.methods.split(',').map((s) => s.trim()) : ALL_
 for (const m of METHODS) if (!ALL_METHODS.includes(m)) usage(`unknown method: ${m}`);
 const SEQ_NS = intList(opt.n ?? (opt.quick ? '1,5' : '1,20,100'), '--n').sort((a, b) => a - b);
 const [PAR_W, PAR_K] = (() => {
-  const text = opt.parallel ?? (opt.quick ? '4x3' : '4x10');
+  const text = opt.interleave ? '0' : (opt.parallel ?? (opt.quick ? '4x3' : '4x10'));
   if (text === '0') return [0, 0];
   const m = /^(\d+)x(\d+)$/.exec(text);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) usage(`bad --parallel: ${text}`);
@@ -697,6 +700,79 @@ async function benchMethod(name) {
   return res;
 }
 
+/**
+ * Every method set up at once, each with its keeper; then each sequential scenario with the
+ * methods taking turns, container by container, creates then removes.
+ */
+async function benchInterleaved(names) {
+  const live = [];
+  for (const name of names) {
+    const m = FACTORIES[name]();
+    const res = { method: name, subnet: m.subnet, status: 'ok', scenarios: [], errors: [] };
+    const avail = await m.available();
+    if (avail !== true) {
+      live.push({ res: { ...res, status: 'unavailable', reason: avail } });
+      continue;
+    }
+    started.push(m);
+    try {
+      await m.setup();
+      const keeper = await m.create();
+      res.sanity = await m.sanity(keeper).catch((e) => `sanity check failed: ${e.message}`);
+      live.push({ m, res, keeper });
+    } catch (e) {
+      res.status = 'failed';
+      res.errors.push(e.message);
+      live.push({ res });
+      await m.teardown().catch(() => {});
+    }
+  }
+  const running = live.filter((l) => l.m);
+  try {
+    for (const N of SEQ_NS) {
+      checkAbort();
+      const rounds = Math.max(1, Math.ceil(MIN_SAMPLES / N));
+      const times = new Map(running.map((l) => [l, { create: [], remove: [] }]));
+      for (let r = 0; r < rounds; r++) {
+        const made = new Map(running.map((l) => [l, []]));
+        try {
+          for (let i = 0; i < N; i++) {
+            for (const l of running) {
+              checkAbort();
+              await l.m.between?.();
+              const [ms, h] = await timed(() => l.m.create());
+              times.get(l).create.push(ms);
+              made.get(l).push(h);
+            }
+          }
+          for (let i = 0; i < N; i++) {
+            for (const l of running) {
+              checkAbort();
+              const [ms] = await timed(() => l.m.remove(made.get(l)[0]));
+              made.get(l).shift();
+              times.get(l).remove.push(ms);
+            }
+          }
+        } finally {
+          for (const [l, hs] of made) for (const h of hs) await l.m.remove(h).catch(() => {});
+        }
+      }
+      for (const l of running) {
+        const t = times.get(l);
+        l.res.scenarios.push({ scenario: `seq${N}`, kind: 'sequential', n: N, rounds, create: stats(t.create), remove: stats(t.remove) });
+      }
+      log(`interleaved seq${N}: ${running.map((l) => `${l.res.method} ${stats(times.get(l).create).p50}`).join(', ')}`);
+    }
+  } finally {
+    for (const l of running) {
+      await l.m.remove(l.keeper).catch((e) => l.res.errors.push(`keeper: ${e.message}`));
+      if (l.m.nodeSamples?.length) l.res.interleavedNode = stats(l.m.nodeSamples);
+      await l.m.teardown().catch((e) => l.res.errors.push(`teardown: ${e.message}`));
+    }
+  }
+  return live.map((l) => l.res);
+}
+
 /** Reference costs: Node start-up, a bare spawn, and the `ip netns exec` wrapper peers pay per call. */
 async function references() {
   const sample = async (fn) => {
@@ -789,7 +865,7 @@ function targetLine(results, find, scenario) {
 function markdown(report) {
   const { env, refs, results, leaks } = report;
   const L = [];
-  L.push(`# tsnet create benchmark`, '');
+  L.push(`# tsnet create benchmark${env.interleaved ? ' (methods interleaved, container by container)' : ''}`, '');
   L.push(
     `${env.date} · kernel ${env.kernel} · ${env.cpus} · node ${env.node} · ${env.iproute2 ?? 'iproute2 ?'} · ` +
       `${env.netavark ?? 'netavark n/a'} · CNI plugins ${env.cniPlugins ?? 'n/a'} · run prefix \`${env.prefix}\``,
@@ -886,8 +962,13 @@ function markdown(report) {
 
 async function main(report) {
   report.env = await environment();
+  report.env.interleaved = opt.interleave;
   log(`run prefix ${PREFIX}, temp dir ${TMP}`);
   report.refs = await references();
+  if (opt.interleave) {
+    report.results.push(...(await benchInterleaved(METHODS)));
+    return;
+  }
   for (const name of METHODS) {
     checkAbort();
     report.results.push(await benchMethod(name));

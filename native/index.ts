@@ -12,7 +12,6 @@ export {
   send,
   recv,
   close,
-  waitReadable,
 } from './libc.js';
 export {
   sockAddr,

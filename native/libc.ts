@@ -15,7 +15,6 @@ const decl = {
   send: 'long send(int fd, const void *buf, size_t len, int flags)',
   recv: 'long recv(int fd, void *buf, size_t len, int flags)',
   close: 'int close(int fd)',
-  poll: 'int poll(void *fds, unsigned long nfds, int timeout)',
 } as const;
 
 export function unshare(flags: number): void {
@@ -69,24 +68,4 @@ export function recv(fd: number, buf: Buffer): number {
 
 export function close(fd: number): void {
   check(fn(decl.close)(fd), 'close');
-}
-
-const POLLIN = 0x1;
-const EINTR = 4;
-
-/**
- * Waits up to `timeoutMs` for `fd` to be readable — data, end of file, or an error a read will
- * report (poll(2) on one fd). False when the time ran out.
- */
-export function waitReadable(fd: number, timeoutMs: number): boolean {
-  const pollfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
-  pollfd.writeInt32LE(fd, 0);
-  pollfd.writeInt16LE(POLLIN, 4);
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ret = fn(decl.poll)(pollfd, 1, Math.max(0, Math.min(end - Date.now(), 0x7fffffff)));
-    if (ret >= 0) return ret > 0;
-    const err = errno();
-    if (err !== EINTR) throw new SyscallError('poll', err);
-  }
 }

@@ -67,6 +67,6 @@ export function registerCniCommand(program: Command, ctx: CliContext): void {
     .description('the plugin entry point a runtime runs (CNI_COMMAND and the other CNI_* variables, the configuration on stdin)')
     .action(async () => {
       const { runPlugin } = await import('./cni-plugin.js');
-      process.exitCode = await runPlugin(ctx.print);
+      process.exitCode = await runPlugin({ print: ctx.print, warn: (t) => process.stderr.write(t) });
     });
 }

@@ -1,59 +1,49 @@
 // The CNI plugin's entry point: the runtime's request in, exactly one JSON document out on stdout
-// (the result, or the spec's error object, which libcni reads from stdout), logs on stderr.
-import { CNI_ERR, CniError, errorResult, LIMITS, parseConfig, parseRequest, SUPPORTED_VERSIONS, toCniError, versionResult, type CniRequest } from '../config/cni.js';
-import { readSync } from 'node:fs';
-import { waitReadable } from '../../native/index.js';
+// (the result, or the spec's error object, which libcni reads from stdout), logs on stderr. The
+// same function serves a plugin process (in-process) and the stub daemon answering the plugin's
+// thin client (cni-service.ts).
+import { CNI_ERR, CniError, errorResult, parseConfig, parseRequest, SUPPORTED_VERSIONS, toCniError, versionResult, type CniRequest } from '../config/cni.js';
 import { jsonText } from './context.js';
+import { readStdinText, STDIN_DEADLINE_MS, STDIN_MAX_BYTES } from './cni-stdin.js';
 
-/** How long the plugin waits for the runtime to finish writing the configuration. */
-const STDIN_DEADLINE_MS = 10_000;
-
-/**
- * stdin, whole, bounded in size and time (a runtime that never closes it must not hang us). Read
- * synchronously with poll(2) for the deadline: process.stdin's stream machinery alone costs a
- * short-lived plugin ~4 ms of start-up (measured), and nothing else runs meanwhile.
- */
-export function readStdin(maxBytes: number, deadlineMs: number): string {
-  const end = Date.now() + deadlineMs;
-  const chunks: Buffer[] = [];
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (let size = 0; ; ) {
-    if (!waitReadable(0, end - Date.now())) throw new CniError(CNI_ERR.io, `the configuration on stdin did not end within ${deadlineMs / 1000} s`);
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      throw new CniError(CNI_ERR.io, `cannot read the configuration on stdin: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (n === 0) return Buffer.concat(chunks).toString('utf8');
-    size += n;
-    if (size > maxBytes) throw new CniError(CNI_ERR.io, `the configuration on stdin is larger than ${maxBytes} bytes`);
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
+/** Where a request's output goes: the result document, and one-line diagnostics. */
+export interface PluginOutput {
+  print(text: string): void;
+  warn(text: string): void;
 }
 
-/** Runs one CNI command; prints its result or error; returns the exit status. */
-export async function runPlugin(print: (text: string) => void): Promise<number> {
+const toProcess: PluginOutput = { print: (t) => process.stdout.write(t), warn: (t) => process.stderr.write(t) };
+
+/** `tsnet cni plugin`: this process's CNI_* variables and stdin. */
+export async function runPlugin(out: PluginOutput = toProcess): Promise<number> {
+  const input = await readStdinText(STDIN_MAX_BYTES, STDIN_DEADLINE_MS).catch((err: Error) => err);
+  return runPluginRequest(process.env, input, out);
+}
+
+/**
+ * Runs one CNI command — `env` holds its CNI_* variables, `input` the configuration (or why it
+ * could not be read) — prints its result or error; returns the exit status.
+ */
+export async function runPluginRequest(env: NodeJS.ProcessEnv, input: string | Error, out: PluginOutput): Promise<number> {
   let version: string = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
   try {
-    const req = parseRequest(process.env);
-    const text = readStdin(LIMITS.stdinBytes, STDIN_DEADLINE_MS);
+    const req = parseRequest(env);
+    if (input instanceof Error) throw new CniError(CNI_ERR.io, input.message);
     if (req.command === 'VERSION') {
       // The version in use is the configuration's; VERSION answers even for one tsnet lacks.
-      const asked = /"cniVersion"\s*:\s*"([0-9.]{1,16})"/.exec(text)?.[1];
-      print(jsonText(versionResult(asked ?? version)));
+      const asked = /"cniVersion"\s*:\s*"([0-9.]{1,16})"/.exec(input)?.[1];
+      out.print(jsonText(versionResult(asked ?? version)));
       return 0;
     }
-    const conf = parseConfig(text, req.command);
+    const conf = parseConfig(input, req.command);
     version = conf.cniVersion;
-    const out = await dispatch(req, conf);
-    if (out !== undefined) print(jsonText(out));
+    const result = await dispatch(req, conf);
+    if (result !== undefined) out.print(jsonText(result));
     return 0;
   } catch (err) {
     const e = toCniError(err);
-    process.stderr.write(`tsnet cni: ${e.message}${e.details ? ` (${e.details})` : ''}\n`);
-    print(jsonText(errorResult(version, e)));
+    out.warn(`tsnet cni: ${e.message}${e.details ? ` (${e.details})` : ''}\n`);
+    out.print(jsonText(errorResult(version, e)));
     return 1;
   }
 }

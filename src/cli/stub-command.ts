@@ -58,8 +58,10 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
     .option('--restarted-after <status>', 'set by the supervisor: the exit status of the daemon before this one')
     .action(async (o: { restartedAfter?: string }) => {
       const { runDaemon } = await import('../stub/daemon.js');
+      const { startCniService } = await import('./cni-service.js');
       const after = o.restartedAfter === undefined ? undefined : Number(o.restartedAfter);
-      await runDaemon(await ctx.deps(), after !== undefined && Number.isInteger(after) ? after : undefined);
+      // the CNI plugin's control socket: ADD and CHECK run here, compiled and warm
+      await runDaemon(await ctx.deps(), after !== undefined && Number.isInteger(after) ? after : undefined, (deps) => [startCniService(deps)]);
       ctx.exit(0); // stopped: no lingering upstream exchange may keep a daemon alive
     });
 }

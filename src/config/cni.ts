@@ -56,7 +56,7 @@ export function toCniError(err: unknown, what?: string): CniError {
 }
 
 /** Limits on what a runtime may hand over: generous for real use, bounded for a hostile caller. */
-export const LIMITS = { stdinBytes: 1 << 20, containerId: 512, netnsPath: 4096, args: 8192, listItems: 64, attachments: 100_000 };
+export const LIMITS = { containerId: 512, netnsPath: 4096, args: 8192, listItems: 64, attachments: 100_000 };
 
 export interface CniDns {
   nameservers: string[];

@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { validateName, validateNetworkName } from '../config/validate.js';
 import { isIPv4 } from '../../resolvers/core/address.js';
 import { usageError } from '../errors.js';
+import { cniSocketPath, DEFAULT_ROOT } from './root.js';
 
-export const DEFAULT_ROOT = '/run/tsnet';
+export { DEFAULT_ROOT };
 export const IP_NETNS_DIR = '/run/netns';
 
 /**
@@ -38,6 +39,7 @@ export class Paths {
   get stubLog() { return join(this.stubDir, 'queries.log'); }
   get stubOutput() { return join(this.stubDir, 'daemon.log'); }
   get stubRestarts() { return join(this.stubDir, 'restarts.json'); }
+  get cniSocket() { return cniSocketPath(this.root); }
 
   // Every path and kernel name below comes from a validated name: no name can be a path (`..`,
   // `x/y`), so nothing derived from one can point outside its own directory.

@@ -2,7 +2,16 @@
 // not a symlink, owned by root, not writable by group or others. Test roots under /tmp have
 // guessable names, so anyone could plant one there first.
 import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
 import { TsnetError } from '../errors.js';
+
+export const DEFAULT_ROOT = '/run/tsnet';
+
+/**
+ * Where a root's stub daemon takes CNI requests (ADD, CHECK) from the plugin's thin client. Here,
+ * not in Paths: the client (src/cli/cni-loader.ts) loads nothing else of src/state.
+ */
+export const cniSocketPath = (root: string): string => join(root, 'stub', 'cni.sock');
 
 /** Throws when an existing root could have been made or changed by someone else; a missing one is fine. */
 export function checkRoot(root: string): void {

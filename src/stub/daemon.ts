@@ -17,8 +17,19 @@ import type { Deps } from '../deps.js';
 import type { Paths } from '../state/paths.js';
 
 
+/**
+ * A service the daemon runs beside the resolver for as long as it runs (the CLI attaches the CNI
+ * plugin's control socket): started once the daemon is the root's only one, closed before it exits.
+ */
+export interface DaemonService {
+  /** its key in status.json */
+  readonly name: string;
+  stats(): unknown;
+  close(): Promise<void>;
+}
+
 /** Runs the daemon; `restartedAfter` is the exit status of the one before it, when the supervisor restarted it. */
-export async function runDaemon(deps: Deps, restartedAfter?: number): Promise<void> {
+export async function runDaemon(deps: Deps, restartedAfter?: number, services: (deps: Deps) => DaemonService[] = () => []): Promise<void> {
   // A restart never makes a state root again: gone (the lab or the user removed it) means done.
   if (restartedAfter !== undefined && !existsSync(deps.paths.stubDir)) return;
   const lockFd = takeSingletonLock(deps.paths);
@@ -26,7 +37,7 @@ export async function runDaemon(deps: Deps, restartedAfter?: number): Promise<vo
   const restarts = restartedAfter === undefined ? [] : recordRestart(readRestarts(deps.paths), new Date().toISOString(), restartedAfter);
   if (restartedAfter === undefined) rmSync(deps.paths.stubRestarts, { force: true });
   else writeJsonAtomic(deps.paths.stubRestarts, restarts, 0o600);
-  const daemon = new Daemon(deps, lockFd, restarts);
+  const daemon = new Daemon(deps, lockFd, restarts, services(deps));
   process.on('SIGHUP', () => daemon.scheduleReload());
   process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
   process.on('SIGINT', () => void daemon.stop('SIGINT'));
@@ -90,7 +101,7 @@ class Daemon {
   private again = false;
   private readonly records = new ContainerRecordCache();
 
-  constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[]) {
+  constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[], private readonly services: DaemonService[]) {
     this.finished = new Promise<void>((ok) => (this.finish = ok));
     this.qlog = openQueryLog(deps.paths.stubLog);
     this.server = new StubServer((line) => this.qlog.write(line));
@@ -121,10 +132,14 @@ class Daemon {
     const { paths, log } = this.deps;
     log.info({ why }, 'stub stopping');
     clearInterval(this.statusTimer);
+    // no new requests from here; ones under way finish after the lock goes (one that needs a stub
+    // then starts the next daemon instead of waiting on this one)
+    const draining = Promise.allSettled(this.services.map((svc) => svc.close()));
     await this.server.close();
     this.qlog.close();
     for (const f of [paths.stubReady, paths.stubStatus]) rmSync(f, { force: true });
     closeSync(this.lockFd);
+    await draining;
     this.finish();
   }
 
@@ -165,6 +180,7 @@ class Daemon {
       containers: clients.map((c) => ({ name: c.name, address: c.address, mode: c.mode, upstreams: c.upstreams })),
       stats: this.server.stats,
       restarts: this.restarts,
+      ...Object.fromEntries(this.services.map((svc) => [svc.name, svc.stats()])),
       updated: new Date().toISOString(),
     });
   }
