@@ -8,10 +8,14 @@ export const log = (...a) => console.error('[bench]', ...a);
 /** Children running right now: a signal handler can kill them (a 10 s dnsperf run ends at once). */
 export const running = new Set();
 
-/** Run a command; resolve with stdout, reject with stderr on non-zero exit or timeout. */
-export function run(cmd, args, { input = '', env, timeoutMs = 120_000 } = {}) {
+/**
+ * Run a command; resolve with stdout, reject with stderr on non-zero exit or timeout. `env` adds to
+ * this process's environment; `onlyEnv` is the whole environment (PATH and what it lists).
+ */
+export function run(cmd, args, { input = '', env, onlyEnv, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ? { ...process.env, ...env } : process.env });
+    const childEnv = onlyEnv ? { PATH: process.env.PATH, ...onlyEnv } : env ? { ...process.env, ...env } : process.env;
+    const child = spawn(cmd, args, { env: childEnv });
     running.add(child);
     let out = '';
     let err = '';
