@@ -43,6 +43,8 @@ export function startCniService(deps: Deps): DaemonService {
   const path = deps.paths.cniSocket;
   const running = new Set<Promise<void>>();
   let served = 0;
+  /** how long the last requests took in here, ms (status.json: what a runtime waits for past the client) */
+  const took: number[] = [];
   const serve = (conn: Socket) => {
     let text = '';
     const timer = setTimeout(() => conn.destroy(), REQUEST_DEADLINE_MS);
@@ -57,6 +59,7 @@ export function startCniService(deps: Deps): DaemonService {
       const req = parseRequest(text);
       if (!req) return void conn.destroy();
       const output = { stdout: '', stderr: '' };
+      const started = performance.now();
       const job = runPluginRequest(req.env, req.input, { print: (t) => (output.stdout += t), warn: (t) => (output.stderr += t) })
         .catch((err: Error) => {
           deps.log.error({ err: err.message }, 'CNI request failed in the stub daemon');
@@ -64,6 +67,8 @@ export function startCniService(deps: Deps): DaemonService {
         })
         .then((code) => {
           served++;
+          took.push(performance.now() - started);
+          if (took.length > 256) took.shift();
           if (!conn.destroyed) conn.end(`${JSON.stringify({ code, ...output })}\n`);
         })
         .finally(() => running.delete(job));
@@ -79,7 +84,11 @@ export function startCniService(deps: Deps): DaemonService {
   server.listen(path, () => chmodSync(path, 0o600));
   return {
     name: 'cni',
-    stats: () => ({ socket: path, served }),
+    stats: () => {
+      const sorted = [...took].sort((a, b) => a - b);
+      const at = (q: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10 : null);
+      return { socket: path, served, ms: { p50: at(0.5), p90: at(0.9), of: sorted.length } };
+    },
     async close() {
       await new Promise<void>((done) => server.close(() => done()));
       await Promise.allSettled([...running]);

@@ -14,6 +14,10 @@ export function renderStatus(s: StubStatus): string {
     `networks:   ${s.networks.map((n) => `${n.name} (${n.subnet}, gateway ${n.gateway})`).join(', ')}`,
     `containers: ${s.containers.map((c) => `${c.name} ${c.address} ${c.mode}`).join(', ')}`,
   ];
+  if (s.cni) {
+    const ms = s.cni.ms;
+    out.push(`cni:        ${s.cni.served} plugin requests run here (ADD, CHECK)${ms.of ? `, p50 ${ms.p50} ms, p90 ${ms.p90} ms of the last ${ms.of}` : ''}`);
+  }
   const last = s.restarts.at(-1);
   if (last) out.push(`restarts:   ${s.restarts.length}, last at ${last.at} (the daemon before it was ${last.why})`);
   if (s.stats) {

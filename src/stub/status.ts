@@ -15,6 +15,8 @@ export interface StubStatus {
   stats: StubStats | null;
   /** deaths the supervisor restarted the daemon after, newest last */
   restarts: Restart[];
+  /** the CNI plugin's requests the daemon ran (src/cli/cni-service.ts), and how long they took in it */
+  cni: { socket: string; served: number; ms: { p50: number | null; p90: number | null; of: number } } | null;
 }
 
 export function stubStatus(deps: Deps): StubStatus {
@@ -36,5 +38,6 @@ export function stubStatus(deps: Deps): StubStatus {
     containers: running ? s.containers ?? [] : [],
     stats: running ? s.stats ?? null : null,
     restarts: running ? s.restarts ?? [] : [],
+    cni: running ? s.cni ?? null : null,
   };
 }

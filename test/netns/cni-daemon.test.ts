@@ -4,7 +4,7 @@
 // asks only a socket nobody but root can have made, and never runs a request twice. Oracles:
 // iproute2, the records `tsnet ls` shows, dig against the stub, the daemon's status file.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ describe.skipIf(!isRoot)('CNI plugin: the stub daemon takes ADD and CHECK', () =
       env: { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin', TSNET_LOG_LEVEL: 'warn', ...(ns ? { CNI_NETNS: ns } : {}) },
       input: JSON.stringify(conf(over)),
     });
-  const served = () => (JSON.parse(readFileSync(lab.paths.stubStatus, 'utf8')) as { cni: { served: number } }).cni.served;
+  const served = () => (JSON.parse(execFileSync(process.execPath, [CLI, '--root', lab.root, 'stub', 'status', '--json'], { encoding: 'utf8' })) as { cni: { served: number } }).cni.served;
   /** the status file is rewritten every second and after each reload */
   const servedSoon = async (want: number) => {
     for (let i = 0; i < 40 && served() !== want; i++) await sleep(50);
