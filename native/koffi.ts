@@ -40,7 +40,7 @@ export function loadKoffi(): Koffi {
  * node_modules search path, not require.resolve: koffi's package exports cost 7 ms to resolve.
  */
 function nativeModule(require: NodeJS.Require): Koffi | undefined {
-  if (process.platform !== 'linux') return undefined;
+  if (process.platform !== 'linux' || !onGlibc()) return undefined;
   const platform = join('@koromix', `koffi-linux-${process.arch}`, `linux_${process.arch}`, 'koffi.node');
   for (const dir of require.resolve.paths('koffi') ?? []) {
     const pkg = join(dir, 'koffi', 'package.json');
@@ -55,6 +55,15 @@ function nativeModule(require: NodeJS.Require): Koffi | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether this Node runs on glibc (koffi ships a build per C library): its maps name glibc's libc.so.6. */
+function onGlibc(): boolean {
+  try {
+    return /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** A libc function from its C declaration, declared once. */

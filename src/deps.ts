@@ -45,6 +45,8 @@ export interface DepsOptions {
   hostResolvConf?: string | undefined;
   defaultSubnet?: string | undefined;
   engines?: EngineOptions | undefined;
+  /** false: no crash or stall points from the environment (a long-lived daemon running requests) */
+  testHooks?: boolean | undefined;
 }
 
 export function makeDeps(opts: DepsOptions = {}): Deps {
@@ -59,8 +61,8 @@ export function makeDeps(opts: DepsOptions = {}): Deps {
     log: makeLog(level),
     hostResolvConf: opts.hostResolvConf ?? process.env.TSNET_HOST_RESOLV_CONF ?? '/etc/resolv.conf',
     defaultSubnet: opts.defaultSubnet ?? process.env.TSNET_DEFAULT_SUBNET ?? DEFAULT_SUBNET,
-    crashAt: process.env.TSNET_CRASH_AT,
-    stallAt: parseStall(process.env.TSNET_STALL_AT),
+    crashAt: opts.testHooks === false ? undefined : process.env.TSNET_CRASH_AT,
+    stallAt: opts.testHooks === false ? undefined : parseStall(process.env.TSNET_STALL_AT),
     engines: opts.engines ?? {},
   };
 }

@@ -19,6 +19,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { cniSocketPath, DEFAULT_ROOT } from '../state/root.js';
+import { placementOf } from './cni-placement.js';
 import { readStdinText, STDIN_DEADLINE_MS, STDIN_MAX_BYTES } from './cni-stdin.js';
 import type { PluginOutput } from './cni-plugin.js';
 
@@ -28,8 +29,8 @@ const MAGIC = 'tsnet-v8-code-cache 2';
 const COMMANDS = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'] as const;
 /** What the stub daemon takes: ADD is the runtime's wait before a container starts; CHECK is read-only. DEL stays here: deleting a veth holds the kernel ~20 ms, which would stall the daemon's DNS. */
 const VIA_DAEMON = new Set(['ADD', 'CHECK']);
-/** An ADD may wait for the stub resolver to start (seconds on a loaded machine). */
-const DAEMON_DEADLINE_MS = 60_000;
+/** Past the work's own deadlines in the daemon (the state lock's 30 s, the stub's start): a runtime's code 11 after this never races a live ADD. */
+const DAEMON_DEADLINE_MS = 120_000;
 const REPLY_MAX_BYTES = 4 << 20;
 
 const out: PluginOutput = { print: (t) => process.stdout.write(t), warn: (t) => process.stderr.write(t) };
@@ -68,16 +69,19 @@ interface Reply {
 }
 
 /**
- * The daemon's answer; undefined when no daemon takes the request (nothing listens, refused
- * before it was sent): then this process runs it. A daemon that fails after taking the request
- * is an error for the runtime (CNI code 11, try again later), never run a second time here.
+ * The daemon's answer; undefined when no daemon takes the request (nothing listens, or it refused
+ * before doing anything: another build, other namespaces, busy, stopping): then this process runs
+ * it. A daemon that fails after taking the request is an error for the runtime (CNI code 11, try
+ * again later), never run a second time here.
  */
 function viaDaemon(socket: string, env: NodeJS.ProcessEnv, input: string): Promise<Reply | Error | undefined> {
   return new Promise((resolve) => {
     const cni = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('CNI_')));
+    const placement = placementOf(__dirname);
     const conn = connect(socket);
     let sent = false;
-    let reply = '';
+    const chunks: Buffer[] = [];
+    let size = 0;
     const timer = setTimeout(() => finish(new Error(`the stub daemon did not answer within ${DAEMON_DEADLINE_MS / 1000} s`)), DAEMON_DEADLINE_MS);
     const finish = (r: Reply | Error | undefined) => {
       clearTimeout(timer);
@@ -86,16 +90,18 @@ function viaDaemon(socket: string, env: NodeJS.ProcessEnv, input: string): Promi
     };
     conn.on('connect', () => {
       sent = true;
-      conn.end(`${JSON.stringify({ env: cni, input })}\n`);
+      conn.end(`${JSON.stringify({ env: cni, input, placement })}\n`);
     });
     conn.on('data', (d: Buffer) => {
-      reply += d.toString('utf8');
-      if (reply.length > REPLY_MAX_BYTES) finish(new Error('the stub daemon\'s answer is too large'));
+      size += d.length;
+      if (size > REPLY_MAX_BYTES) return finish(new Error('the stub daemon\'s answer is too large'));
+      chunks.push(d);
     });
     conn.on('error', (e) => finish(sent ? new Error(`the stub daemon failed: ${e.message}`) : undefined));
     conn.on('end', () => {
       try {
-        const r = JSON.parse(reply) as Partial<Reply>;
+        const r = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Reply> & { refused?: unknown };
+        if (typeof r.refused === 'string') return finish(undefined);
         if (typeof r.code !== 'number' || typeof r.stdout !== 'string' || typeof r.stderr !== 'string') throw new Error('not a reply');
         finish(r as Reply);
       } catch {
@@ -143,7 +149,8 @@ function readCache(path: string, identity: string, bodyOwner: number): Buffer | 
 function writeCache(path: string, data: Buffer, identity: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(header(identity), 'latin1'), data]), { mode: 0o644 });
+    // 'wx': a file (or symlink) someone left at that name is not written through
+    writeFileSync(tmp, Buffer.concat([Buffer.from(header(identity), 'latin1'), data]), { mode: 0o644, flag: 'wx' });
     renameSync(tmp, path);
   } catch {
     rmSync(tmp, { force: true }); // a read-only or foreign directory: run without a cache
@@ -161,7 +168,8 @@ function loadBody(command: string | undefined): Body {
   const path = known && `${BODY}.${known}.v8cache`;
   const cachedData = path ? readCache(path, identity, Number(st.uid)) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BODY, cachedData });
-  if (path && (cachedData === undefined || script.cachedDataRejected === true)) {
+  // only the bundle's owner writes its caches (another's would never be used)
+  if (path && st.uid === BigInt(process.getuid?.() ?? -1) && (cachedData === undefined || script.cachedDataRejected === true)) {
     // at exit: the functions this run compiled are in the cache too
     process.once('exit', () => writeCache(path, script.createCachedData(), identity));
   }

@@ -24,7 +24,7 @@ export async function runPlugin(out: PluginOutput = toProcess): Promise<number> 
  * Runs one CNI command — `env` holds its CNI_* variables, `input` the configuration (or why it
  * could not be read) — prints its result or error; returns the exit status.
  */
-export async function runPluginRequest(env: NodeJS.ProcessEnv, input: string | Error, out: PluginOutput): Promise<number> {
+export async function runPluginRequest(env: NodeJS.ProcessEnv, input: string | Error, out: PluginOutput, where: 'process' | 'daemon' = 'process'): Promise<number> {
   let version: string = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
   try {
     const req = parseRequest(env);
@@ -37,7 +37,7 @@ export async function runPluginRequest(env: NodeJS.ProcessEnv, input: string | E
     }
     const conf = parseConfig(input, req.command);
     version = conf.cniVersion;
-    const result = await dispatch(req, conf);
+    const result = await dispatch(req, conf, where);
     if (result !== undefined) out.print(jsonText(result));
     return 0;
   } catch (err) {
@@ -48,11 +48,12 @@ export async function runPluginRequest(env: NodeJS.ProcessEnv, input: string | E
   }
 }
 
-async function dispatch(req: CniRequest, conf: ReturnType<typeof parseConfig>): Promise<unknown> {
+async function dispatch(req: CniRequest, conf: ReturnType<typeof parseConfig>, where: 'process' | 'daemon'): Promise<unknown> {
   const { makeDeps } = await import('../deps.js');
   const { DEFAULT_ROOT } = await import('../state/paths.js');
-  // The configuration names the state root; the runtime's environment does not.
-  const deps = makeDeps({ root: conf.root ?? DEFAULT_ROOT });
+  // The configuration names the state root; the runtime's environment does not. In the daemon, the
+  // crash and stall points of its environment are not this request's (they would stop its DNS).
+  const deps = makeDeps({ root: conf.root ?? DEFAULT_ROOT, testHooks: where === 'process' });
   const api = await import('../api/cni.js');
   switch (req.command) {
     case 'ADD':

@@ -61,7 +61,7 @@ export function registerStubCommand(program: Command, ctx: CliContext): void {
       const { startCniService } = await import('./cni-service.js');
       const after = o.restartedAfter === undefined ? undefined : Number(o.restartedAfter);
       // the CNI plugin's control socket: ADD and CHECK run here, compiled and warm
-      await runDaemon(await ctx.deps(), after !== undefined && Number.isInteger(after) ? after : undefined, (deps) => [startCniService(deps)]);
+      await runDaemon(await ctx.deps(), after !== undefined && Number.isInteger(after) ? after : undefined, (deps, changed) => [startCniService(deps, changed)]);
       ctx.exit(0); // stopped: no lingering upstream exchange may keep a daemon alive
     });
 }

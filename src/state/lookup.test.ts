@@ -43,9 +43,11 @@ describe('ContainerRecordCache', () => {
   it('reads a record again when it was replaced, edited in place, or broken, and drops a removed one', () => {
     write(record('a', '10.9.0.12')); // replaced by rename: a new inode
     expect(addresses(cache.list(paths))).toEqual([['a', '10.9.0.12'], ['b', '10.9.0.3']]);
-    // rewritten in place at the same size: the inode stays, the mtime moves
+    // rewritten in place at the same size: the inode stays, the mtime moves (set here: file times
+    // move by the kernel's tick, and this write may fall in the same one as the last)
     const file = paths.record('b');
     writeFileSync(file, JSON.stringify(record('b', '10.9.0.4'), null, 2) + '\n');
+    utimesSync(file, new Date(1_000_000), new Date(1_000_000));
     expect(addresses(cache.list(paths))).toEqual(addresses(listContainers(paths)));
     expect(cache.list(paths)[1]!.record!.address).toBe('10.9.0.4');
     writeFileSync(file, '{"torn":');
@@ -55,8 +57,6 @@ describe('ContainerRecordCache', () => {
     write(record('b', '10.9.0.5'));
     expect(cache.list(paths)[1]!.record!.address).toBe('10.9.0.5');
     rmSync(paths.containerDir('a'), { recursive: true });
-    expect(addresses(cache.list(paths))).toEqual([['b', '10.9.0.5']]);
-    utimesSync(paths.record('b'), new Date(0), new Date(0));
     expect(addresses(cache.list(paths))).toEqual([['b', '10.9.0.5']]);
   });
 });

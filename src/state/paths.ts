@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { validateName, validateNetworkName } from '../config/validate.js';
 import { isIPv4 } from '../../resolvers/core/address.js';
 import { usageError } from '../errors.js';
-import { cniSocketPath, DEFAULT_ROOT } from './root.js';
+import { cniSocketPath, DEFAULT_ROOT, stubDirOf, stubReadyPath } from './root.js';
 
 export { DEFAULT_ROOT };
 export const IP_NETNS_DIR = '/run/netns';
@@ -32,9 +32,9 @@ export class Paths {
   get containersDir() { return join(this.root, 'containers'); }
   get networksDir() { return join(this.root, 'networks'); }
 
-  get stubDir() { return join(this.root, 'stub'); }
+  get stubDir() { return stubDirOf(this.root); }
   get stubLock() { return join(this.stubDir, 'lock'); }
-  get stubReady() { return join(this.stubDir, 'ready.json'); }
+  get stubReady() { return stubReadyPath(this.root); }
   get stubStatus() { return join(this.stubDir, 'status.json'); }
   get stubLog() { return join(this.stubDir, 'queries.log'); }
   get stubOutput() { return join(this.stubDir, 'daemon.log'); }

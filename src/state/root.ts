@@ -8,10 +8,14 @@ import { TsnetError } from '../errors.js';
 export const DEFAULT_ROOT = '/run/tsnet';
 
 /**
- * Where a root's stub daemon takes CNI requests (ADD, CHECK) from the plugin's thin client. Here,
- * not in Paths: the client (src/cli/cni-loader.ts) loads nothing else of src/state.
+ * The stub daemon's directory in a root, and the files the CNI plugin's thin client reads there:
+ * here, not in Paths, because the client (src/cli/cni-loader.ts) loads nothing else of src/state.
  */
-export const cniSocketPath = (root: string): string => join(root, 'stub', 'cni.sock');
+export const stubDirOf = (root: string): string => join(root, 'stub');
+/** Where a root's stub daemon takes CNI requests (ADD, CHECK). */
+export const cniSocketPath = (root: string): string => join(stubDirOf(root), 'cni.sock');
+/** What the daemon writes after each reload (its pid among it). */
+export const stubReadyPath = (root: string): string => join(stubDirOf(root), 'ready.json');
 
 /** Throws when an existing root could have been made or changed by someone else; a missing one is fine. */
 export function checkRoot(root: string): void {

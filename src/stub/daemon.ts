@@ -29,7 +29,7 @@ export interface DaemonService {
 }
 
 /** Runs the daemon; `restartedAfter` is the exit status of the one before it, when the supervisor restarted it. */
-export async function runDaemon(deps: Deps, restartedAfter?: number, services: (deps: Deps) => DaemonService[] = () => []): Promise<void> {
+export async function runDaemon(deps: Deps, restartedAfter?: number, services: (deps: Deps, changed: () => void) => DaemonService[] = () => []): Promise<void> {
   // A restart never makes a state root again: gone (the lab or the user removed it) means done.
   if (restartedAfter !== undefined && !existsSync(deps.paths.stubDir)) return;
   const lockFd = takeSingletonLock(deps.paths);
@@ -37,7 +37,7 @@ export async function runDaemon(deps: Deps, restartedAfter?: number, services: (
   const restarts = restartedAfter === undefined ? [] : recordRestart(readRestarts(deps.paths), new Date().toISOString(), restartedAfter);
   if (restartedAfter === undefined) rmSync(deps.paths.stubRestarts, { force: true });
   else writeJsonAtomic(deps.paths.stubRestarts, restarts, 0o600);
-  const daemon = new Daemon(deps, lockFd, restarts, services(deps));
+  const daemon = new Daemon(deps, lockFd, restarts, (d) => services(deps, () => d.statusChanged()));
   process.on('SIGHUP', () => daemon.scheduleReload());
   process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
   process.on('SIGINT', () => void daemon.stop('SIGINT'));
@@ -101,12 +101,20 @@ class Daemon {
   private again = false;
   private readonly records = new ContainerRecordCache();
 
-  constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[], private readonly services: DaemonService[]) {
+  private readonly services: DaemonService[];
+
+  constructor(private readonly deps: Deps, private readonly lockFd: number, private readonly restarts: Restart[], services: (daemon: Daemon) => DaemonService[]) {
     this.finished = new Promise<void>((ok) => (this.finish = ok));
     this.qlog = openQueryLog(deps.paths.stubLog);
     this.server = new StubServer((line) => this.qlog.write(line));
     this.statusTimer = setInterval(() => this.writeStatus(), 1000);
     this.statusTimer.unref();
+    this.services = services(this);
+  }
+
+  /** A service's counters moved: status.json now, not at the next tick. */
+  statusChanged(): void {
+    if (!this.stopping) this.writeStatus();
   }
 
   /** Reloads never overlap: a signal during a reload schedules one more. */

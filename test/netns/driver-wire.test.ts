@@ -65,8 +65,12 @@ describe.skipIf(process.getuid?.() !== 0)('the real driver on the wire', () => {
     captures.add(c);
     return c;
   };
+  // Both sides at nice -10, as the fidelity suite runs its rows: a step's time is the driver's, not
+  // its share of the CPU against hogs at the default priority (under `stress-ng --cpu 2` at nice 0
+  // the p95 below was 2.0-2.7 ms; the driver's own p50 stayed 160-240 µs).
+  const NICE = ['-n', '-10'];
   const resolve = async (name: string, mode: string, conf: string, repeat: number): Promise<Trace[]> => {
-    const r = await run(process.execPath, [
+    const r = await run('nice', [...NICE, process.execPath,
       CLI, 'resolve', name, '--mode', mode, '--netns', `/run/netns/${cns}`, '--resolv-conf', conf,
       '--hosts', file('hosts', '127.0.0.1 localhost\n'), '--nsswitch', file('nsswitch.conf', 'hosts: files dns\n'),
       '--repeat', String(repeat), '--json',
@@ -89,7 +93,7 @@ describe.skipIf(process.getuid?.() !== 0)('the real driver on the wire', () => {
     await ip(['-n', cns, 'addr', 'add', `${net}.100/24`, 'dev', cif]);
     // every port unreachable answered (no ICMP rate limit inside this namespace)
     await ip(['netns', 'exec', sns, 'sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
-    fake = spawn(process.execPath, [
+    fake = spawn('nice', [...NICE, process.execPath,
       CLI, 'fake-dns', '--netns', `/run/netns/${sns}`, '--listen', `${ok}=answer`, '--listen', `${nx}=nxdomain`,
       '--zone', 'db.example=A:192.0.2.10', '--zone', 'db.example=AAAA:2001:db8::10', '--ready-file', ready,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
