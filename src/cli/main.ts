@@ -50,6 +50,8 @@ program
   .option('--dns <ip>', 'upstream nameserver (repeatable; default: the host\'s non-loopback nameservers)', collect)
   .option('--dns-search <domain>', 'search domain (repeatable)', collect)
   .option('--dns-option <opt>', 'resolver option (repeatable): ndots:N timeout:N attempts:N rotate single-request single-request-reopen edns0 use-vc no-aaaa trust-ad', collect)
+  .option('--dns-profile <profile>', 'kubernetes: the search list and ndots:5 a pod gets (NS.svc.cluster.local svc.cluster.local cluster.local), before --dns-search and --dns-option')
+  .option('--k8s-namespace <ns>', 'the pod namespace for --dns-profile kubernetes (default: default)')
   .option('--add-host <name:ip>', 'extra /etc/hosts entry (repeatable)', collect)
   .option('--nsswitch <line>', 'the nsswitch.conf hosts line', 'files dns')
   .option('--dns-mode <mode>', 'glibc or musl: the tsnet stub resolver answers for the container and reaches the upstreams the way that library would; direct: resolv.conf lists the upstreams itself', 'glibc')
@@ -60,7 +62,7 @@ program
     const record = await createContainer(
       {
         name, network: o.network, subnet: o.subnet, ip: o.ip, hostname: o.hostname, dns: o.dns,
-        dnsSearch: o.dnsSearch, dnsOptions: o.dnsOption, addHosts: o.addHost, nsswitch: o.nsswitch, dnsMode: o.dnsMode, dnsCache: o.dnsCache,
+        dnsSearch: o.dnsSearch, dnsOptions: o.dnsOption, addHosts: o.addHost, nsswitch: o.nsswitch, dnsMode: o.dnsMode, dnsCache: o.dnsCache, dnsProfile: o.dnsProfile, k8sNamespace: o.k8sNamespace,
       },
       await deps(),
     );

@@ -26,6 +26,10 @@ export interface CreateRequest {
   nsswitch?: string | undefined;
   dnsMode?: string | undefined;
   dnsCache?: string | number | undefined;
+  /** `kubernetes`: the search list and ndots a pod gets (dnsPolicy ClusterFirst) */
+  dnsProfile?: string | undefined;
+  /** the pod's namespace for the kubernetes profile (default "default") */
+  k8sNamespace?: string | undefined;
 }
 
 export interface CreateSpec {
@@ -158,14 +162,46 @@ function isLoopbackServer(address: string): boolean {
   return isLoopback(address) || (v4 !== undefined && v4[0] === 127);
 }
 
+/** The cluster domain of the kubernetes profile: the kubelet's default (`--cluster-domain`). */
+export const K8S_CLUSTER_DOMAIN = 'cluster.local';
+
+/**
+ * What a DNS profile puts before the user's own search domains and options: `kubernetes` is the
+ * resolv.conf the kubelet writes for a pod with dnsPolicy ClusterFirst — the search list
+ * `NS.svc.cluster.local svc.cluster.local cluster.local` and `options ndots:5` (the node's own
+ * search domains, which the kubelet appends, are the user's --dns-search here).
+ */
+export function dnsProfile(profile: string | undefined, namespace: string | undefined): { search: string[]; options: string[] } {
+  if (profile === undefined) {
+    if (namespace !== undefined) throw usageError('--k8s-namespace needs --dns-profile kubernetes');
+    return { search: [], options: [] };
+  }
+  if (profile !== 'kubernetes') throw usageError(`unknown --dns-profile ${JSON.stringify(profile)}: the one profile is kubernetes`);
+  const ns = namespace ?? 'default';
+  // a Kubernetes namespace is an RFC 1123 label
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(ns)) {
+    throw usageError(`invalid --k8s-namespace ${JSON.stringify(ns)}: a Kubernetes namespace is 1-63 of a-z, 0-9 and "-", starting and ending with a letter or digit`);
+  }
+  return { search: [`${ns}.svc.${K8S_CLUSTER_DOMAIN}`, `svc.${K8S_CLUSTER_DOMAIN}`, K8S_CLUSTER_DOMAIN], options: ['ndots:5'] };
+}
+
+/** The user's options after the profile's; an option the user gives replaces the profile's of that name (as a pod's dnsConfig does). */
+function withProfileOptions(profile: string[], user: string[]): string[] {
+  const key = (o: string) => o.split(':')[0];
+  const given = new Set(user.map(key));
+  return [...profile.filter((o) => !given.has(key(o))), ...user];
+}
+
 export function validateCreate(req: CreateRequest, generateName: () => string): CreateSpec {
   const name = validateName(req.name ?? generateName());
   const hostname = req.hostname === undefined ? hostnameFromName(name) : validateHostname(req.hostname);
   const dns = req.dns?.map(validateDnsServer);
-  const search = (req.dnsSearch ?? []).map((d) => {
+  const profile = dnsProfile(req.dnsProfile, req.k8sNamespace);
+  const userSearch = (req.dnsSearch ?? []).map((d) => {
     if (!isDomainName(d)) throw usageError(`invalid --dns-search "${d}": expected a domain name, like corp.example`);
     return d.replace(/\.$/, '');
   });
+  const search = [...profile.search, ...userSearch.filter((d) => !profile.search.includes(d))];
   const dnsMode = validateDnsMode(req.dnsMode ?? 'glibc');
   // The stub runs in the host's namespace: a loopback upstream would be the host's own resolver.
   const loop = dnsMode !== 'direct' ? dns?.find(isLoopbackServer) : undefined;
@@ -183,7 +219,7 @@ export function validateCreate(req: CreateRequest, generateName: () => string): 
     hostname,
     dns,
     search,
-    options: (req.dnsOptions ?? []).map(validateDnsOption),
+    options: withProfileOptions(profile.options, (req.dnsOptions ?? []).map(validateDnsOption)),
     addHosts: (req.addHosts ?? []).map(validateAddHost),
     nsswitch: formatHostsLine(parseHostsLine(req.nsswitch ?? 'files dns')),
     dnsMode,

@@ -189,6 +189,22 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
     await d().rmApp(fixed);
   });
 
+  it('--dns-profile kubernetes reproduces a pod\'s lookups without a cluster: an outside name walks the namespace\'s search list first', async () => {
+    const app = await d().app('k8s', { dns: [d().addr('answer')], options: ['timeout:1'], extra: ['--dns-profile', 'kubernetes', '--k8s-namespace', 'shop'] });
+    const resolv = readFileSync(join(d().lab.paths.etcDir(app), 'resolv.conf'), 'utf8');
+    expect(resolv).toMatch(/^search shop\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
+    expect(resolv).toMatch(/^options ndots:5 timeout:1$/m);
+    const { report, res } = await diagnose([app, 'api.example.com']);
+    const s = summary(report, res);
+    const f = report.findings.find((x) => x.id === 'search-amplification');
+    expect(f, s).toMatchObject({ whatIf: 'options ndots:2' });
+    const g = row(report, 'glibc').traces[0]!;
+    const asked = ['api.example.com.shop.svc.cluster.local', 'api.example.com.svc.cluster.local', 'api.example.com.cluster.local', 'api.example.com'];
+    expect([...new Set(g.queries.map((q) => q.qname))], s).toEqual(asked);
+    expect(g.queries.length, s).toBe(8); // A and AAAA for each
+    await d().rmApp(app);
+  });
+
   // Three runs at once (their ~10 s are eventlet's timers, not CPU): the default modes, eventlet
   // alone, and 13 eventlet rows in one process.
   const ev5 = once(async () => {
