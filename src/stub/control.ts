@@ -16,12 +16,20 @@ import type { Deps } from '../deps.js';
  */
 export const sharedClockMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** Now, on both clocks a ready file may use (a daemon still running from before an upgrade wrote wall-clock time). */
+const bothClocks = () => ({ mono: sharedClockMs(), wall: Date.now() });
+/** Whether the reload behind `r` began after `since`. */
+const readAfter = (r: ReadyFile, since: { mono: number; wall: number }): boolean =>
+  r.stateReadAt > (r.clock === 'monotonic' ? since.mono : since.wall);
+
 /** What a daemon writes after each reload (<root>/stub/ready.json). */
 export interface ReadyFile {
   pid: number;
   generation: number;
   /** sharedClockMs() when the reload behind this file began reading the state */
   stateReadAt: number;
+  /** 'monotonic' (this version); absent: a daemon from before it, whose stateReadAt is wall-clock ms */
+  clock?: 'monotonic';
   addresses: string[];
   containers: number;
 }
@@ -96,10 +104,10 @@ const DAEMON_WAIT_MS = 15_000;
  */
 export async function ensureStub(deps: Deps): Promise<void> {
   makeStubDir(deps.paths);
-  const since = sharedClockMs();
+  const since = bothClocks();
   const current = () => {
     const r = liveReady(deps);
-    return r !== undefined && r.stateReadAt > since && r.containers > 0 && stubRunning(deps);
+    return r !== undefined && readAfter(r, since) && r.containers > 0 && stubRunning(deps);
   };
   for (let attempt = 0; attempt < 4; attempt++) {
     if (stubRunning(deps)) {
@@ -154,13 +162,16 @@ function spawnDaemon(deps: Deps): { pid: number | undefined; exited: boolean } {
 export async function notifyStub(deps: Deps): Promise<void> {
   const ready = liveReady(deps);
   if (!ready || !stubRunning(deps)) return;
-  const since = sharedClockMs();
+  const since = bothClocks();
   try {
     process.kill(ready.pid, 'SIGHUP');
   } catch {
     return;
   }
-  await waitFor(() => !stubRunning(deps) || (readReady(deps)?.stateReadAt ?? Infinity) > since, DAEMON_WAIT_MS);
+  await waitFor(() => {
+    const r = readReady(deps);
+    return !stubRunning(deps) || r === undefined || readAfter(r, since);
+  }, DAEMON_WAIT_MS);
   // When that was the last container, wait for the process to let go of everything.
   if ((readReady(deps)?.containers ?? 0) === 0) await waitFor(() => !stubRunning(deps), DAEMON_WAIT_MS);
 }

@@ -159,7 +159,7 @@ class Daemon {
     this.server.setView(view);
     await this.listenOn(new Set([...view.clients.values()].map((c) => view.networks.get(c.network)!.gateway)));
     this.generation++;
-    const ready: ReadyFile = { pid: process.pid, generation: this.generation, stateReadAt, addresses: this.server.addresses(), containers: view.clients.size };
+    const ready: ReadyFile = { pid: process.pid, generation: this.generation, stateReadAt, clock: 'monotonic', addresses: this.server.addresses(), containers: view.clients.size };
     writeJsonAtomic(this.deps.paths.stubReady, ready);
     this.writeStatus();
     if (view.clients.size === 0) await this.stop('no container uses the stub any more');
