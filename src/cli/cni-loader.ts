@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { cniSocketPath, DEFAULT_ROOT } from '../state/root.js';
+import { cniSocketPath, DEFAULT_ROOT, notRootOnly } from '../state/root.js';
 import { placementOf } from './cni-placement.js';
 import { readStdinText, STDIN_DEADLINE_MS, STDIN_MAX_BYTES } from './cni-stdin.js';
 import type { PluginOutput } from './cni-plugin.js';
@@ -51,15 +51,14 @@ function rootOf(input: string): string | undefined {
 /** Only a socket in a directory chain nobody but root can write to may answer for the plugin. */
 function trustedSocket(root: string): string | undefined {
   const path = cniSocketPath(root);
-  const rootOwned = (p: string, dir: boolean) => {
+  const rootOnly = (p: string, kind: 'directory' | 'socket') => {
     try {
-      const st = lstatSync(p);
-      return st.uid === 0 && (st.mode & 0o022) === 0 && (dir ? st.isDirectory() : st.isSocket());
+      return notRootOnly(lstatSync(p), kind) === undefined;
     } catch {
       return false;
     }
   };
-  return rootOwned(root, true) && rootOwned(dirname(path), true) && rootOwned(path, false) ? path : undefined;
+  return rootOnly(root, 'directory') && rootOnly(dirname(path), 'directory') && rootOnly(path, 'socket') ? path : undefined;
 }
 
 interface Reply {
