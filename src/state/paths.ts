@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { validateName, validateNetworkName } from '../config/validate.js';
 import { isIPv4 } from '../../resolvers/core/address.js';
 import { usageError } from '../errors.js';
-import { cniSocketPath, DEFAULT_ROOT, stubDirOf, stubReadyPath } from './root.js';
+import { cniSocketPath, DEFAULT_ROOT, stubDirOf } from './root.js';
 
 export { DEFAULT_ROOT };
 export const IP_NETNS_DIR = '/run/netns';
@@ -34,7 +34,7 @@ export class Paths {
 
   get stubDir() { return stubDirOf(this.root); }
   get stubLock() { return join(this.stubDir, 'lock'); }
-  get stubReady() { return stubReadyPath(this.root); }
+  get stubReady() { return join(this.stubDir, 'ready.json'); }
   get stubStatus() { return join(this.stubDir, 'status.json'); }
   get stubLog() { return join(this.stubDir, 'queries.log'); }
   get stubOutput() { return join(this.stubDir, 'daemon.log'); }

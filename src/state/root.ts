@@ -8,14 +8,12 @@ import { TsnetError } from '../errors.js';
 export const DEFAULT_ROOT = '/run/tsnet';
 
 /**
- * The stub daemon's directory in a root, and the files the CNI plugin's thin client reads there:
- * here, not in Paths, because the client (src/cli/cni-loader.ts) loads nothing else of src/state.
+ * The stub daemon's directory in a root and the socket where it takes CNI requests (ADD, CHECK):
+ * here, not in Paths, because the CNI plugin's thin client (src/cli/cni-loader.ts) loads nothing
+ * else of src/state. Paths derives its stub paths from these.
  */
 export const stubDirOf = (root: string): string => join(root, 'stub');
-/** Where a root's stub daemon takes CNI requests (ADD, CHECK). */
 export const cniSocketPath = (root: string): string => join(stubDirOf(root), 'cni.sock');
-/** What the daemon writes after each reload (its pid among it). */
-export const stubReadyPath = (root: string): string => join(stubDirOf(root), 'ready.json');
 
 /**
  * Why a file tsnet is about to trust could have been made or changed by someone other than root,
