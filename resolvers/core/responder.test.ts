@@ -3,7 +3,7 @@
 // be in a label, "=" and spaces included, and such a name must still make a valid entry.
 import { describe, expect, it } from 'vitest';
 import * as dnsPacket from 'dns-packet';
-import { addZoneEntry, parseBehaviour, respond, type Zone } from './responder.js';
+import { addZoneEntry, ConntrackRace, parseBehaviour, respond, type Zone } from './responder.js';
 
 const zoneOf = (...entries: string[]) => {
   const z: Zone = new Map();
@@ -147,5 +147,47 @@ describe('respond: wrong-port, wrong-port-first', () => {
 
   it('TCP is not affected', () => {
     expect(decide('wrong-port', zone, 'db.fy.test', 'A', 'tcp').d).toMatchObject({ source: 'right', action: 'answer' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// race-drop: the conntrack insertion race (kubernetes/kubernetes#56903), as both drivers keep it.
+
+describe('ConntrackRace', () => {
+  it('parses race-drop with the 5 ms default and a given window; refuses a bad one', () => {
+    expect(parseBehaviour('race-drop').raceDropMs).toBe(5);
+    expect(parseBehaviour('race-drop:20,delay:3')).toMatchObject({ raceDropMs: 20, delayMs: 3 });
+    expect(() => parseBehaviour('race-drop:x')).toThrow(/race-drop takes a window in milliseconds/);
+    expect(() => parseBehaviour('race-drop:-1')).toThrow(/race-drop/);
+  });
+
+  it('drops the second packet of a new flow sent together with the first, and nothing after it', () => {
+    const r = new ConntrackRace(5);
+    expect(r.admit('a', 0)).toBe(true);
+    expect(r.admit('a', 0.01)).toBe(false);
+    expect(r.admit('a', 5000)).toBe(true); // the resend
+    expect(r.admit('a', 5000.01)).toBe(true);
+    expect(r.admit('b', 0.02)).toBe(true); // another source port is another flow
+  });
+
+  it('drops it also when sent after the first one has been answered, inside the window (the window is all the server goes by); not after it', () => {
+    const r = new ConntrackRace(5);
+    expect(r.admit('a', 0)).toBe(true);
+    expect(r.admit('a', 0.3)).toBe(false);
+    const late = new ConntrackRace(5);
+    expect(late.admit('a', 0)).toBe(true);
+    expect(late.admit('a', 5.5)).toBe(true);
+  });
+
+  it('treats a flow idle for 30 s as new (the UDP conntrack timeout), and forgets the oldest past its bound', () => {
+    const r = new ConntrackRace(5, 2);
+    r.admit('a', 0);
+    r.admit('a', 0);
+    expect(r.admit('a', 31_000)).toBe(true);
+    expect(r.admit('a', 31_000)).toBe(false);
+    r.admit('b', 31_001);
+    r.admit('c', 31_002); // 'a' is forgotten: its next packet starts a new flow
+    expect(r.admit('a', 31_003)).toBe(true);
+    expect(r.admit('a', 31_003)).toBe(false);
   });
 });

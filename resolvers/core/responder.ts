@@ -7,7 +7,7 @@ import type { Transport } from './types.js';
 export const BEHAVIOURS = [
   'answer', 'blackhole', 'closed', 'servfail', 'refused', 'nxdomain', 'nodata-aaaa', 'drop-aaaa',
   'servfail-aaaa', 'truncate', 'truncate-partial', 'formerr-edns', 'wrong-port', 'wrong-port-first',
-  'auth', 'delay',
+  'auth', 'delay', 'race-drop',
 ] as const;
 
 export interface ServerBehaviour {
@@ -34,7 +34,16 @@ export interface ServerBehaviour {
    */
   auth?: string[] | undefined;
   delayMs: number;
+  /**
+   * The Linux conntrack insertion race behind DNAT (kubernetes/kubernetes#56903): of the first two
+   * UDP packets of a new flow, the second is lost when it arrives within this many ms of the
+   * first. See ConntrackRace.
+   */
+  raceDropMs?: number | undefined;
 }
+
+/** `race-drop` without a window */
+export const RACE_DROP_DEFAULT_MS = 5;
 
 /** Parses "delay:1500,drop-aaaa" style behaviour lists. Throws Error with a usable message. */
 export function parseBehaviour(text: string): ServerBehaviour {
@@ -61,12 +70,16 @@ export function parseBehaviour(text: string): ServerBehaviour {
       case 'nodata-aaaa': b.aaaa = 'nodata'; break;
       case 'drop-aaaa': b.aaaa = 'drop'; break;
       case 'servfail-aaaa': b.aaaa = 'servfail'; break;
+      case 'race-drop':
+        if (arg !== undefined && !/^\d{1,5}$/.test(arg)) throw new Error(`behaviour "${item}": race-drop takes a window in milliseconds, like race-drop:5`);
+        b.raceDropMs = arg === undefined ? RACE_DROP_DEFAULT_MS : Number(arg);
+        break;
       case 'delay':
         if (!arg || !/^\d+$/.test(arg)) throw new Error(`behaviour "${item}": delay needs milliseconds, like delay:1500`);
         b.delayMs = Number(arg);
         break;
       default:
-        throw new Error(`unknown behaviour "${item}": use ${BEHAVIOURS.map((x) => (x === 'delay' ? 'delay:MS' : x === 'nxdomain' ? 'nxdomain[:suffix]' : x === 'auth' ? 'auth:ZONE' : x)).join(', ')}`);
+        throw new Error(`unknown behaviour "${item}": use ${BEHAVIOURS.map((x) => (x === 'delay' ? 'delay:MS' : x === 'nxdomain' ? 'nxdomain[:suffix]' : x === 'auth' ? 'auth:ZONE' : x === 'race-drop' ? 'race-drop[:MS]' : x)).join(', ')}`);
     }
   }
   return b;
@@ -233,4 +246,51 @@ export function respond(b: ServerBehaviour, zone: Zone, bytes: Buffer, transport
     return out(reply(q.packet, rcode, answers.slice(0, Math.ceil(answers.length / 2)), true), 'truncate-partial');
   }
   return out(reply(q.packet, rcode, answers), action);
+}
+
+/** Linux forgets an idle UDP conntrack entry after 30 s (nf_conntrack_udp_timeout): the flow is new again. */
+export const UDP_FLOW_IDLE_MS = 30_000;
+
+interface Flow {
+  first: number;
+  last: number;
+  packets: number;
+}
+
+/**
+ * The conntrack insertion race, per server, as state both the simulated network and fake-dns keep:
+ * two packets of a new flow (one source address and port to this server) that arrive together
+ * both create an unconfirmed entry; the second loses the race to confirm it and is dropped; later
+ * packets of the flow pass. On a node the window is the first packet's trip through netfilter
+ * (microseconds); here it is `windowMs`, wide enough that a lab reproduces the race whatever the
+ * scheduler does, and measured at the server only (a sender's sub-millisecond spacing must not
+ * decide it). So A and AAAA from one socket collide whether sent at once (glibc, musl) or one
+ * after the other faster than the window (single-request on a fast network), while separate
+ * sockets (single-request-reopen, eventlet), TCP (use-vc) and resends after a timeout pass.
+ * Memory is bounded: at most `maxFlows` flows (the least recently seen go).
+ */
+export class ConntrackRace {
+  private readonly flows = new Map<string, Flow>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxFlows = 65_536,
+  ) {}
+
+  /** Whether a UDP packet of `flow` arriving at `now` (ms) gets through. */
+  admit(flow: string, now: number): boolean {
+    let f = this.flows.get(flow);
+    if (f) this.flows.delete(flow); // re-inserted last: the map's order is recency
+    if (!f || now - f.last > UDP_FLOW_IDLE_MS) f = { first: now, last: now, packets: 0 };
+    this.flows.set(flow, f);
+    if (this.flows.size > this.maxFlows) this.flows.delete(this.flows.keys().next().value!);
+    f.packets++;
+    f.last = now;
+    return !(f.packets === 2 && now - f.first <= this.windowMs);
+  }
+
+  /** A closed socket's flow: the simulated network numbers sockets, and a new socket is a new flow. */
+  forget(flow: string): void {
+    this.flows.delete(flow);
+  }
 }

@@ -11,11 +11,12 @@ import type { Emulator } from './types.js';
 const NS = '10.0.0.53';
 const ZONE = ['db.example=A:10.0.0.5', 'db.example=A:10.0.0.6', 'db.example=A:10.0.0.7', 'db.example=AAAA:fd00::5'];
 
-function run(emulator: Emulator, behaviour: string, options = 'timeout:1 attempts:1') {
+function runN(emulator: Emulator, behaviour: string, options: string, n: number) {
   const input = { resolvConf: `nameserver ${NS}\noptions ${options}\n`, hosts: '', nsswitch: 'hosts: dns\n', env: {}, hostname: 'lab' };
   const scenario = parseScenario({ servers: { [NS]: behaviour }, zone: ZONE });
-  return simulateLookups(emulator, input, scenario, [{ name: 'db.example.', family: 'any', canonname: false }], seededRandom(1))[0]!;
+  return simulateLookups(emulator, input, scenario, Array.from({ length: n }, () => ({ name: 'db.example.', family: 'any' as const, canonname: false })), seededRandom(1));
 }
+const run = (emulator: Emulator, behaviour: string, options = 'timeout:1 attempts:1') => runN(emulator, behaviour, options, 1)[0]!;
 
 describe('simulated network: wider behaviours', () => {
   it('wrong-port: a connected socket (glibc) never sees the reply; an unconnected one (musl) sees it and ignores it; wrong-port-first: the right one follows', () => {
@@ -53,5 +54,41 @@ describe('simulated network: wider behaviours', () => {
     expect(plain.queries.map((q) => q.outcome)).toEqual(['answer', 'answer']);
     const edns = run(glibc, 'formerr-edns', 'timeout:1 attempts:1 edns0');
     expect(edns.queries[0]!.outcome).toBe('formerr');
+  });
+});
+
+// The conntrack race (kubernetes/kubernetes#56903) as resolver-behavior.md §7 #3 tells it: the
+// second of two packets sent together from one socket is lost; what each library then does is its own.
+describe('simulated network: race-drop', () => {
+  const plan = (t: { queries: Array<{ qtype: string; outcome: string; t_ms: number }> }) => t.queries.map((q) => `${q.qtype}:${q.outcome}@${Math.round(q.t_ms)}`);
+
+  it('glibc: AAAA lost behind A, the timeout, then the single-request retry; next lookup single-request loses it again, then reopen; the third pays nothing', () => {
+    const [first, second, third] = runN(glibc, 'race-drop', 'timeout:1 attempts:2', 3);
+    expect(plan(first!)).toEqual(['A:answer@0', 'AAAA:timeout@0', 'A:answer@1000', 'AAAA:answer@1000']);
+    expect(first!.result.addresses.sort()).toEqual(['10.0.0.5', '10.0.0.6', '10.0.0.7', 'fd00::5']);
+    // RES_SNGLKUP is sticky, but A then AAAA on one new socket, 0.2 ms apart, still collide
+    expect(plan(second!)).toEqual(['A:answer@0', 'AAAA:timeout@0', 'A:answer@1000', 'AAAA:answer@1000']);
+    expect(third!.elapsed_ms).toBeLessThan(5);
+    expect(third!.queries.every((q) => q.outcome === 'answer')).toBe(true);
+  });
+
+  it('glibc single-request-reopen and use-vc do not lose a packet', () => {
+    for (const options of ['timeout:1 single-request-reopen', 'timeout:1 use-vc']) {
+      const t = run(glibc, 'race-drop', options);
+      expect(t.elapsed_ms, options).toBeLessThan(5);
+      expect(t.queries.every((q) => q.outcome === 'answer'), options).toBe(true);
+    }
+  });
+
+  it('musl: the AAAA resent at the next retry interval gets through', () => {
+    const t = run(musl, 'race-drop', 'timeout:1 attempts:2');
+    expect(t.result.error).toBeNull();
+    expect(t.elapsed_ms).toBeGreaterThanOrEqual(500);
+    expect(t.elapsed_ms).toBeLessThan(505);
+  });
+
+  it('eventlet (one socket per query, AAAA then A) never races', () => {
+    const t = run(eventlet, 'race-drop', 'timeout:1 attempts:2');
+    expect(t.elapsed_ms).toBeLessThan(5);
   });
 });

@@ -1,6 +1,6 @@
 // The simulated driver: runs an emulator against a scripted network on a virtual clock. A lookup
 // that would take 28 s of real time takes microseconds here (what-if answers, fast tests).
-import { respond } from './responder.js';
+import { ConntrackRace, respond } from './responder.js';
 import type { Scenario } from './scenario.js';
 import { TraceRecorder } from './trace.js';
 import type { Emulator, EmulatedProcess, LibraryInput, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from './types.js';
@@ -47,6 +47,9 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
   };
   const rtt = scenario.rttMs;
   const behaviourOf = (addr: string) => scenario.servers.get(addr) ?? { base: 'blackhole' as const, delayMs: 0 };
+  // race-drop servers: per server, the flows (one per socket) conntrack has seen
+  const races = new Map<string, ConntrackRace>();
+  const raceOf = (addr: string, windowMs: number) => races.get(addr) ?? races.set(addr, new ConntrackRace(windowMs)).get(addr)!;
 
   const apply = (actions: MachineAction[]) => {
     for (const a of actions) {
@@ -56,6 +59,7 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
           break;
         case 'udp-close':
           udp.delete(a.socket);
+          for (const r of races.values()) r.forget(`u${a.socket}`);
           break;
         case 'udp-send': {
           recorder.sent(now, `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
@@ -64,6 +68,8 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
             if (udp.get(a.socket) === a.to) schedule(now + rtt, { type: 'udp-error', socket: a.socket, code: 'ECONNREFUSED' });
             break;
           }
+          const race = b.raceDropMs === undefined ? undefined : raceOf(a.to, b.raceDropMs);
+          if (race && !race.admit(`u${a.socket}`, now)) break;
           const d = respond(b, scenario.zone, a.bytes, 'udp');
           if (d.kind !== 'reply') break;
           // A reply from another source port: a connected socket never sees it (the kernel has no

@@ -32,19 +32,22 @@ export class TraceRecorder {
   }
 
   /**
-   * A reply arrived on `key` (from `from`, for UDP): it completes the oldest unanswered query with
-   * its id sent there to that server (one unconnected socket may talk to every server: musl).
+   * A reply arrived on `key` (from `from`, for UDP): it completes the latest unanswered query with
+   * its id sent there to that server (one unconnected socket may talk to every server: musl). A
+   * resend carries the same id as the send it repeats, so the wire cannot say which one a reply
+   * answers; the latest is the likely one (loss is common, a reply later than a whole retry
+   * interval is not), and it keeps a lost first send visible as a timeout.
    */
   received(now: number, key: string, bytes: Buffer, from?: string, wrongPort?: boolean): void {
     const reply = decodeReply(bytes);
     if (!reply) return;
-    const i = this.pending.findIndex(
-      (p) =>
-        p.key === key &&
-        p.id === reply.id &&
-        (from === undefined || p.entry.server === from) &&
-        (reply.question === undefined || (sameName(reply.question.name, p.entry.qname) && reply.question.type === p.entry.qtype)),
-    );
+    let i = this.pending.length - 1;
+    const matches = (p: Pending) =>
+      p.key === key &&
+      p.id === reply.id &&
+      (from === undefined || p.entry.server === from) &&
+      (reply.question === undefined || (sameName(reply.question.name, p.entry.qname) && reply.question.type === p.entry.qtype));
+    while (i >= 0 && !matches(this.pending[i]!)) i--;
     if (i < 0) return;
     if (wrongPort) {
       // Not an answer to it (the library ignores it or gives up the try): a right one may follow.

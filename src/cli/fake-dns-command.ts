@@ -25,13 +25,17 @@ Behaviours (comma-separated; the last base behaviour wins, AAAA rules and delay 
   drop-aaaa          AAAA queries get no reply at all
   servfail-aaaa      AAAA queries get SERVFAIL
   delay:MS           every reply is sent MS milliseconds late
+  race-drop[:MS]     the conntrack race behind DNAT (Kubernetes' 5-second delays): of the first
+                     two UDP packets from one client address and port, the second is dropped if
+                     it arrives within MS ms (default 5) of the first; later packets pass (a
+                     flow idle for 30 s is new again)
 
 Log: one JSON object per received query (dropped and malformed ones too), logged when it
 arrives, before any delay:
   {"ts":<epoch ms>,"server":"10.0.0.53","transport":"udp","client_port":41234,"id":4711,
    "qname":"db.example","qtype":"A","action":"answer"}
 action is one of answer, nodata, nxdomain, servfail, refused, truncate, truncate-partial,
-formerr-edns, blackhole, drop-aaaa, servfail-aaaa, nodata-aaaa, malformed; with wrong-port(-first)
+formerr-edns, blackhole, drop-aaaa, servfail-aaaa, nodata-aaaa, race-drop, malformed; with wrong-port(-first)
 a UDP reply's action carries "+wrong-port" or "+wrong-port-first".
 
 Zone file: one "NAME TYPE VALUE" per line (TYPE A, AAAA, CNAME or TXT), '#' starts a comment.

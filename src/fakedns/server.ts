@@ -5,7 +5,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isIPv6 } from '../../resolvers/core/address.js';
-import { readQuery, respond, type Decision, type ServerBehaviour, type Zone } from '../../resolvers/core/responder.js';
+import { ConntrackRace, readQuery, respond, type Decision, type ServerBehaviour, type Zone } from '../../resolvers/core/responder.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 
 export interface FakeDnsListener {
@@ -193,9 +193,12 @@ function bindUdp(ctx: Context, l: FakeDnsListener, port: number): Promise<UdpSoc
       // a send that throws loses this reply, never the server
     }
   };
+  const race = l.behaviour.raceDropMs === undefined ? undefined : new ConntrackRace(l.behaviour.raceDropMs);
   sock.on('message', (msg, rinfo) => {
     // Source port 0: no reply can be addressed to it (Node's send throws); logged, not answered.
     if (rinfo.port === 0) return logReceived(ctx, l, 'udp', 0, msg, 'source-port-0', performance.timeOrigin + performance.now());
+    const flow = `${rinfo.address} ${rinfo.port}`;
+    if (race && !race.admit(flow, performance.now())) return logReceived(ctx, l, 'udp', rinfo.port, msg, 'race-drop', performance.timeOrigin + performance.now());
     const d = decide(ctx, l, 'udp', rinfo.port, msg);
     if (d.kind !== 'reply') return;
     ctx.res.later(d.delayMs, () => {

@@ -14,6 +14,7 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
   const up = `${net}.1`;
   const closed = `${net}.2`;
   const wrong = `${net}.3`;
+  const race = `${net}.4`;
   const dir = mkdtempSync(join(tmpdir(), 'fakedns-netns-'));
   const ready = join(dir, 'ready');
   const log = join(dir, 'log.jsonl');
@@ -33,9 +34,10 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
     await ip(['-n', ns, 'addr', 'add', `${up}/32`, 'dev', 'lo']);
     await ip(['-n', ns, 'addr', 'add', `${closed}/32`, 'dev', 'lo']);
     await ip(['-n', ns, 'addr', 'add', `${wrong}/32`, 'dev', 'lo']);
+    await ip(['-n', ns, 'addr', 'add', `${race}/32`, 'dev', 'lo']);
     child = spawn(process.execPath, [
       CLI, 'fake-dns', '--netns', `/run/netns/${ns}`,
-      '--listen', `${up}=answer`, '--listen', `${closed}=closed`, '--listen', `${wrong}=wrong-port-first`,
+      '--listen', `${up}=answer`, '--listen', `${closed}=closed`, '--listen', `${wrong}=wrong-port-first`, '--listen', `${race}=race-drop:50`,
       '--zone', 'db.example=A:10.0.0.5', '--zone', 'db.example=AAAA:fd00::5', '--zone', 'www.example=CNAME:db.example',
       '--ready-file', ready, '--log', log,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -46,7 +48,7 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
       if (child.exitCode !== null) throw new Error(`fake-dns exited ${child.exitCode}: ${stderr}`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    expect(readFileSync(ready, 'utf8')).toBe(`${up}:53\n${wrong}:53\n`);
+    expect(readFileSync(ready, 'utf8')).toBe(`${up}:53\n${wrong}:53\n${race}:53\n`);
   });
 
   afterAll(async () => {
@@ -99,13 +101,38 @@ describe.skipIf(process.getuid?.() !== 0)('fake-dns in a network namespace', () 
     expect(ports[1]).toBe(53);
   });
 
+  it('race-drop: of A and AAAA sent together from one socket the AAAA is lost; its resend and another socket pass', async () => {
+    // Python's socket module: one unconnected UDP socket, two sendto()s back to back, as musl does.
+    const script = `
+import socket, struct, sys
+def q(i, t): return struct.pack('>HHHHHH', i, 0x100, 1, 0, 0, 0) + b'\\x02db\\x07example\\x00' + struct.pack('>HH', t, 1)
+def replies(s):
+    got = []
+    try:
+        while True: got.append(struct.unpack('>H', s.recv(512)[:2])[0])
+    except socket.timeout: return sorted(got)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.3)
+s.sendto(q(1, 1), ('${race}', 53)); s.sendto(q(2, 28), ('${race}', 53))
+first = replies(s)
+s.sendto(q(2, 28), ('${race}', 53))
+resend = replies(s)
+o = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); o.settimeout(0.3)
+o.sendto(q(3, 1), ('${race}', 53))
+print(first, resend, replies(o))
+`;
+    const r = await run('ip', ['netns', 'exec', ns, 'python3', '-c', script]);
+    expect(r.stdout.trim(), r.stderr).toBe('[1] [2] [3]');
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { server: string; id: number; action: string });
+    expect(lines.filter((l) => l.server === race).map((l) => `${l.id}:${l.action}`)).toEqual(['1:answer', '2:race-drop', '2:answer', '3:answer']);
+  });
+
   it('logs every query, stops on SIGTERM with exit 0 and removes its ready file', async () => {
     child!.kill('SIGTERM');
     expect(await exited).toEqual({ code: 0, signal: null });
     expect(stderr).toBe('');
     expect(existsSync(ready)).toBe(false);
     const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => `${l.server} ${l.transport} ${l.qname} ${l.qtype} ${l.action}`)).toEqual([
+    expect(lines.filter((l) => l.server !== race).map((l) => `${l.server} ${l.transport} ${l.qname} ${l.qtype} ${l.action}`)).toEqual([
       `${up} udp db.example A answer`,
       `${up} tcp db.example AAAA answer`,
       `${up} tcp www.example A answer`,
