@@ -70,6 +70,7 @@ describe('the rule table', () => {
     expect(RULES.map((r) => r.name)).toEqual([
       'eachNameserver', // blackholedNameserver, closedNameserver, slowNameserver, onlyServerFailing
       'aaaaLost',
+      'conntrackRace',
       'aaaaServfail',
       'truncationWithoutTcp',
       'nodataEndsSearch',
@@ -252,6 +253,20 @@ describe('AAAA', () => {
     expect(rows.find((r) => r.mode === 'musl')!.traces[0]!.result.error).toBe('EAI_AGAIN');
     const f = only(findFindings(rows, ['db.example'], 'any'), 'aaaa-lost');
     expect(f).toMatchObject({ severity: 'error', whatIf: 'options single-request-reopen' });
+  });
+
+  it('the conntrack race (race-drop): conntrack-race, each library\'s own wait, the what-if helps glibc and not musl; not aaaa-lost', () => {
+    const f = only(diagnose({ ...withOne('race-drop'), names: ['db.example', 'db.example', 'db.example'] }), 'conntrack-race');
+    // glibc: 1 s per lookup for the first two (timeout:1, then single-request on a new socket
+    // collides again), musl: its 500 ms resend interval per lookup, eventlet: never two at once
+    expect(f.title).toMatch(/glibc waits 2\.00 s on it .*musl waits 1\.50 s on it .*eventlet does not wait/);
+    expect(f.severity).toBe('error');
+    const cost = Object.fromEntries(f.modes.map((m) => [m.mode, m]));
+    expect(cost.glibc!.measured_ms).toBeGreaterThan(2000);
+    expect(cost.glibc!.with_fix_ms).toBeLessThan(10);
+    expect(cost.musl!.with_fix_ms).toBeGreaterThan(1500);
+    expect(ids(diagnose(withOne('race-drop')))).not.toContain('aaaa-lost');
+    expect(ids(diagnose(withOne('drop-aaaa')))).not.toContain('conntrack-race');
   });
 
   it('AAAA SERVFAIL: aaaa-servfail, an error when musl is measured (it fails the lookup), a warning without it', () => {

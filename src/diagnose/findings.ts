@@ -30,7 +30,7 @@ function context(rows: ModeRow[], names: string[], family: Family, program: Prog
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 /** Mechanisms, reported before the symptoms they cause (a slow lookup, a dead-looking server). */
-const SPECIFIC = ['eventlet-0.24-hosts-stall', 'aaaa-lost', 'aaaa-servfail', 'truncation-without-tcp', 'nodata-ends-search', 'eventlet-timeout-ge-5', 'attempts-zero', 'only-server-failing'];
+const SPECIFIC = ['eventlet-0.24-hosts-stall', 'aaaa-lost', 'conntrack-race', 'aaaa-servfail', 'truncation-without-tcp', 'nodata-ends-search', 'eventlet-timeout-ge-5', 'attempts-zero', 'only-server-failing'];
 const specificity = (f: Finding) => (SPECIFIC.includes(f.id) ? 0 : 1);
 const worst = (f: Finding) => Math.max(0, ...f.modes.map((m) => m.measured_ms));
 

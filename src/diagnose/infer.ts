@@ -1,6 +1,7 @@
 // A simulated network that behaves like the live one: each server's behaviour and the zone data,
 // inferred from what the live lookups saw. What-if predictions and fix costs run on it. Pure.
 import type { ScenarioSpec, Trace } from '../../resolvers/index.js';
+import { racedQueries } from './race.js';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -12,6 +13,7 @@ const median = (xs: number[]) => {
  * assumed healthy (we know nothing against it), rather than dead like an unlisted server.
  */
 export function inferScenario(traces: Trace[], configured: string[] = []): ScenarioSpec {
+  const raced = new Set(traces.flatMap((t) => racedQueries(t)).map((q) => q.server));
   const byServer = new Map<string, Trace['queries']>();
   for (const t of traces) for (const q of t.queries) byServer.set(q.server, [...(byServer.get(q.server) ?? []), q]);
   const servers: Record<string, string> = {};
@@ -26,6 +28,7 @@ export function inferScenario(traces: Trace[], configured: string[] = []): Scena
     else if (qs.every((q) => q.outcome === 'refused')) parts.push('refused');
     else {
       if (qs.some((q) => q.outcome === 'truncated')) parts.push('truncate');
+      if (raced.has(server)) parts.push('race-drop');
       if (aaaa.length > 0 && aaaa.every((q) => q.outcome === 'timeout') && other.some((q) => q.outcome !== 'timeout')) parts.push('drop-aaaa');
       if (aaaa.length > 0 && aaaa.every((q) => q.outcome === 'servfail') && other.some((q) => q.outcome !== 'servfail')) parts.push('servfail-aaaa');
       const rtts = qs.filter((q) => q.rtt_ms !== null && q.outcome !== 'icmp-unreachable').map((q) => q.rtt_ms!);

@@ -5,7 +5,8 @@
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { parseNssHosts } from '../../resolvers/core/nsswitch.js';
 import { countDots } from '../../resolvers/core/search.js';
-import type { LibraryInput, TraceQuery } from '../../resolvers/index.js';
+import type { LibraryInput, Trace, TraceQuery } from '../../resolvers/index.js';
+import { racedQueries } from './race.js';
 import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
 
 /** What a rule finds: nothing, one finding, or one per server/name/row it concerns. */
@@ -23,6 +24,7 @@ type HostsRule = (ctx: Context, name: string) => Found;
 export const RULES: Rule[] = [
   eachNameserver(blackholedNameserver, closedNameserver, slowNameserver, onlyServerFailing),
   aaaaLost,
+  conntrackRace,
   aaaaServfail,
   truncationWithoutTcp,
   nodataEndsSearch,
@@ -210,6 +212,43 @@ function aaaaLost(ctx: Context): Found {
     evidence: [`${lost.length} AAAA queries timed out; A queries were answered`],
     modes: costs(ctx, 'options single-request-reopen'),
     fix: 'fix the server/firewall dropping AAAA; glibc: "options single-request-reopen" only helps when the second packet of a pair is lost — it does nothing on musl (which fails the lookup with EAI_AGAIN) or eventlet (sequential already); applications that only need IPv4 can ask for AF_INET',
+    whatIf: 'options single-request-reopen',
+  };
+}
+
+/**
+ * The conntrack race behind DNAT: the second of two queries sent together is lost, the same query
+ * sent again is answered. Each row's wait is read off its own traces (lost send → answered resend):
+ * the fix, single-request-reopen, changes nothing for musl, so measured − predicted would hide it.
+ */
+function conntrackRace(ctx: Context): Found {
+  const direct = ctx.rows.filter((r) => r.path === 'direct');
+  const lost = direct.flatMap((row) => row.traces.flatMap((t) => racedQueries(t).map((q) => ({ row, t, q }))));
+  if (lost.length === 0) return undefined;
+  const resentAfter = (t: Trace, q: TraceQuery) => {
+    const again = t.queries.find((r) => r.t_ms > q.t_ms && r.server === q.server && r.qname === q.qname && r.qtype === q.qtype && r.outcome !== 'timeout');
+    return again ? again.t_ms - q.t_ms : 0;
+  };
+  const ws: Wait[] = direct.map((row) => ({
+    label: row.label,
+    mode: row.mode,
+    ms: row.traces.reduce((sum, t) => sum + Math.max(0, ...racedQueries(t).map((q) => resentAfter(t, q))), 0),
+    error: row.traces.find((t) => t.result.error)?.result.error ?? null,
+  }));
+  const servers = [...new Set(lost.map((x) => x.q.server))];
+  const first = lost[0]!;
+  return {
+    id: 'conntrack-race',
+    severity: ws.some((w) => w.ms >= 1000) ? 'error' : 'warning',
+    title: `the second of two queries sent together to ${servers.join(', ')} is lost and the same query sent again is answered — the conntrack race behind DNAT (Kubernetes' 5-second delays): ${whoWaits(ws, {
+      waits: { glibc: "the lost query's timeout, then a retry one query at a time", musl: 'until its next resend', 'eventlet-nogreendns': 'it calls glibc' },
+      not: { eventlet: 'one socket per query, one query at a time', 'eventlet-0.24': 'one socket per query, one query at a time' },
+    })}`,
+    evidence: [
+      `${lost.length} queries lost right behind another to the same server and answered when sent again (first: ${first.q.qtype} ${first.q.qname} to ${first.q.server} at ${first.q.t_ms.toFixed(0)} ms in ${first.row.label})`,
+    ],
+    modes: costs(ctx, 'options single-request-reopen'),
+    fix: 'glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet does not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library',
     whatIf: 'options single-request-reopen',
   };
 }

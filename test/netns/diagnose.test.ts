@@ -103,6 +103,27 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
     await d().rmApp(app);
   });
 
+  it('the conntrack race (race-drop): conntrack-race first; glibc ≈ 1 s, musl ≈ its 500 ms resend, eventlet and the stub (one query per socket) ≈ 0; single-request-reopen, really applied, fixes glibc', async () => {
+    const app = await d().app('race', { mode: 'glibc', dns: [d().addr('race-drop:50')], options: ['timeout:1'] });
+    const { report, res } = await diagnose([app, 'db.example']);
+    const s = summary(report, res);
+    expect(report.findings[0], s).toMatchObject({ id: 'conntrack-race', whatIf: 'options single-request-reopen' });
+    expect(near(total(row(report, 'glibc')), 1000), s).toBe(true);
+    expect(near(total(row(report, 'musl')), 500), s).toBe(true);
+    expect(total(row(report, 'eventlet')), s).toBeLessThan(FAST_MS);
+    expect(total(row(report, 'glibc → stub')), s).toBeLessThan(FAST_MS);
+    for (const r of report.rows) expect(r.traces[0]!.result.addresses.sort(), r.label).toEqual(['192.0.2.10', '2001:db8::10']);
+    const predicted = withFix(report.findings[0]!, 'glibc');
+    expect(predicted!, s).toBeLessThan(50);
+    await d().rmApp(app);
+    const fixed = await d().app('race-fixed', { dns: [d().addr('race-drop:50')], options: ['timeout:1', 'single-request-reopen'] });
+    const again = await diagnose([fixed, 'db.example']);
+    const s2 = summary(again.report, again.res);
+    expect(near(total(row(again.report, 'glibc')), predicted!), s2).toBe(true);
+    expect(again.report.findings.filter((f) => f.id === 'conntrack-race').flatMap((f) => f.modes).find((m) => m.mode === 'glibc')?.measured_ms ?? 0, s2).toBeLessThan(FAST_MS);
+    await d().rmApp(fixed);
+  });
+
   it('AAAA SERVFAIL: aaaa-servfail first; musl fails (EAI_AGAIN), glibc and eventlet return IPv4', async () => {
     const app = await d().app('sfaaaa', { dns: [d().addr('servfail-aaaa')], options: ['timeout:1'] });
     const { report, res } = await diagnose([app, 'db.example']);

@@ -26,6 +26,8 @@ export const STANDARD_LISTEN: Record<number, string> = {
   55: 'refused',
   56: 'truncate',
   57: 'delay:100',
+  // the conntrack race; a 50 ms window, as fake-dns sees a packet only when its event loop gets to it
+  58: 'race-drop:50',
 };
 
 /** Zone data every server of the standard upstream serves. */
