@@ -44,15 +44,17 @@ export async function runDemo(print: (s: string) => void, exit: (code: number) =
   process.once('SIGTERM', onSignal);
   const step = (s: string) => print(`\n=== ${s}\n`);
   try {
-    step(`a private lab: network ${ip(0)}/24, upstream DNS servers ${ip(50)} (drops everything), ${ip(51)} (healthy), ${ip(52)} (drops AAAA)`);
+    step(`a private lab: network ${ip(0)}/24, upstream DNS servers ${ip(50)} (drops everything), ${ip(51)} (healthy), ${ip(52)} (drops AAAA), ${ip(53)} (behind a conntrack race: the second of two packets sent together is lost)`);
     const up = name('upstream');
     if (tsnet(['create', up, '--subnet', `${ip(0)}/24`, '--ip', ip(50), '--dns-mode', 'direct', '--dns', '127.0.0.1'], true) !== 0) throw new TsnetError('TSNET_SYSTEM', 'could not create the demo upstream');
     made.push(up);
-    for (const h of [51, 52]) tsnet(['exec', up, '--', 'ip', 'addr', 'add', `${ip(h)}/24`, 'dev', 'eth0'], true);
+    for (const h of [51, 52, 53]) tsnet(['exec', up, '--', 'ip', 'addr', 'add', `${ip(h)}/24`, 'dev', 'eth0'], true);
     const ready = `${root}/fake-dns.ready`;
     const netns = findContainer(new Paths(root), up).namespaces.net;
     server = spawn(process.execPath, [
       entry, 'fake-dns', '--netns', netns, '--listen', `${ip(50)}=blackhole`, '--listen', `${ip(51)}=answer`, '--listen', `${ip(52)}=drop-aaaa`,
+      // 20 ms, not the default 5: fake-dns sees a packet when its event loop gets to it, and a cold start is slow
+      '--listen', `${ip(53)}=race-drop:20`,
       '--zone', 'api.example=A:192.0.2.10', '--zone', 'api.example=AAAA:2001:db8::10', '--log', `${root}/fake-dns.log`, '--ready-file', ready,
     ], { stdio: 'ignore' });
     for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));
@@ -62,6 +64,8 @@ export async function runDemo(print: (s: string) => void, exit: (code: number) =
         'a glibc app whose first nameserver is dead: glibc waits on it, musl races past it, eventlet pays per try'],
       [name('musl'), ['--dns-mode', 'musl', '--dns', ip(52), '--dns-option', 'timeout:1'], ['api.example'],
         'an Alpine (musl) app whose nameserver drops AAAA: musl fails the whole lookup, glibc falls back to IPv4 only'],
+      [name('pod'), ['--dns-mode', 'direct', '--dns', ip(53), '--dns-profile', 'kubernetes', '--dns-option', 'timeout:1'], ['api.example'],
+        "a Kubernetes pod (its search list and ndots:5) behind a conntrack race: the 5-second delays (here timeout:1), once per search name"],
       [name('hosts'), ['--dns-mode', 'glibc', '--dns', ip(50), '--dns-option', 'timeout:1', '--add-host', `cache.internal:${ip(9)}`], ['cache.internal', '--modes', 'glibc,eventlet,eventlet-0.24'],
         'an eventlet app resolving a name from /etc/hosts while DNS is dead: fine today, a stall with eventlet ≤ 0.24'],
     ];

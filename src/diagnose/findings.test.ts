@@ -256,6 +256,9 @@ describe('AAAA', () => {
   });
 
   it('the conntrack race (race-drop): conntrack-race, each library\'s own wait, the what-if helps glibc and not musl; not aaaa-lost', () => {
+    // a search walk: glibc loses a query per name until its fallback reaches single-request-reopen
+    const walk = only(diagnose({ ...withOne('race-drop', 'search a.example\noptions timeout:1 ndots:2'), zone: ZONE }), 'conntrack-race');
+    expect(walk.title).toMatch(/glibc waits 2\.00 s on it .*musl waits 1\.00 s on it/);
     const f = only(diagnose({ ...withOne('race-drop'), names: ['db.example', 'db.example', 'db.example'] }), 'conntrack-race');
     // glibc: 1 s per lookup for the first two (timeout:1, then single-request on a new socket
     // collides again), musl: its 500 ms resend interval per lookup, eventlet: never two at once

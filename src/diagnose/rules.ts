@@ -225,14 +225,24 @@ function conntrackRace(ctx: Context): Found {
   const direct = ctx.rows.filter((r) => r.path === 'direct');
   const lost = direct.flatMap((row) => row.traces.flatMap((t) => racedQueries(t).map((q) => ({ row, t, q }))));
   if (lost.length === 0) return undefined;
-  const resentAfter = (t: Trace, q: TraceQuery) => {
-    const again = t.queries.find((r) => r.t_ms > q.t_ms && r.server === q.server && r.qname === q.qname && r.qtype === q.qtype && r.outcome !== 'timeout');
-    return again ? again.t_ms - q.t_ms : 0;
+  /** The time a lookup spent waiting for resends of lost queries (overlapping waits count once). */
+  const waited = (t: Trace) => {
+    const spans = racedQueries(t).map((q) => {
+      const again = t.queries.find((r) => r.t_ms > q.t_ms && r.server === q.server && r.qname === q.qname && r.qtype === q.qtype && r.outcome !== 'timeout');
+      return [q.t_ms, again?.t_ms ?? q.t_ms] as const;
+    });
+    let end = -Infinity;
+    let sum = 0;
+    for (const [from, to] of spans.sort((a, b) => a[0] - b[0])) {
+      sum += Math.max(0, to - Math.max(from, end));
+      end = Math.max(end, to);
+    }
+    return sum;
   };
   const ws: Wait[] = direct.map((row) => ({
     label: row.label,
     mode: row.mode,
-    ms: row.traces.reduce((sum, t) => sum + Math.max(0, ...racedQueries(t).map((q) => resentAfter(t, q))), 0),
+    ms: row.traces.reduce((sum, t) => sum + waited(t), 0),
     error: row.traces.find((t) => t.result.error)?.result.error ?? null,
   }));
   const servers = [...new Set(lost.map((x) => x.q.server))];
