@@ -15,6 +15,7 @@ import { builtEntry } from '../built.js';
 import { CNI_ERR, CniError, errorResult } from '../config/cni.js';
 import type { Deps } from '../deps.js';
 import type { DaemonService } from '../stub/daemon.js';
+import { quantiles } from '../quantile.js';
 import { jsonText } from './context.js';
 import { runPluginRequest } from './cni-plugin.js';
 import { STDIN_MAX_BYTES } from './cni-stdin.js';
@@ -120,9 +121,8 @@ export function startCniService(deps: Deps, changed: () => void): DaemonService 
   return {
     name: 'cni',
     stats: () => {
-      const sorted = [...took].sort((a, b) => a - b);
-      const at = (q: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10 : null);
-      return { socket: path, served, ms: { p50: at(0.5), p90: at(0.9), of: sorted.length } };
+      const [p50, p90] = quantiles(took, [0.5, 0.9]).map((v) => (v === null ? null : Math.round(v * 10) / 10));
+      return { socket: path, served, ms: { p50: p50!, p90: p90!, of: took.length } };
     },
     async close() {
       closing = true;

@@ -6,7 +6,7 @@ import { MODES, parseScenario, type Family, type Trace } from '../../resolvers/i
 import { validateLookupName } from '../config/validate.js';
 import { parseResolvConf } from '../files/resolvconf.js';
 import { listContainers } from '../state/lookup.js';
-import { containerTarget, pidTarget, type Target } from './target.js';
+import { containerTarget, pidTarget, type Target } from '../engines/target-view.js';
 import { enter, measure, planRows, predict, type ModeRow } from './run.js';
 import { listedNameservers } from './context.js';
 import { configuredServers, findFindings, type Finding } from './findings.js';

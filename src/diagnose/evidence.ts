@@ -1,5 +1,6 @@
 // The stub's recent query log for one container, summarised: per upstream, per name, per rcode.
 import { readFileSync } from 'node:fs';
+import { quantiles } from '../quantile.js';
 import { logFiles } from '../stub/querylog.js';
 import type { QueryLogLine } from '../stub/server.js';
 
@@ -23,7 +24,6 @@ export interface StubEvidence {
   recentNames: string[];
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 export function readStubEvidence(logPath: string, container: string, limit = 5000): StubEvidence | undefined {
   const lines: QueryLogLine[] = [];
@@ -58,8 +58,8 @@ export function readStubEvidence(logPath: string, container: string, limit = 500
     servfail_rate: recent.filter((l) => l.rcode === 'SERVFAIL').length / recent.length,
     nxdomain_rate: recent.filter((l) => l.rcode === 'NXDOMAIN').length / recent.length,
     upstreams: [...perServer].map(([server, s]) => {
-      const sorted = [...s.rtts].sort((a, b) => a - b);
-      return { server, queries: s.q, failures: s.f, timeouts: s.t, p50_ms: pct(sorted, 50), p95_ms: pct(sorted, 95), p99_ms: pct(sorted, 99) };
+      const [p50, p95, p99] = quantiles(s.rtts, [0.5, 0.95, 0.99]);
+      return { server, queries: s.q, failures: s.f, timeouts: s.t, p50_ms: p50!, p95_ms: p95!, p99_ms: p99! };
     }),
     slowest: [...recent].sort((a, b) => b.latency_ms - a.latency_ms).slice(0, 5).map((l) => ({ qname: l.qname, qtype: l.qtype, latency_ms: l.latency_ms })),
     recentNames: names,

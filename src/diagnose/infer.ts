@@ -1,12 +1,10 @@
 // A simulated network that behaves like the live one: each server's behaviour and the zone data,
 // inferred from what the live lookups saw. What-if predictions and fix costs run on it. Pure.
 import type { ScenarioSpec, Trace } from '../../resolvers/index.js';
+import { quantile } from '../quantile.js';
 import { racedQueries } from './race.js';
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
-};
+const median = (xs: number[]) => quantile(xs, 0.5) ?? 0;
 
 /**
  * `configured`: every nameserver of the configuration. One that no live lookup reached is

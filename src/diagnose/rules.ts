@@ -6,6 +6,7 @@ import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.
 import { parseNssHosts } from '../../resolvers/core/nsswitch.js';
 import { countDots } from '../../resolvers/core/search.js';
 import type { LibraryInput, Trace, TraceQuery } from '../../resolvers/index.js';
+import { quantile } from '../quantile.js';
 import { racedQueries } from './race.js';
 import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
 
@@ -168,14 +169,13 @@ function closedNameserver(ctx: Context, server: string, qs: DirectQuery[]): Foun
 /** Median reply ≥ 200 ms: every lookup through it pays that, per round of the search list. */
 function slowNameserver(ctx: Context, server: string, qs: DirectQuery[]): Found {
   const answered = qs.filter((x) => x.q.rtt_ms !== null && x.q.outcome !== 'icmp-unreachable').map((x) => x.q.rtt_ms!);
-  const sorted = [...answered].sort((a, b) => a - b);
-  const med = sorted[Math.floor(sorted.length / 2)];
-  if (med === undefined || med < 200) return undefined;
+  const med = quantile(answered, 0.5);
+  if (med === null || med < 200) return undefined;
   return {
     id: 'slow-nameserver',
     severity: med >= 1000 ? 'error' : 'warning',
     title: `nameserver ${server} is slow: median reply ${fmt(med)}`,
-    evidence: [`${answered.length} replies from ${server}, median ${fmt(med)}, slowest ${fmt(sorted.at(-1)!)}`],
+    evidence: [`${answered.length} replies from ${server}, median ${fmt(med)}, slowest ${fmt(Math.max(...answered))}`],
     modes: costs(ctx, null),
     fix: `use a closer or healthier nameserver than ${server}, or add a local cache`,
     whatIf: null,

@@ -5,7 +5,7 @@ import { enterNetnsForGood } from '../ns/enter.js';
 import { emulatorFor, parseScenario, seededRandom, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
 import { lookupReal } from '../driver/real-driver.js';
 import { renderResolvConf } from '../files/resolvconf.js';
-import { TargetError, type Target } from './target.js';
+import { TargetError, type Target } from '../engines/target-view.js';
 
 export interface ModeRow {
   /** emulator mode */

@@ -1,14 +1,14 @@
-// What diagnose looks at: a tsnet container, a Podman, containerd or Docker container (its main
-// process found through the engine's CLI), or any process, with the files that process sees.
+// What diagnose and trace look at: a tsnet container, a Podman, containerd or Docker container
+// (its main process found through the engine's CLI), or any process, with the files that process sees.
 //
 // "Target not found" is one rule for every kind of target (src/engines/target.ts): well formed
 // but not there or not reachable is a TargetError, exit 3 (a process: no such pid, or one that
 // cannot be entered); malformed is bad input, exit 2.
 import { readFileSync } from 'node:fs';
 import { TargetError, TsnetError } from '../errors.js';
-import { findTarget } from '../engines/target.js';
-import type { RuntimeContainer } from '../engines/lookup.js';
-import { processView } from '../engines/process.js';
+import { findTarget } from './target.js';
+import type { RuntimeContainer } from './lookup.js';
+import { processView } from './process.js';
 import type { ContainerRecord } from '../state/records.js';
 import type { Deps } from '../deps.js';
 
@@ -48,7 +48,7 @@ function readOptional(path: string): string | undefined {
 }
 
 /**
- * The target a diagnose names by its first argument: `podman:NAME`, `containerd:[NS/]ID`,
+ * The target diagnose and trace name by their first argument: `podman:NAME`, `containerd:[NS/]ID`,
  * `docker:NAME` (reached with `deps.engines`), else a tsnet container by name or id prefix.
  */
 export function containerTarget(deps: Deps, ref: string): Target {
@@ -83,7 +83,7 @@ function processTarget(pid: number, label: string | undefined, runtime: RuntimeC
   };
 }
 
-/** Any process by its id (`diagnose --pid`). */
+/** Any process by its id (`diagnose --pid`, `trace --pid`). */
 export function pidTarget(pid: string): Target {
   if (!/^[1-9]\d{0,9}$/.test(pid)) throw new TsnetError('TSNET_USAGE', `invalid --pid "${pid}": expected a process id`);
   return processTarget(Number(pid), undefined, undefined);
