@@ -41,7 +41,11 @@ const decl = {
   recvfrom: 'long recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)',
   ioctl: 'int ioctl(int fd, unsigned long request, void *arg)',
   close: 'int close(int fd)',
+  getsockopt: 'int getsockopt(int fd, int level, int name, void *value, uint32_t *len)',
 } as const;
+
+const SOL_PACKET = 263;
+const PACKET_STATISTICS = 6;
 
 /**
  * Opens a capture socket in the calling thread's network namespace (the caller enters the
@@ -100,6 +104,16 @@ export function readPacket(fd: number, buf: Buffer, addr: Buffer, addrLen: Buffe
     pktType: addr.readUInt8(10),
     tsMs: Number(stamp.readBigInt64LE(0)) * 1000 + Number(stamp.readBigInt64LE(8)) / 1e6,
   };
+}
+
+/**
+ * Packets the kernel dropped for want of room in the socket's buffer since the last call
+ * (PACKET_STATISTICS: reading resets the counters).
+ */
+export function packetDrops(fd: number): number {
+  const stats = Buffer.alloc(8); // struct tpacket_stats { unsigned tp_packets, tp_drops; }
+  check(fn(decl.getsockopt)(fd, SOL_PACKET, PACKET_STATISTICS, stats, [8]), 'getsockopt(PACKET_STATISTICS)');
+  return stats.readUInt32LE(4);
 }
 
 export function closePacketSocket(fd: number): void {

@@ -170,6 +170,16 @@ function reply(query: dnsPacket.Packet, rcode: number, answers: dnsPacket.Answer
   });
 }
 
+/** A reply to `bytes` with this rcode, TC bit and, when `answered`, one documentation address of the asked type. */
+export function scriptedReply(bytes: Buffer, rcode: number, answered: boolean, truncated: boolean): Buffer | undefined {
+  const q = readQuery(bytes);
+  if (!q) return undefined;
+  const owner = q.qname.replace(/\.$/, '');
+  const data = q.qtype === 'AAAA' ? '2001:db8::1' : q.qtype === 'A' ? '192.0.2.1' : undefined;
+  const answers = answered && data ? [{ type: q.qtype, name: owner, ttl: TTL, data } as dnsPacket.Answer] : [];
+  return reply(q.packet, rcode, answers, truncated);
+}
+
 const within = (name: string, zones: string[]) => zones.some((z) => name === z || name.endsWith(`.${z}`));
 
 /**

@@ -11,10 +11,26 @@ export interface ScenarioSpec {
   rttMs?: number;
 }
 
+/**
+ * What a server did with one query, replayed: a reply (rcode, whether it carries the asked type's
+ * records, TC) after `delayMs`, or nothing. `closed`: the kernel refused it (ICMP / RST).
+ */
+export type ScriptedOutcome =
+  | { kind: 'reply'; rcode: number; answered: boolean; truncated: boolean; delayMs: number }
+  | { kind: 'drop' }
+  | { kind: 'closed' };
+
+/**
+ * A replayed network (tsnet trace's fingerprint): the outcome of the `nth` (0-based) query for
+ * this name and type to this server over this transport; undefined leaves it to the behaviours.
+ */
+export type ServerScript = (server: string, transport: 'udp' | 'tcp', qname: string, qtype: string, nth: number) => ScriptedOutcome | undefined;
+
 export interface Scenario {
   servers: Map<string, ServerBehaviour>;
   zone: Zone;
   rttMs: number;
+  script?: ServerScript | undefined;
 }
 
 /** Throws Error naming the bad field. Unlisted servers behave as blackholes (no route, no reply). */

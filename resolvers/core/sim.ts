@@ -1,6 +1,6 @@
 // The simulated driver: runs an emulator against a scripted network on a virtual clock. A lookup
 // that would take 28 s of real time takes microseconds here (what-if answers, fast tests).
-import { ConntrackRace, respond } from './responder.js';
+import { ConntrackRace, respond, scriptedReply, type Decision } from './responder.js';
 import type { Scenario } from './scenario.js';
 import { TraceRecorder } from './trace.js';
 import type { Emulator, EmulatedProcess, LibraryInput, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from './types.js';
@@ -27,6 +27,8 @@ export interface SimRun {
   trace: Trace;
   /** virtual time when the lookup finished */
   endAt: number;
+  /** per query of the trace: the socket or connection it left on ("u3", "t1") */
+  sockets: string[];
 }
 
 export function simulateLookup(process: EmulatedProcess, request: LookupRequest, scenario: Scenario, opts: SimOptions): SimRun {
@@ -49,6 +51,20 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
   const behaviourOf = (addr: string) => scenario.servers.get(addr) ?? { base: 'blackhole' as const, delayMs: 0 };
   // race-drop servers: per server, the flows (one per socket) conntrack has seen
   const races = new Map<string, ConntrackRace>();
+  const sockets: string[] = [];
+  const asked = new Map<string, number>();
+  /** A replayed server's outcome for this query (tsnet trace), else undefined. */
+  const scripted = (to: string, transport: 'udp' | 'tcp', bytes: Buffer, qname: string, qtype: string): Decision | 'closed' | undefined => {
+    if (!scenario.script) return undefined;
+    const key = `${to} ${transport} ${qname.replace(/\.$/, '').toLowerCase()} ${qtype}`;
+    const nth = asked.get(key) ?? 0;
+    asked.set(key, nth + 1);
+    const o = scenario.script(to, transport, qname.replace(/\.$/, '').toLowerCase(), qtype, nth);
+    if (!o) return undefined;
+    if (o.kind === 'closed') return 'closed';
+    const reply = o.kind === 'reply' ? scriptedReply(bytes, o.rcode, o.answered, o.truncated) : undefined;
+    return o.kind === 'reply' && reply ? { kind: 'reply', bytes: reply, action: 'scripted', delayMs: o.delayMs, source: 'right' } : { kind: 'drop', action: 'scripted' };
+  };
   const raceOf = (addr: string, windowMs: number) => races.get(addr) ?? races.set(addr, new ConntrackRace(windowMs)).get(addr)!;
 
   const apply = (actions: MachineAction[]) => {
@@ -63,14 +79,16 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
           break;
         case 'udp-send': {
           recorder.sent(now, `u${a.socket}`, a.to, 'udp', a.query.qname, a.query.qtype, a.query.id);
+          sockets.push(`u${a.socket}`);
           const b = behaviourOf(a.to);
-          if (b.base === 'closed') {
+          const replay = scripted(a.to, 'udp', a.bytes, a.query.qname, a.query.qtype);
+          if (replay === 'closed' || (replay === undefined && b.base === 'closed')) {
             if (udp.get(a.socket) === a.to) schedule(now + rtt, { type: 'udp-error', socket: a.socket, code: 'ECONNREFUSED' });
             break;
           }
-          const race = b.raceDropMs === undefined ? undefined : raceOf(a.to, b.raceDropMs);
+          const race = replay !== undefined || b.raceDropMs === undefined ? undefined : raceOf(a.to, b.raceDropMs);
           if (race && !race.admit(`u${a.socket}`, now)) break;
-          const d = respond(b, scenario.zone, a.bytes, 'udp');
+          const d = replay ?? respond(b, scenario.zone, a.bytes, 'udp');
           if (d.kind !== 'reply') break;
           // A reply from another source port: a connected socket never sees it (the kernel has no
           // socket for that 4-tuple), an unconnected one does. 'wrong-then-right': the right one follows.
@@ -90,9 +108,11 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
           const c = tcp.get(a.conn);
           if (!c) break;
           recorder.sent(now, `t${a.conn}`, c.to, 'tcp', a.query.qname, a.query.qtype, a.query.id);
+          sockets.push(`t${a.conn}`);
           const b = behaviourOf(c.to);
-          if (b.base === 'closed' || b.base === 'blackhole') break;
-          const d = respond(b, scenario.zone, a.bytes, 'tcp');
+          const replay = scripted(c.to, 'tcp', a.bytes, a.query.qname, a.query.qtype);
+          if (replay === 'closed' || (replay === undefined && (b.base === 'closed' || b.base === 'blackhole'))) break;
+          const d = replay ?? respond(b, scenario.zone, a.bytes, 'tcp');
           // the handshake costs one round trip before the query's own
           if (d.kind === 'reply') schedule(now + 2 * rtt + d.delayMs, { type: 'tcp', conn: a.conn, bytes: d.bytes });
           break;
@@ -131,7 +151,7 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
     else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
     apply(machine.handle(now, ev));
   }
-  return { trace: recorder.finish(now, opts.mode, request.name, request.family, result, opts.warnings ?? []), endAt: now };
+  return { trace: recorder.finish(now, opts.mode, request.name, request.family, result, opts.warnings ?? []), endAt: now, sockets };
 }
 
 /** Several lookups in one emulated process, back to back on one virtual clock. */

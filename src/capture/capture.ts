@@ -5,7 +5,7 @@
 // read it from anywhere. Reading polls: the timestamps come from the kernel, so how soon the
 // queue is drained never changes a timing. Memory is bounded by the socket buffer, the TCP
 // reassembler's limits and `maxRecords`; what does not fit is counted, never silently lost.
-import { closePacketSocket, openPacketSocket, readPacket } from '../../native/packet.js';
+import { closePacketSocket, openPacketSocket, packetDrops, readPacket } from '../../native/packet.js';
 import { dnsCaptureFilter, SNAP_BYTES } from './filter.js';
 import { decodePacket, summarizeDns, type DnsSummary, type IcmpUnreachable } from './packet.js';
 import { TcpDnsReassembler } from './tcp-dns.js';
@@ -31,8 +31,10 @@ export interface WireRecord {
 export interface CaptureStats {
   packets: number;
   records: number;
-  /** packets the kernel dropped (socket buffer full) are not visible here; this counts records over maxRecords */
+  /** records over maxRecords, not kept */
   overflow: number;
+  /** packets the kernel dropped because the socket buffer was full (read when drained) */
+  kernelDrops: number;
   undecoded: number;
 }
 
@@ -53,7 +55,7 @@ export class DnsCapture {
   private records: WireRecord[] = [];
   private fd: number | undefined;
   private readonly maxRecords: number;
-  readonly stats: CaptureStats = { packets: 0, records: 0, overflow: 0, undecoded: 0 };
+  readonly stats: CaptureStats = { packets: 0, records: 0, overflow: 0, undecoded: 0, kernelDrops: 0 };
 
   private constructor(fd: number, maxRecords: number) {
     this.fd = fd;
@@ -82,6 +84,7 @@ export class DnsCapture {
 
   private drain(): void {
     if (this.fd === undefined) return;
+    this.stats.kernelDrops += packetDrops(this.fd);
     for (let p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp); p; p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp)) {
       this.stats.packets++;
       const d = decodePacket(p.bytes);

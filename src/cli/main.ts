@@ -8,6 +8,7 @@ import { registerFakeDnsCommand } from './fake-dns-command.js';
 import { registerResolveCommand } from './resolve-command.js';
 import { registerStubCommand } from './stub-command.js';
 import { registerDemoCommand, registerDiagnoseCommand } from './diagnose-command.js';
+import { registerTraceCommand } from './trace-command.js';
 import { registerCniCommand } from './cni-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -148,6 +149,7 @@ program
 registerResolveCommand(program, ctx);
 registerStubCommand(program, ctx);
 registerDiagnoseCommand(program, ctx);
+registerTraceCommand(program, ctx);
 registerDemoCommand(program, ctx);
 registerFakeDnsCommand(program, ctx);
 registerCniCommand(program, ctx);

@@ -1,0 +1,107 @@
+// tsnet trace: options and help; the capture and analysis are in src/trace/, the text in ./trace-render.ts.
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
+
+interface TraceCliOptions extends EngineCliOptions {
+  pid?: string;
+  duration?: string;
+  port?: string[];
+  maxRecords?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerTraceCommand(program: Command, ctx: CliContext): void {
+  const command = program
+    .command('trace')
+    .description(
+      'watch what a target\'s own resolver sends: its DNS captured inside its network namespace (nothing changed there), grouped into lookups, ' +
+        'timed per attempt, and matched against each library\'s strategy (glibc, glibc with single-request(-reopen), musl, eventlet). ' +
+        'Ends after --duration, when the traced command exits, or on Ctrl-C (with a report of what was seen so far). ' +
+        'Exit: 0 traced, 2 usage, 3 target not found or not reachable',
+    )
+    .argument('[target]', `what to watch: ${TARGET_HELP} (or use --pid)`)
+    .argument('[command...]', 'for a tsnet container: run this command in it (tsnet exec; put -- before it) and trace until it exits; its output goes to stderr')
+    .option('--pid <pid>', 'watch any process\'s network namespace')
+    .option('--duration <seconds>', 'stop after this long (default: until the command exits, or Ctrl-C)')
+    .option('--port <port>', 'a DNS server port to watch besides 53 (repeatable)', collect)
+    .option('--max-records <n>', 'packets kept at most (the rest are counted as overflow)', '200000')
+    .option('--json', 'print the report as JSON');
+  addEngineOptions(command).action(async (ref: string | undefined, argv: string[], o: TraceCliOptions) => {
+    const { TsnetError } = await import('../errors.js');
+    const usage = (m: string, hint?: string) => new TsnetError('TSNET_USAGE', m, hint ? { hint } : {});
+    const cmd = argv[0] === '--' ? argv.slice(1) : argv;
+    if (o.pid !== undefined && ref !== undefined) throw usage('trace --pid watches that process: give no target or command with it');
+    if (o.pid === undefined && ref === undefined) throw usage('trace needs a target or --pid', 'tsnet trace NAME -- CMD, or tsnet trace NAME --duration 30');
+    if (cmd.length === 0 && o.duration === undefined && !process.stdin.isTTY && !process.stderr.isTTY) {
+      throw usage('trace without a command needs --duration when not run from a terminal (nothing would stop it)');
+    }
+    const durationMs = o.duration === undefined ? undefined : seconds(o.duration, usage);
+    const ports = [53, ...(o.port ?? []).map((p) => port(p, usage))];
+    const maxRecords = count(o.maxRecords ?? '200000', usage);
+    const engines = engineOptions(o);
+    const { containerTarget, pidTarget } = await import('../engines/target-view.js');
+    const deps = { ...(await ctx.deps()), engines };
+    if (ref === undefined) {
+      const { checkEngineOptions } = await import('../engines/ref.js');
+      checkEngineOptions(undefined, engines);
+    }
+    const target = ref === undefined ? pidTarget(o.pid!) : containerTarget(deps, ref);
+    if (cmd.length > 0 && target.record === undefined) throw usage(`a command can be run and traced only in a tsnet container; ${target.label} is not one`, 'run it there yourself and use --duration');
+    const { runTrace } = await import('../trace/trace.js');
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    let child: Promise<number | null> | undefined;
+    try {
+      const report = await runTrace(target, {
+        ports,
+        durationMs,
+        maxRecords,
+        signal: abort.signal,
+        start: () => {
+          if (cmd.length > 0) return (child = runInContainer(deps.paths.root, target.record!.name, cmd));
+          if (process.stderr.isTTY) process.stderr.write(`tracing ${target.label}… (Ctrl-C to stop)\n`);
+          return undefined;
+        },
+      });
+      if (o.json) ctx.printJson({ ...report, ...(child ? { command: { argv: cmd, exit: await child } } : {}) });
+      else {
+        const { renderTrace } = await import('./trace-render.js');
+        ctx.print(renderTrace(report));
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  });
+}
+
+/** `tsnet exec NAME -- CMD` as a child (the tracer itself never enters the container); its stdout goes to our stderr. */
+async function runInContainer(root: string, name: string, cmd: string[]): Promise<number | null> {
+  const { spawn } = await import('node:child_process');
+  const { builtEntry } = await import('../built.js');
+  const child = spawn(process.execPath, [builtEntry('tsnet.js'), '--root', root, 'exec', name, '--', ...cmd], { stdio: ['ignore', process.stderr, 'inherit'] });
+  return new Promise((done) => {
+    child.once('error', () => done(null));
+    child.once('exit', (code) => done(code));
+  });
+}
+
+function seconds(text: string, usage: (m: string) => Error): number {
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text) || Number(text) <= 0) throw usage(`invalid --duration "${text}": expected seconds, like 30 or 0.5`);
+  return Number(text) * 1000;
+}
+
+function port(text: string, usage: (m: string) => Error): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw usage(`invalid --port "${text}": expected 1-65535`);
+  return Number(text);
+}
+
+function count(text: string, usage: (m: string) => Error): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw usage(`invalid --max-records "${text}": expected a positive number`);
+  return Number(text);
+}

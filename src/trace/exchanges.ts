@@ -1,0 +1,85 @@
+// PURE: captured packets → exchanges: each query this namespace sent, with the reply (or ICMP
+// error) that came back for it. The capture sees every interface of the namespace; a query counts
+// when it leaves (PACKET_OUTGOING: on loopback, where each packet is seen twice, that is its
+// sending copy) and a reply when it arrives, so a DNS server inside the namespace is not mistaken
+// for a client. A resend repeats its query's id: a reply goes to the latest unanswered send of
+// that id and question on that socket (as the emulators' traces do, resolvers/core/trace.ts).
+import type { WireRecord } from '../capture/capture.js';
+import type { QueryOutcome } from '../../resolvers/core/types.js';
+
+export interface Exchange {
+  /** kernel time the query left, ms since the epoch */
+  t: number;
+  transport: 'udp' | 'tcp';
+  /** the client socket: source address and port */
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  id: number;
+  qname: string;
+  qtype: string;
+  edns: boolean;
+  outcome: QueryOutcome;
+  /** ms from send to reply; null when none came */
+  rtt: number | null;
+  /** the reply's answer count (all records: a CNAME chain counts) */
+  answers: number;
+}
+
+const RCODES: Record<number, QueryOutcome> = { 1: 'formerr', 2: 'servfail', 3: 'nxdomain', 4: 'notimp', 5: 'refused' };
+
+function outcomeOf(r: NonNullable<WireRecord['dns']>): QueryOutcome {
+  if (r.tc) return 'truncated';
+  if (r.rcode === 0) return r.answers > 0 ? 'answer' : 'nodata';
+  return RCODES[r.rcode] ?? 'rcode';
+}
+
+const sock = (transport: string, addr: string, port: number, peer: string, peerPort: number) => `${transport} ${addr} ${port} ${peer} ${peerPort}`;
+
+/**
+ * Pairs queries with replies. `serverPorts`: what counts as a DNS server port (53, the stub's).
+ * Exchanges come out in send order; records may come in any order.
+ */
+export function toExchanges(records: WireRecord[], serverPorts: number[]): Exchange[] {
+  const ports = new Set(serverPorts);
+  const sorted = [...records].sort((a, b) => a.ts - b.ts);
+  const out: Exchange[] = [];
+  const waiting = new Map<string, Exchange[]>(); // socket + id + question → sends without a reply, oldest first
+  const onSocket = new Map<string, Exchange[]>(); // client socket → its sends without a reply (for ICMP)
+  for (const r of sorted) {
+    if (r.transport === 'icmp') {
+      const i = r.icmp;
+      if (r.outgoing || !i || !ports.has(i.dport)) continue;
+      for (const e of onSocket.get(sock('udp', i.src, i.sport, i.dst, i.dport)) ?? []) {
+        if (e.rtt !== null) continue;
+        e.outcome = 'icmp-unreachable';
+        e.rtt = r.ts - e.t;
+      }
+      continue;
+    }
+    const d = r.dns;
+    if (!d || d.opcode !== 0) continue;
+    if (!d.qr && r.outgoing && ports.has(r.dport)) {
+      const e: Exchange = {
+        t: r.ts, transport: r.transport, client: r.src, clientPort: r.sport, server: r.dst, serverPort: r.dport,
+        id: d.id, qname: d.qname, qtype: d.qtype, edns: d.edns, outcome: 'timeout', rtt: null, answers: 0,
+      };
+      out.push(e);
+      const s = sock(r.transport, r.src, r.sport, r.dst, r.dport);
+      const key = `${s} ${d.id} ${d.qname} ${d.qtype}`;
+      waiting.set(key, [...(waiting.get(key) ?? []), e]);
+      onSocket.set(s, [...(onSocket.get(s) ?? []), e]);
+    } else if (d.qr && !r.outgoing && ports.has(r.sport)) {
+      const key = `${sock(r.transport, r.dst, r.dport, r.src, r.sport)} ${d.id} ${d.qname} ${d.qtype}`;
+      const list = waiting.get(key);
+      const e = list?.pop();
+      if (!e) continue;
+      if (list!.length === 0) waiting.delete(key);
+      e.outcome = outcomeOf(d);
+      e.rtt = r.ts - e.t;
+      e.answers = d.answers;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,232 @@
+// PURE: which resolver library's strategy sent what was observed. Each lookup's servers are
+// replayed — every query gets what that server did with it on the wire (the same reply after the
+// same delay, the same loss, the same ICMP error) — through each emulator on the simulated
+// network, and the emulator's plan is compared with the observed one: the same queries (server,
+// transport, name, type) at the same times (FINGERPRINT_TOLERANCE), sharing sockets the same way
+// (A and AAAA from one socket, or each from its own). From the wire alone: a process's libraries
+// may confirm what this says, never decide it. Lookups are replayed in order through one emulated
+// process per strategy, so state a library keeps between lookups (glibc's sticky single-request
+// fallback) carries over as it does in the real process.
+import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
+import type { ScriptedOutcome } from '../../resolvers/core/scenario.js';
+import { seededRandom, simulateLookup } from '../../resolvers/core/sim.js';
+import type { Family, LibraryInput, QType } from '../../resolvers/core/types.js';
+import { emulatorFor } from '../../resolvers/index.js';
+import type { Exchange } from './exchanges.js';
+import type { Lookup } from './lookups.js';
+
+/** A candidate: an emulator, with an option a program may set for itself (RES_OPTIONS) that resolv.conf does not show. */
+export interface Strategy {
+  id: string;
+  mode: string;
+  resOptions?: string;
+}
+
+export const STRATEGIES: Strategy[] = [
+  { id: 'glibc', mode: 'glibc' },
+  { id: 'glibc+single-request', mode: 'glibc', resOptions: 'single-request' },
+  { id: 'glibc+single-request-reopen', mode: 'glibc', resOptions: 'single-request-reopen' },
+  { id: 'musl', mode: 'musl' },
+  { id: 'eventlet', mode: 'eventlet' },
+];
+
+/** Sends are "at the same time" within this much (the fidelity suite's tolerance), or 10 % of the time since the lookup began. */
+export const FINGERPRINT_TOLERANCE_MS = 50;
+
+export interface PlanStep {
+  /** ms since the lookup's first query */
+  t: number;
+  server: string;
+  transport: 'udp' | 'tcp';
+  qname: string;
+  qtype: string;
+  /** the socket, numbered by first use within the lookup */
+  socket: number;
+  /**
+   * replies the lookup had received when this query left: what tells a query sent after a reply
+   * (single-request's AAAA) from one sent with its partner, however fast the server
+   */
+  after: number;
+}
+
+/** Replies received by each send: `strict` for the wire (a send and a reply never coincide), not for the simulated clock (a send a reply caused happens at its instant). */
+function repliesBefore(sends: number[], replies: number[], strict: boolean): number[] {
+  return sends.map((t) => replies.filter((r) => (strict ? r < t : r <= t)).length);
+}
+
+export interface LookupFit {
+  strategy: string;
+  /** the same queries, times and sockets */
+  matches: boolean;
+  /** ...and every query left after as many replies as it does */
+  inOrder: boolean;
+  /** the first difference, when it does not match (or not in order) */
+  difference?: string;
+}
+
+export interface LookupFingerprint {
+  /** the name replayed (the search list stripped) and its family */
+  name: string;
+  family: Family;
+  /** strategies that send exactly the observed plan */
+  matching: string[];
+  fits: LookupFit[];
+}
+
+export interface Fingerprint {
+  /** 'match': one strategy fits every lookup; 'ambiguous': several do, alike on everything observed; 'none': none fits every lookup */
+  verdict: 'match' | 'ambiguous' | 'none' | 'no-lookups';
+  strategies: string[];
+  /** why, in one or two sentences: what told the others apart, or what nothing explains */
+  why: string;
+  lookups: LookupFingerprint[];
+}
+
+const numberSockets = (keys: string[]) => {
+  const seen = new Map<string, number>();
+  return keys.map((k) => seen.get(k) ?? seen.set(k, seen.size).get(k)!);
+};
+
+export function observedPlan(l: Lookup): PlanStep[] {
+  const sockets = numberSockets(l.exchanges.map((e) => `${e.transport} ${e.client} ${e.clientPort} ${e.transport === 'tcp' ? e.server : ''}`));
+  const after = repliesBefore(l.exchanges.map((e) => e.t), l.exchanges.filter((e) => e.rtt !== null).map((e) => e.t + e.rtt!), true);
+  return l.exchanges.map((e, i) => ({ t: e.t - l.start, server: e.server, transport: e.transport, qname: e.qname, qtype: e.qtype, socket: sockets[i]!, after: after[i]! }));
+}
+
+const RCODE: Partial<Record<Exchange['outcome'], number>> = { answer: 0, nodata: 0, truncated: 0, nxdomain: 3, servfail: 2, refused: 5, formerr: 1, notimp: 4 };
+
+function outcome(e: Exchange): ScriptedOutcome {
+  if (e.outcome === 'timeout') return { kind: 'drop' };
+  if (e.outcome === 'icmp-unreachable' || e.outcome === 'connection-refused') return { kind: 'closed' };
+  return { kind: 'reply', rcode: RCODE[e.outcome] ?? 2, answered: e.answers > 0, truncated: e.outcome === 'truncated', delayMs: Math.max(0, e.rtt ?? 0) };
+}
+
+/** The lookup's servers as a script: the nth query of a question gets what the nth one on the wire got (then the last again). */
+function script(l: Lookup) {
+  const seen = new Map<string, Exchange[]>();
+  for (const e of l.exchanges) {
+    const k = `${e.server} ${e.transport} ${e.qname} ${e.qtype}`;
+    seen.set(k, [...(seen.get(k) ?? []), e]);
+  }
+  const replied = new Set(l.exchanges.filter((e) => e.rtt !== null && e.outcome !== 'icmp-unreachable').map((e) => e.server));
+  const closed = new Set(l.exchanges.filter((e) => e.outcome === 'icmp-unreachable').map((e) => e.server));
+  return (server: string, transport: 'udp' | 'tcp', qname: string, qtype: string, nth: number): ScriptedOutcome => {
+    const list = seen.get(`${server} ${transport} ${qname} ${qtype}`);
+    if (list) return outcome(list[Math.min(nth, list.length - 1)]!);
+    // a question the program never asked: the plans already differ; answer as that server would likely
+    if (closed.has(server)) return { kind: 'closed' };
+    return replied.has(server) ? { kind: 'reply', rcode: 3, answered: false, truncated: false, delayMs: 0 } : { kind: 'drop' };
+  };
+}
+
+/** The name the program asked for: the first name sent, a search domain taken off it. */
+function requestedName(l: Lookup, search: string[]): string {
+  const first = l.names[0]!;
+  const domain = [...search].sort((a, b) => b.length - a.length).find((d) => first.endsWith(`.${d.toLowerCase()}`));
+  return domain ? first.slice(0, -(domain.length + 1)) : first;
+}
+
+function familyOf(l: Lookup): Family {
+  const a = l.types.includes('A');
+  const aaaa = l.types.includes('AAAA');
+  return a && aaaa ? 'any' : aaaa ? 'inet6' : 'inet';
+}
+
+const describe = (s: PlanStep) => `${s.qtype} ${s.qname} to ${s.server}/${s.transport} at ${s.t.toFixed(0)} ms`;
+
+export interface PlanComparison {
+  /** the first difference in queries, times or sockets; undefined when they agree */
+  difference?: string;
+  /**
+   * the first query that left after a different number of replies. Only a tie-breaker: on a busy
+   * machine a query sent with its partner can leave a fraction of a millisecond after the partner's
+   * reply came back (seen with glibc's sendmmsg), so this never rules a strategy out alone.
+   */
+  orderDifference?: string;
+}
+
+/** Whether `sim` is `obs`: the same queries, times within tolerance, sockets shared alike (and replies before each send). */
+export function comparePlans(obs: PlanStep[], sim: PlanStep[]): PlanComparison {
+  const used = new Set<number>();
+  const pairs: Array<[PlanStep, PlanStep]> = [];
+  for (const o of obs) {
+    const tol = Math.max(FINGERPRINT_TOLERANCE_MS, 0.1 * o.t);
+    const i = sim.findIndex((s, j) => !used.has(j) && s.server === o.server && s.transport === o.transport && s.qname === o.qname && s.qtype === o.qtype && Math.abs(s.t - o.t) <= tol);
+    if (i < 0) {
+      const same = sim.find((s, j) => !used.has(j) && s.server === o.server && s.transport === o.transport && s.qname === o.qname && s.qtype === o.qtype);
+      return { difference: same ? `observed ${describe(o)}, it sends that at ${same.t.toFixed(0)} ms` : `observed ${describe(o)}, it never sends that` };
+    }
+    used.add(i);
+    pairs.push([o, sim[i]!]);
+  }
+  const extra = sim.find((_, j) => !used.has(j));
+  if (extra) return { difference: `it also sends ${describe(extra)}, never observed` };
+  // sockets: two queries share one on the wire exactly when they share one in the plan
+  for (const [a, x] of pairs) {
+    for (const [b, y] of pairs) {
+      if (a === b || a.qname !== b.qname || (a.socket === b.socket) === (x.socket === y.socket)) continue;
+      return { difference: `${a.qtype} and ${b.qtype} ${a.qname} left ${a.socket === b.socket ? 'one socket' : 'two sockets'}, it uses ${x.socket === y.socket ? 'one' : 'two'}` };
+    }
+  }
+  const o = pairs.find(([p, q]) => p.after !== q.after);
+  return o ? { orderDifference: `${describe(o[0])} left after ${o[0].after} replies, it sends that after ${o[1].after}` } : {};
+}
+
+/** Strategies that apply here: a variant whose option resolv.conf already sets is the base strategy itself. */
+function candidates(input: LibraryInput): Strategy[] {
+  const flags = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {}).flags;
+  return STRATEGIES.filter((s) => !s.resOptions || !flags.has(s.resOptions));
+}
+
+function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], search: string[]): LookupFit[] {
+  const emulator = emulatorFor(strategy.mode)!;
+  const env = strategy.resOptions ? { ...input.env, RES_OPTIONS: `${input.env.RES_OPTIONS ?? ''} ${strategy.resOptions}`.trim() } : input.env;
+  const process = emulator.createProcess({ input: { ...input, env }, random: seededRandom(1), warn: () => {} });
+  let at = 0;
+  return lookups.map((l) => {
+    const servers = new Map([...new Set(l.exchanges.map((e) => e.server))].map((s) => [s, { base: 'answer' as const, delayMs: 0 }]));
+    const run = simulateLookup(process, { name: requestedName(l, search), family: familyOf(l), canonname: false }, { servers, zone: new Map(), rttMs: 0, script: script(l) }, { mode: strategy.mode, startAt: at });
+    at = run.endAt + 1;
+    const sockets = numberSockets(run.sockets);
+    const qs = run.trace.queries;
+    const after = repliesBefore(qs.map((q) => q.t_ms), qs.filter((q) => q.rtt_ms !== null && q.outcome !== 'timeout').map((q) => q.t_ms + q.rtt_ms!), false);
+    const plan = qs.map((q, i) => ({ t: q.t_ms, server: q.server, transport: q.transport, qname: q.qname, qtype: q.qtype as QType, socket: sockets[i]!, after: after[i]! }));
+    const c = comparePlans(observedPlan(l), plan);
+    const difference = c.difference ?? c.orderDifference;
+    return { strategy: strategy.id, matches: c.difference === undefined, inOrder: difference === undefined, ...(difference ? { difference } : {}) };
+  });
+}
+
+export function fingerprint(lookups: Lookup[], input: LibraryInput): Fingerprint {
+  if (lookups.length === 0) return { verdict: 'no-lookups', strategies: [], why: 'no DNS lookup was seen', lookups: [] };
+  const search = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {}).search;
+  const fits = new Map(candidates(input).map((s) => [s.id, replay(s, input, lookups, search)]));
+  /** Those that match; narrowed to those also in order, when any are (the tie-breaker). */
+  const narrow = (ids: string[], inOrder: (id: string) => boolean) => (ids.some(inOrder) ? ids.filter(inOrder) : ids);
+  const per: LookupFingerprint[] = lookups.map((l, i) => {
+    const row = [...fits.values()].map((f) => f[i]!);
+    const matching = narrow(row.filter((f) => f.matches).map((f) => f.strategy), (id) => fits.get(id)![i]!.inOrder);
+    return { name: requestedName(l, search), family: familyOf(l), matching, fits: row };
+  });
+  const all = narrow([...fits].filter(([, f]) => f.every((x) => x.matches)).map(([id]) => id), (id) => fits.get(id)!.every((x) => x.inOrder));
+  const toldApart = (id: string) => {
+    const i = fits.get(id)!.findIndex((x) => !x.inOrder);
+    return `${id} (lookup ${i + 1}: ${fits.get(id)![i]!.difference})`;
+  };
+  const others = [...fits.keys()].filter((id) => !all.includes(id));
+  if (all.length === 1) {
+    return { verdict: 'match', strategies: all, why: `${all[0]} sends every observed lookup's plan (${lookups.length}); not ${others.map(toldApart).join('; not ')}`, lookups: per };
+  }
+  if (all.length > 1) {
+    const apart = others.length ? `; not ${others.map(toldApart).join('; not ')}` : '';
+    return { verdict: 'ambiguous', strategies: all, why: `${all.join(', ')} send the same plan for everything observed (${lookups.length} lookups)${apart}`, lookups: per };
+  }
+  const best = [...fits].map(([id, f]) => [id, f.filter((x) => x.matches).length] as const).sort((a, b) => b[1] - a[1]);
+  const [id, n] = best[0]!;
+  return {
+    verdict: 'none',
+    strategies: [],
+    why: n > 0 ? `no strategy sends every observed plan; closest: ${id}, ${n} of ${lookups.length} lookups; ${toldApart(id)}` : `no strategy sends any observed plan; e.g. ${toldApart(id)}`,
+    lookups: per,
+  };
+}
