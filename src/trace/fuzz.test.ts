@@ -44,7 +44,7 @@ describe('trace pipeline on mutated traffic', () => {
       const records: WireRecord[] = [];
       for (let i = 0; i < 100; i++) {
         const b = Buffer.from(seeds[pick(seeds.length)]!);
-        for (let f = pick(4); f > 0; f--) b[pick(b.length)] ^= 1 << pick(8);
+        for (let f = pick(4); f > 0; f--) { const at = pick(b.length); b[at] = b[at]! ^ (1 << pick(8)); }
         const cut = random() < 0.2 ? b.subarray(0, pick(b.length + 1)) : b;
         const d = decodePacket(cut);
         if (!d) continue;
