@@ -64,7 +64,7 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
         signal: abort.signal,
         start: () => {
           if (cmd.length > 0) return (child = runInContainer(deps.paths.root, target.record!.name, cmd));
-          if (process.stderr.isTTY) process.stderr.write(`tracing ${target.label}… (Ctrl-C to stop)\n`);
+          process.stderr.write(`tracing ${target.label}… (${durationMs === undefined ? 'Ctrl-C to stop' : `for ${durationMs / 1000} s, Ctrl-C to stop sooner`})\n`);
           return undefined;
         },
       });

@@ -51,11 +51,13 @@ export function toExchanges(records: WireRecord[], serverPorts: number[]): Excha
     if (r.transport === 'icmp') {
       const i = r.icmp;
       if (r.outgoing || !i || !ports.has(i.dport)) continue;
-      for (const e of onSocket.get(sock('udp', i.src, i.sport, i.dst, i.dport)) ?? []) {
+      const key = sock('udp', i.src, i.sport, i.dst, i.dport);
+      for (const e of onSocket.get(key) ?? []) {
         if (e.rtt !== null) continue;
         e.outcome = 'icmp-unreachable';
         e.rtt = r.ts - e.t;
       }
+      onSocket.delete(key); // each send is looked at once: a flood of errors stays linear
       continue;
     }
     const d = r.dns;
@@ -68,12 +70,15 @@ export function toExchanges(records: WireRecord[], serverPorts: number[]): Excha
       out.push(e);
       const s = sock(r.transport, r.src, r.sport, r.dst, r.dport);
       const key = `${s} ${d.id} ${d.qname} ${d.qtype}`;
-      waiting.set(key, [...(waiting.get(key) ?? []), e]);
-      onSocket.set(s, [...(onSocket.get(s) ?? []), e]);
+      for (const [map, k] of [[waiting, key], [onSocket, s]] as const) {
+        const list = map.get(k);
+        if (list) list.push(e);
+        else map.set(k, [e]);
+      }
     } else if (d.qr && !r.outgoing && ports.has(r.sport)) {
       const key = `${sock(r.transport, r.dst, r.dport, r.src, r.sport)} ${d.id} ${d.qname} ${d.qtype}`;
       const list = waiting.get(key);
-      const e = list?.pop();
+      const e = list?.pop(); // the latest send of that id and question
       if (!e) continue;
       if (list!.length === 0) waiting.delete(key);
       e.outcome = outcomeOf(d);

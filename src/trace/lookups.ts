@@ -32,6 +32,8 @@ export interface Lookup {
   /** query types asked, in order */
   types: string[];
   exchanges: Exchange[];
+  /** the latest reply time of any exchange so far (kept so a flood stays linear) */
+  latestReply?: number | undefined;
 }
 
 const FINAL = new Set<Exchange['outcome']>(['answer', 'nodata', 'nxdomain']);
@@ -41,6 +43,7 @@ const finalBy = (e: Exchange, t: number) => FINAL.has(e.outcome) && replyAt(e)! 
 const firstLabel = (name: string) => name.split('.')[0]!;
 
 function lastReply(l: Lookup, t: number): number | undefined {
+  if (l.latestReply === undefined || l.latestReply <= t) return l.latestReply; // the common case, O(1)
   let last: number | undefined;
   for (const e of l.exchanges) {
     const r = replyAt(e);
@@ -83,6 +86,8 @@ export function groupLookups(exchanges: Exchange[]): Lookup[] {
     }
     open.set(label, list);
     l.exchanges.push(e);
+    const r = replyAt(e);
+    if (r !== undefined && (l.latestReply === undefined || r > l.latestReply)) l.latestReply = r;
     if (!l.names.includes(e.qname)) l.names.push(e.qname);
     if (!l.types.includes(e.qtype)) l.types.push(e.qtype);
   }

@@ -82,7 +82,11 @@ function resultOf(l: Lookup): LookupReport['result'] {
 
 function health(exchanges: Exchange[]): ServerHealth[] {
   const by = new Map<string, Exchange[]>();
-  for (const e of exchanges) by.set(e.server, [...(by.get(e.server) ?? []), e]);
+  for (const e of exchanges) {
+    const list = by.get(e.server);
+    if (list) list.push(e);
+    else by.set(e.server, [e]);
+  }
   return [...by].map(([server, es]) => ({
     server,
     queries: es.length,

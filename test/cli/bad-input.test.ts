@@ -72,6 +72,14 @@ describe.skipIf(!isRoot)('bad input is refused with one line, exit 2 and no stat
     ['inspect of an unknown container', () => ['inspect', lab.name('nope')], /no such container/],
     ['an unknown option', () => ['create', '--colour'], /unknown option '--colour'/],
     ['an unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/],
+    ['trace without a target', () => ['trace', '--duration', '1'], /trace needs a target or --pid/],
+    ['trace with a target and --pid', () => ['trace', existing, '--pid', '1'], /trace --pid watches that process/],
+    ['trace with a bad --duration', () => ['trace', existing, '--duration', '1e3'], /invalid --duration "1e3"/],
+    ['trace with a zero --duration', () => ['trace', existing, '--duration', '0'], /invalid --duration "0"/],
+    ['trace with a bad --port', () => ['trace', existing, '--port', '65536', '--duration', '1'], /invalid --port "65536"/],
+    ['trace with a bad --max-records', () => ['trace', existing, '--max-records', '-5', '--duration', '1'], /invalid --max-records "-5"/],
+    ['trace with a bad --pid', () => ['trace', '--pid', '1x', '--duration', '1'], /invalid --pid "1x"/],
+    ['trace with no way to stop', () => ['trace', existing], /needs --duration when not run from a terminal/],
   ];
 
   it.each(cases)('refuses %s', async (_, args, message) => {
