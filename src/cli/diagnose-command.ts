@@ -20,9 +20,10 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
     .option('--family <family>', 'any, inet or inet6', 'any')
     .option('--what-if <change>', 'predict the effect of a change: "options timeout:1", "nameserver-order 2,1", "nameserver-remove 1", "nameserver-add IP", "search a b", "env K=V" (repeatable)', collect)
     .option('--no-live', 'predict only, no packets sent')
+    .option('--observe <seconds>', 'first watch the application\'s own DNS for this long (tsnet trace): its lookups, their strategy, and evidence from them in the findings')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report (SVG waterfall per mode, findings) to this file')
-    .action(async (container: string | undefined, names: string[], o: EngineCliOptions & { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; json?: boolean; html?: string }) => {
+    .action(async (container: string | undefined, names: string[], o: EngineCliOptions & { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; observe?: string; json?: boolean; html?: string }) => {
       const { runDiagnose } = await import('../diagnose/diagnose.js');
       if (o.html !== undefined) {
         const { accessSync, constants } = await import('node:fs');
@@ -50,7 +51,13 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
         checkEngineOptions(undefined, engines);
       }
       const deps = { ...(await ctx.deps()), engines };
-      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live }, deps, progress);
+      let observeMs: number | undefined;
+      if (o.observe !== undefined) {
+        const { secondsOption } = await import('./parse-options.js');
+        observeMs = secondsOption('--observe', o.observe);
+        if (progress) process.stderr.write(`  observing the application's own DNS for ${o.observe} s …\n`);
+      }
+      const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live, observeMs }, deps, progress);
       if (progress) process.stderr.write('\r\x1b[K');
       if (o.html !== undefined) {
         const { writeFileSync } = await import('node:fs');

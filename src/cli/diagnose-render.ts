@@ -67,6 +67,15 @@ export function renderReport(report: Report): string {
     }
     if (s.slowest.length) out.push(`    slowest: ${s.slowest.map((x) => `${x.qtype} ${name(x.qname)} ${fmt(x.latency_ms)}`).join(', ')}`);
   }
+  if (report.observed) {
+    const o = report.observed;
+    const s = o.summary;
+    const fp = o.fingerprint;
+    out.push('');
+    out.push(`  observed for ${fmt(o.duration_ms)} before probing: ${s.lookups} lookups of the application, ${s.slow} slow (≥ 1 s), p50 ${s.p50_ms === null ? '-' : fmt(s.p50_ms)} p95 ${s.p95_ms === null ? '-' : fmt(s.p95_ms)}`);
+    const verdict = fp.verdict === 'match' ? `it resolves the way ${fp.strategies[0]} does` : fp.verdict === 'ambiguous' ? `its lookups fit ${fp.strategies.join(', ')} alike` : fp.verdict === 'none' ? 'no emulated strategy sends what it sent' : 'nothing to fingerprint';
+    out.push(`    strategy: ${verdict} (tsnet trace for every lookup)`);
+  }
   out.push('');
   if (report.findings.length === 0) out.push('  findings: none — DNS looks healthy for these names');
   report.findings.forEach((f, i) => {

@@ -38,7 +38,8 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
     if (cmd.length === 0 && o.duration === undefined && !process.stdin.isTTY && !process.stderr.isTTY) {
       throw usage('trace without a command needs --duration when not run from a terminal (nothing would stop it)');
     }
-    const durationMs = o.duration === undefined ? undefined : seconds(o.duration, usage);
+    const { secondsOption } = await import('./parse-options.js');
+    const durationMs = o.duration === undefined ? undefined : secondsOption('--duration', o.duration);
     const ports = [53, ...(o.port ?? []).map((p) => port(p, usage))];
     const maxRecords = count(o.maxRecords ?? '200000', usage);
     const engines = engineOptions(o);
@@ -89,11 +90,6 @@ async function runInContainer(root: string, name: string, cmd: string[]): Promis
     child.once('error', () => done(null));
     child.once('exit', (code) => done(code));
   });
-}
-
-function seconds(text: string, usage: (m: string) => Error): number {
-  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text) || Number(text) <= 0) throw usage(`invalid --duration "${text}": expected seconds, like 30 or 0.5`);
-  return Number(text) * 1000;
 }
 
 function port(text: string, usage: (m: string) => Error): number {

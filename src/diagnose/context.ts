@@ -52,6 +52,8 @@ export interface Context {
   queries: DirectQuery[];
   /** what the target process resolves with, when the target is a process */
   program: ProgramLibrary | undefined;
+  /** the application's own lookups seen on the wire (diagnose --observe); empty without */
+  observed: Trace[];
 }
 
 function total(r: ModeRow): number {

@@ -15,6 +15,8 @@ import { parseWhatIf } from './whatif.js';
 import { readStubEvidence, type StubEvidence } from './evidence.js';
 import { inspectProgram, type ProgramReport } from './program.js';
 import type { Deps } from '../deps.js';
+import { observedTraces, type TraceReport } from '../trace/report.js';
+import { runTrace } from '../trace/trace.js';
 
 export interface DiagnoseOptions {
   container?: string | undefined;
@@ -25,6 +27,8 @@ export interface DiagnoseOptions {
   family?: string | undefined;
   whatIf?: string[] | undefined;
   live: boolean;
+  /** watch the application's own DNS for this long first (before any probe of diagnose's own) */
+  observeMs?: number | undefined;
 }
 
 export interface Report {
@@ -45,6 +49,8 @@ export interface Report {
   /** the program's own library first (`lead`: 'program', or 'closest' when only the closest emulated behaviour) */
   rows: Array<{ label: string; mode: string; path: 'direct' | 'stub'; traces: Trace[]; lead?: 'program' | 'closest' }>;
   stub: StubEvidence | null;
+  /** the application's own lookups, watched before the measurement (--observe): tsnet trace's report */
+  observed: TraceReport | null;
   findings: Finding[];
   whatIf: Array<{ spec: string; rows: Array<{ mode: string; measured_ms: number; predicted_ms: number; predicted_error: string | null }> }>;
   /** 0 healthy, 1 at least one error finding */
@@ -77,8 +83,10 @@ function reusable(name: string): boolean {
 const quoted = (name: string) =>
   JSON.stringify(name).replace(/[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-function chooseNames(deps: Deps, t: Target, given: string[], evidence: StubEvidence | undefined): { list: string[]; why: string } {
+function chooseNames(deps: Deps, t: Target, given: string[], evidence: StubEvidence | undefined, observed: TraceReport | undefined): { list: string[]; why: string } {
   if (given.length > 0) return { list: given, why: 'as given' };
+  const seen = [...new Set(observed?.lookups.map((l) => l.name).filter(reusable) ?? [])];
+  if (seen.length > 0) return { list: seen.slice(0, 3), why: 'the names the application looked up while observed' };
   // A container may ask for anything (a label with a space or a line break): such names are
   // skipped and counted, never looked up again or shown here.
   const recent = evidence?.recentNames.filter(reusable) ?? [];
@@ -116,7 +124,9 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
 
   const target = o.container !== undefined ? containerTarget(deps, o.container) : pidTarget(o.pid!);
   const evidence = target.record ? readStubEvidence(deps.paths.stubLog, target.record.name) : undefined;
-  const names = chooseNames(deps, target, o.names, evidence);
+  // Watched first, so none of diagnose's own probes is among what the application sent.
+  const observed = o.observeMs === undefined ? undefined : await runTrace(target, { ports: [53], durationMs: o.observeMs });
+  const names = chooseNames(deps, target, o.names, evidence, observed);
   const program = target.pid !== undefined ? inspectProgram(target.pid, target.resolvConf, target.nsswitch) : undefined;
   // The program's library leads; measured even when --modes left it out.
   const ordered = program?.mode !== undefined ? [program.mode, ...modes.filter((m) => m !== program.mode)] : modes;
@@ -137,7 +147,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
   }
 
-  const findings = findFindings(rows, names.list, family, program);
+  const findings = findFindings(rows, names.list, family, program, observed ? observedTraces(observed) : []);
   const direct = rows.filter((r) => r.path === 'direct');
   const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces), configuredServers(rows)));
   const whatIf = whatIfs.map((w) => {
@@ -171,6 +181,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     live: o.live,
     rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces, ...(lead && r.path === 'direct' && r.mode === lead.mode ? { lead: lead.kind } : {}) })),
     stub: evidence ?? null,
+    observed: observed ?? null,
     findings,
     whatIf,
     exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0,

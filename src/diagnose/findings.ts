@@ -3,7 +3,7 @@
 // network (inferScenario). The rules, one cause each, are in rules.ts, what they share in
 // context.ts; this file runs the table and orders what it finds. Pure.
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
-import type { Family } from '../../resolvers/index.js';
+import type { Family, Trace } from '../../resolvers/index.js';
 import { listedNameservers, type Context, type Finding, type Severity } from './context.js';
 import { RULES } from './rules.js';
 import type { ModeRow } from './run.js';
@@ -11,7 +11,7 @@ import type { ProgramLibrary } from '../program/library.js';
 
 export { configuredServers, type Finding } from './context.js';
 
-function context(rows: ModeRow[], names: string[], family: Family, program: ProgramLibrary | undefined): Context | undefined {
+function context(rows: ModeRow[], names: string[], family: Family, program: ProgramLibrary | undefined, observed: Trace[]): Context | undefined {
   const direct = rows.filter((r) => r.path === 'direct');
   const input = direct[0]?.input ?? rows[0]?.input;
   if (!input) return undefined;
@@ -25,6 +25,7 @@ function context(rows: ModeRow[], names: string[], family: Family, program: Prog
     dnspython: parseResolverConfig(input.resolvConf, LIBRARY_RULES.dnspython, () => {}),
     queries: direct.flatMap((row) => row.traces.flatMap((t) => t.queries.map((q) => ({ row, t, q })))),
     program,
+    observed,
   };
 }
 
@@ -45,8 +46,8 @@ export function concernsProgram(f: Finding, program: ProgramLibrary | undefined)
 }
 const NOTICEABLE_MS = 100;
 
-export function findFindings(rows: ModeRow[], names: string[], family: Family, program?: ProgramLibrary): Finding[] {
-  const ctx = context(rows, names, family, program);
+export function findFindings(rows: ModeRow[], names: string[], family: Family, program?: ProgramLibrary, observed: Trace[] = []): Finding[] {
+  const ctx = context(rows, names, family, program, observed);
   if (!ctx) return [];
   // What concerns the program's own library first (the headline is its worst finding); then most
   // severe first; among equals, the specific mechanism before the general symptom, then the costliest.

@@ -110,6 +110,19 @@ function whoWaits(ws: Wait[], why: { waits?: Record<string, string>; not?: Recor
 const howTheyEnd = (ws: Wait[]) =>
   ws.map((w) => (w.error ? `${w.label} fails (${w.error}) after ${fmt(w.ms)}` : w.ms >= WAIT_MS ? `${w.label} waits ${fmt(w.ms)}` : `${w.label} does not wait`)).join('; ');
 
+/**
+ * What the application's own lookups (diagnose --observe) show of a cause: one evidence line, also
+ * when they show none of it (the application may not be hit); nothing without an observation.
+ */
+function observedLine(ctx: Context, what: string, qs: TraceQuery[]): string[] {
+  if (ctx.observed.length === 0) return [];
+  const first = qs[0];
+  return [first
+    ? `the application's own lookups (observed): ${qs.length} queries ${what} (first: ${first.qtype} ${first.qname} to ${first.server})`
+    : `the application's own lookups (observed, ${ctx.observed.length}): no query ${what}`];
+}
+const observedQueries = (ctx: Context, f: (q: TraceQuery) => boolean) => ctx.observed.flatMap((t) => t.queries.filter(f));
+
 // ---- nameservers ------------------------------------------------------------------------------
 
 /**
@@ -132,7 +145,10 @@ function blackholedNameserver(ctx: Context, server: string, all: DirectQuery[]):
     title: fix
       ? `nameserver ${server} never answers (packets are dropped, no ICMP error): ${whoWaits(ws, { not: { musl: 'it asks every server at once' } })}`
       : `nameserver ${server} never answers (packets are dropped, no ICMP error) and ${noOther(ctx)}: ${howTheyEnd(ws)}`,
-    evidence: [`${qs.length} queries to ${server}, all timed out (first at ${qs[0]!.q.t_ms.toFixed(0)} ms in ${qs[0]!.row.label})`],
+    evidence: [
+      `${qs.length} queries to ${server}, all timed out (first at ${qs[0]!.q.t_ms.toFixed(0)} ms in ${qs[0]!.row.label})`,
+      ...observedLine(ctx, `to ${server} timed out`, observedQueries(ctx, (q) => q.server === server && q.outcome === 'timeout')),
+    ],
     modes: c,
     fix: fix
       ? `remove "nameserver ${server}" from resolv.conf (for a tsnet stub-mode container: from its --dns list), or fix the server / the firewall dropping its packets`
@@ -157,7 +173,10 @@ function closedNameserver(ctx: Context, server: string, qs: DirectQuery[]): Foun
     title: fix
       ? `nameserver ${server} refuses DNS (ICMP port unreachable): ${whoWaits(ws, why)}`
       : `nameserver ${server} refuses DNS (ICMP port unreachable) and ${noOther(ctx)}: ${howTheyEnd(ws)}`,
-    evidence: [`${refused.length} queries to ${server} were refused by ICMP`],
+    evidence: [
+      `${refused.length} queries to ${server} were refused by ICMP`,
+      ...observedLine(ctx, `to ${server} were refused by ICMP`, observedQueries(ctx, (q) => q.server === server && UNREACHABLE.has(q.outcome))),
+    ],
     modes: c,
     fix: fix
       ? `remove "nameserver ${server}" from resolv.conf`
@@ -209,7 +228,7 @@ function aaaaLost(ctx: Context): Found {
     id: 'aaaa-lost',
     severity: 'error',
     title: 'AAAA queries get no reply while A queries are answered (a firewall, a broken server, or conntrack losing the second packet)',
-    evidence: [`${lost.length} AAAA queries timed out; A queries were answered`],
+    evidence: [`${lost.length} AAAA queries timed out; A queries were answered`, ...observedLine(ctx, 'for AAAA timed out', observedQueries(ctx, (q) => q.qtype === 'AAAA' && q.outcome === 'timeout'))],
     modes: costs(ctx, 'options single-request-reopen'),
     fix: 'fix the server/firewall dropping AAAA; glibc: "options single-request-reopen" only helps when the second packet of a pair is lost — it does nothing on musl (which fails the lookup with EAI_AGAIN) or eventlet (sequential already); applications that only need IPv4 can ask for AF_INET',
     whatIf: 'options single-request-reopen',
@@ -256,6 +275,7 @@ function conntrackRace(ctx: Context): Found {
     })}`,
     evidence: [
       `${lost.length} queries lost right behind another to the same server and answered when sent again (first: ${first.q.qtype} ${first.q.qname} to ${first.q.server} at ${first.q.t_ms.toFixed(0)} ms in ${first.row.label})`,
+      ...observedLine(ctx, 'lost right behind another and answered when sent again', ctx.observed.flatMap((t) => racedQueries(t))),
     ],
     modes: costs(ctx, 'options single-request-reopen'),
     fix: 'glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet does not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library',
@@ -318,6 +338,13 @@ function nodataEndsSearch(ctx: Context): Finding[] {
 }
 
 /** A dotted name below ndots walks the whole search list before being tried as it is. */
+/** How many of the application's own lookups walked a search list (asked more than one name). */
+function observedWalks(ctx: Context): string[] {
+  if (ctx.observed.length === 0) return [];
+  const walks = ctx.observed.filter((t) => new Set(t.queries.map((q) => q.qname)).size > 1);
+  return [`the application's own lookups (observed): ${walks.length} of ${ctx.observed.length} walked the search list${walks[0] ? ` (first: ${[...new Set(walks[0].queries.map((q) => q.qname))].join(', ')})` : ''}`];
+}
+
 function searchAmplification(ctx: Context): Finding[] {
   const { search, ndots } = ctx.glibc;
   const glibcRow = ctx.rows.find((r) => r.mode === 'glibc' && r.path === 'direct');
@@ -330,7 +357,7 @@ function searchAmplification(ctx: Context): Finding[] {
       id: 'search-amplification',
       severity: asked.length >= 3 ? ('warning' as const) : ('info' as const),
       title: `${name} has ${dots} dot(s) < ndots:${ndots}: the search list is tried first, ${asked.length} names per lookup`,
-      evidence: [`glibc asked for ${asked.join(', ')}`],
+      evidence: [`glibc asked for ${asked.join(', ')}`, ...observedWalks(ctx)],
       modes: costs(ctx, `options ndots:${dots}`),
       fix: `"options ndots:${dots}" (or query "${name}." with a trailing dot)`,
       whatIf: `options ndots:${dots}`,

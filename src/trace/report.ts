@@ -1,7 +1,7 @@
 // PURE: a trace's report — per lookup what it asked, where, how each attempt ended and how long it
 // all took; a summary (lookups, slow ones, p50/p95/p99, per-server health); and the fingerprint.
 import type { CaptureStats } from '../capture/capture.js';
-import type { LibraryInput } from '../../resolvers/core/types.js';
+import type { Family, LibraryInput, QType, Trace } from '../../resolvers/core/types.js';
 import { quantiles } from '../quantile.js';
 import type { Exchange } from './exchanges.js';
 import { fingerprint, observedPlan, type Fingerprint } from './fingerprint.js';
@@ -137,4 +137,21 @@ export function buildReport(r: ReportInput): TraceReport {
     summary: { lookups: lookups.length, slow: lookups.filter((l) => l.elapsed_ms >= SLOW_MS).length, p50_ms: p50!, p95_ms: p95!, p99_ms: p99!, servers: health(r.lookups.flatMap((l) => l.exchanges)) },
     fingerprint: fp,
   };
+}
+
+/**
+ * The observed lookups in the emulators' trace shape (docs/resolvers.md), mode "observed": what
+ * diagnose's rules read. The result has no addresses (the capture keeps counts, not records) and
+ * an error only when nothing was answered.
+ */
+export function observedTraces(r: TraceReport): Trace[] {
+  return r.lookups.map((l) => ({
+    mode: 'observed',
+    name: l.name,
+    family: (l.types.includes('A') && l.types.includes('AAAA') ? 'any' : l.types.includes('AAAA') ? 'inet6' : 'inet') as Family,
+    result: { addresses: [], error: l.result === 'answer' ? null : l.result === 'nxdomain' ? 'EAI_NONAME' : l.result === 'nodata' ? 'EAI_NODATA' : 'EAI_AGAIN' },
+    elapsed_ms: l.elapsed_ms,
+    queries: l.attempts.map((a) => ({ t_ms: a.t_ms, server: a.server, transport: a.transport, qname: a.qname, qtype: a.qtype as QType, outcome: a.outcome, rtt_ms: a.rtt_ms })),
+    warnings: [],
+  }));
 }

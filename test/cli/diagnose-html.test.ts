@@ -24,6 +24,7 @@ function report(): Report {
     live: false,
     rows: rows.map((r) => ({ label: r.label, mode: r.mode, path: r.path, traces: r.traces })),
     stub: null,
+    observed: null,
     findings,
     whatIf: [],
     exitCode: 1,

@@ -4,8 +4,10 @@
 // the fix is really applied. Every packet stays on this lab's bridge and namespaces.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buildReferences } from '../fidelity/run.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot } from '../support/lab.js';
 import { sleep, waitFor } from '../support/upstream.js';
@@ -123,6 +125,25 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
     expect(again.report.findings.filter((f) => f.id === 'conntrack-race').flatMap((f) => f.modes).find((m) => m.mode === 'glibc')?.measured_ms ?? 0, s2).toBeLessThan(FAST_MS);
     await d().rmApp(fixed);
   });
+
+  it('--observe: the application\'s own lookups (glibc, behind the conntrack race) are watched first, fingerprinted, and cited in the finding', async () => {
+    const app = await d().app('raceobs', { dns: [d().addr('race-drop:50')], options: ['timeout:1'] });
+    const refs = buildReferences(mkdtempSync(join(tmpdir(), 'tsnet-diag-refs-')));
+    // the application: two lookups 300 ms apart, starting once diagnose observes (a lookup seen
+    // from its middle would look like another strategy: glibc's retry alone is single-request)
+    const running = d().lab.cli(['exec', app, '--', 'sh', '-c', `sleep 1.5; exec ${refs.gaiGlibc} db.example any nocanon 2 300`]);
+    const { report, res } = await diagnose([app, '--observe', '5']);
+    const s = summary(report, res);
+    const appRun = await running;
+    expect(appRun.code, appRun.stderr).toBe(0);
+    expect(report.observed!.lookups.map((l) => l.name), s).toEqual(['db.example', 'db.example']);
+    expect(report.observed!.fingerprint.strategies, s).toEqual(['glibc']);
+    expect(report.names).toEqual({ list: ['db.example'], why: 'the names the application looked up while observed' });
+    const f = report.findings.find((x) => x.id === 'conntrack-race');
+    expect(f?.evidence.join(' '), s).toMatch(/the application's own lookups \(observed\): 2 queries lost right behind another/);
+    rmSync(dirname(refs.gaiGlibc), { recursive: true, force: true });
+    await d().rmApp(app);
+  }, 60_000);
 
   it('AAAA SERVFAIL: aaaa-servfail first; musl fails (EAI_AGAIN), glibc and eventlet return IPv4', async () => {
     const app = await d().app('sfaaaa', { dns: [d().addr('servfail-aaaa')], options: ['timeout:1'] });
