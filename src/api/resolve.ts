@@ -7,8 +7,8 @@ import { emulatorFor, MODES, parseScenario, simulateLookups, type Family, type L
 import { lookupReal } from '../driver/real-driver.js';
 import { validateLookupName } from '../config/validate.js';
 import { enterNetnsForGood } from '../ns/enter.js';
-import { checkTarget, findTarget } from '../engines/target.js';
-import { processView } from '../engines/process.js';
+import { checkTarget } from '../engines/target.js';
+import { containerTarget } from '../engines/target-view.js';
 import { checkEngineOptions } from '../engines/ref.js';
 import { requireRoot } from './privileges.js';
 import type { Deps } from '../deps.js';
@@ -59,33 +59,6 @@ function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
-/** The network and files of the target --in names: a tsnet container's own files, a process's read inside its root. */
-interface InTarget {
-  label: string;
-  netns: string;
-  resolvConf: string;
-  hosts: string;
-  nsswitch: string | undefined;
-  hostname: string;
-}
-
-function inTarget(deps: Deps, ref: string): InTarget {
-  const found = findTarget(deps, ref);
-  if (found.kind === 'runtime') {
-    const view = processView(found.container.pid);
-    return { label: found.container.label, netns: view.netns, resolvConf: view.resolvConf, hosts: view.hosts, nsswitch: view.nsswitch, hostname: view.hostname };
-  }
-  const r = found.record;
-  return {
-    label: `container ${r.name}`,
-    netns: r.namespaces.net,
-    resolvConf: readOptional(r.files.resolvConf) ?? '',
-    hosts: readOptional(r.files.hosts) ?? '',
-    nsswitch: readOptional(r.files.nsswitch),
-    hostname: r.hostname,
-  };
-}
-
 export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]> {
   const emulator = emulatorFor(o.mode);
   if (!emulator) throw new TsnetError('TSNET_USAGE', `unknown --mode "${o.mode}": use one of ${MODES.join(', ')}`);
@@ -107,7 +80,7 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   if (o.in !== undefined || o.netns !== undefined) requireRoot('resolve --in/--netns');
 
   // The emulated process's view: the target's files with --in, else the host's, each overridable.
-  const target = o.in !== undefined ? inTarget(deps, o.in) : undefined;
+  const target = o.in !== undefined ? containerTarget(deps, o.in) : undefined;
   const input: LibraryInput = {
     resolvConf: o.resolvConf !== undefined ? readInput(o.resolvConf, 'resolv-conf') : target ? target.resolvConf : readOptional('/etc/resolv.conf') ?? '',
     hosts: o.hosts !== undefined ? readInput(o.hosts, 'hosts') : target ? target.hosts : readOptional('/etc/hosts') ?? '',

@@ -2,21 +2,7 @@ import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { decodePacket } from './packet.js';
-
-function udp4(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(20 + 8 + payload.length, 2);
-  ip[8] = 64;
-  ip[9] = 17;
-  Buffer.from(src.split('.').map(Number)).copy(ip, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(ip, 16);
-  const u = Buffer.alloc(8);
-  u.writeUInt16BE(sport, 0);
-  u.writeUInt16BE(dport, 2);
-  u.writeUInt16BE(8 + payload.length, 4);
-  return Buffer.concat([ip, u, payload]);
-}
+import { udp4 } from '../../test/support/packets.js';
 
 const query = dnsPacket.encode({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'AAAA', name: 'Db.Example.' }] });
 

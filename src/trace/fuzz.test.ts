@@ -10,20 +10,7 @@ import { seededRandom } from '../../resolvers/core/sim.js';
 import { toExchanges } from './exchanges.js';
 import { groupLookups } from './lookups.js';
 import { buildReport } from './report.js';
-
-function udp4(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(28 + payload.length, 2);
-  ip[9] = 17;
-  Buffer.from(src.split('.').map(Number)).copy(ip, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(ip, 16);
-  const u = Buffer.alloc(8);
-  u.writeUInt16BE(sport, 0);
-  u.writeUInt16BE(dport, 2);
-  u.writeUInt16BE(8 + payload.length, 4);
-  return Buffer.concat([ip, u, payload]);
-}
+import { udp4 } from '../../test/support/packets.js';
 
 const C = '10.0.0.5';
 const S = '10.0.0.53';
