@@ -3,7 +3,7 @@
 import { addressText, inetAtonExact, ipVersion } from '../../resolvers/core/address.js';
 import type { ResolverConfig } from '../../resolvers/core/config.js';
 import { parseResolvConf } from '../files/resolvconf.js';
-import { parseScenario, type Family, type LibraryInput, type Trace, type TraceQuery } from '../../resolvers/index.js';
+import { parseScenario, type Family, type LibraryInput, type ScenarioSpec, type Trace, type TraceQuery } from '../../resolvers/index.js';
 import { inferScenario } from './infer.js';
 import { predict, type ModeRow } from './run.js';
 import type { ProgramLibrary } from '../program/library.js';
@@ -82,14 +82,19 @@ export function configuredServers(rows: Pick<ModeRow, 'path' | 'input'>[]): stri
   return [...new Set(rows.filter((r) => r.path === 'direct').flatMap((r) => listedNameservers(r.input.resolvConf)))];
 }
 
-/** Costs per direct row, measured and predicted with `whatIf` applied to every row's input. */
-export function costs(ctx: Context, whatIf: string | null): ModeCost[] {
+/**
+ * Costs per direct row, measured and predicted with `whatIf` applied to every row's input, or with
+ * `network` applied to the inferred simulated network (a fix that is not in the configuration:
+ * a server that behaves differently).
+ */
+export function costs(ctx: Context, whatIf: string | null, network?: (spec: ScenarioSpec) => ScenarioSpec): ModeCost[] {
   const direct = ctx.rows.filter((r) => r.path === 'direct');
   let predicted: Map<string, number> | undefined;
-  if (whatIf) {
-    const w = parseWhatIf(whatIf);
-    const scenario = parseScenario(inferScenario(ctx.rows.flatMap((r) => r.traces), configuredServers(ctx.rows)));
-    const changed = predict(direct.map((r) => ({ ...r, input: w.apply(r.input) })), ctx.names, ctx.family, scenario);
+  if (whatIf || network) {
+    const w = whatIf ? parseWhatIf(whatIf) : undefined;
+    const inferred = inferScenario(ctx.rows.flatMap((r) => r.traces), configuredServers(ctx.rows));
+    const scenario = parseScenario(network ? network(inferred) : inferred);
+    const changed = predict(direct.map((r) => ({ ...r, input: w ? w.apply(r.input) : r.input })), ctx.names, ctx.family, scenario);
     predicted = new Map(changed.map((r) => [r.label, total(r)]));
   }
   return direct.map((r) => ({ mode: r.label, measured_ms: total(r), with_fix_ms: predicted?.get(r.label) ?? null }));

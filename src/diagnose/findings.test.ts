@@ -268,6 +268,9 @@ describe('AAAA', () => {
     expect(cost.glibc!.measured_ms).toBeGreaterThan(2000);
     expect(cost.glibc!.with_fix_ms).toBeLessThan(10);
     expect(cost.musl!.with_fix_ms).toBeGreaterThan(1500);
+    // every fix predicted: TCP helps glibc too; only a resolver without the race helps musl
+    expect(f.fix).toMatch(/use-vc → glibc \d\.\d ms, musl 1\.50 s/);
+    expect(f.fix).toMatch(/a resolver without the race → glibc \d\.\d ms, musl \d\.\d ms, eventlet \d\.\d ms/);
     expect(ids(diagnose(withOne('race-drop')))).not.toContain('aaaa-lost');
     expect(ids(diagnose(withOne('drop-aaaa')))).not.toContain('conntrack-race');
   });

@@ -5,7 +5,7 @@
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { parseNssHosts } from '../../resolvers/core/nsswitch.js';
 import { countDots } from '../../resolvers/core/search.js';
-import type { LibraryInput, Trace, TraceQuery } from '../../resolvers/index.js';
+import type { LibraryInput, ScenarioSpec, Trace, TraceQuery } from '../../resolvers/index.js';
 import { quantile } from '../quantile.js';
 import { racedQueries } from './race.js';
 import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
@@ -278,10 +278,26 @@ function conntrackRace(ctx: Context): Found {
       ...observedLine(ctx, 'lost right behind another and answered when sent again', ctx.observed.flatMap((t) => racedQueries(t))),
     ],
     modes: costs(ctx, 'options single-request-reopen'),
-    fix: 'glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet does not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library',
+    fix: `glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet does not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library. Predicted: ${predictions(ctx)}`,
     whatIf: 'options single-request-reopen',
   };
 }
+
+/** Each fix's predicted totals, one clause per fix. */
+function predictions(ctx: Context): string {
+  const fixes: Array<[string, ModeCost[]]> = [
+    ['single-request-reopen', costs(ctx, 'options single-request-reopen')],
+    ['use-vc', costs(ctx, 'options use-vc')],
+    ['a resolver without the race', costs(ctx, null, withoutRace)],
+  ];
+  return fixes.map(([fix, c]) => `${fix} → ${c.map((m) => `${m.mode} ${fmt(m.with_fix_ms ?? m.measured_ms)}`).join(', ')}`).join('; ');
+}
+
+/** The inferred network with every server's race gone (a node-local resolver: no DNAT in the path). */
+const withoutRace = (spec: ScenarioSpec): ScenarioSpec => ({
+  ...spec,
+  servers: Object.fromEntries(Object.entries(spec.servers).map(([s, b]) => [s, b.split(',').filter((x) => !x.startsWith('race-drop')).join(',') || 'answer'])),
+});
 
 /** AAAA SERVFAIL while A works: musl fails the whole lookup. */
 function aaaaServfail(ctx: Context): Found {
