@@ -31,7 +31,7 @@ export interface WireRecord {
 export interface CaptureStats {
   packets: number;
   records: number;
-  /** records over maxRecords, not kept */
+  /** packets past maxRecords: counted, not decoded, not kept */
   overflow: number;
   /** packets the kernel dropped because the socket buffer was full (read when drained) */
   kernelDrops: number;
@@ -42,7 +42,7 @@ export interface CaptureOptions {
   ports: number[];
   /** kernel receive buffer; default 8 MiB */
   bufferBytes?: number;
-  /** records kept until taken; default 200 000 */
+  /** records kept over the capture's life (taken or not); default 200 000 */
   maxRecords?: number;
 }
 
@@ -68,6 +68,11 @@ export class DnsCapture {
     return new DnsCapture(openPacketSocket(dnsCaptureFilter(ports), o.bufferBytes ?? 8 << 20), o.maxRecords ?? 200_000);
   }
 
+  /** Reads everything queued now into the kept records (call it often: the socket's buffer is finite). */
+  poll(): void {
+    this.drain();
+  }
+
   /** Reads everything queued now; returns (and forgets) the records so far. */
   take(): WireRecord[] {
     this.drain();
@@ -87,6 +92,10 @@ export class DnsCapture {
     this.stats.kernelDrops += packetDrops(this.fd);
     for (let p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp); p; p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp)) {
       this.stats.packets++;
+      if (this.stats.records >= this.maxRecords) {
+        this.stats.overflow++; // full: not even decoded, so a flood costs a read and a count
+        continue;
+      }
       const d = decodePacket(p.bytes);
       if (!d) {
         this.stats.undecoded++;
@@ -109,7 +118,7 @@ export class DnsCapture {
   }
 
   private keep(r: WireRecord): void {
-    if (this.records.length >= this.maxRecords) {
+    if (this.stats.records >= this.maxRecords) {
       this.stats.overflow++;
       return;
     }

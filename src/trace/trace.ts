@@ -49,20 +49,12 @@ function stopWhen(o: TraceOptions, until: Promise<unknown> | undefined, drain: (
 }
 
 export async function runTrace(target: Target, o: TraceOptions): Promise<TraceReport> {
-  const capture = inNetns(target.netns, () => DnsCapture.open({ ports: o.ports }));
-  const max = o.maxRecords ?? DEFAULT_MAX_RECORDS;
-  const records: WireRecord[] = [];
-  let overflow = 0;
-  const drain = () => {
-    for (const r of capture.take()) {
-      if (records.length < max) records.push(r);
-      else overflow++;
-    }
-  };
+  const capture = inNetns(target.netns, () => DnsCapture.open({ ports: o.ports, maxRecords: o.maxRecords ?? DEFAULT_MAX_RECORDS }));
+  let records: WireRecord[];
   const startedAt = Date.now();
   try {
-    await stopWhen(o, o.start?.(), drain);
-    drain();
+    await stopWhen(o, o.start?.(), () => capture.poll());
+    records = capture.take();
   } finally {
     capture.close();
   }
@@ -73,7 +65,7 @@ export async function runTrace(target: Target, o: TraceOptions): Promise<TraceRe
     startedAt,
     endedAt,
     ports: o.ports,
-    capture: { ...capture.stats, overflow: capture.stats.overflow + overflow, kept: records.length },
+    capture: { ...capture.stats, kept: records.length },
     lookups,
     input: { resolvConf: target.resolvConf, hosts: target.hosts, nsswitch: target.nsswitch, env: {}, hostname: target.hostname },
   });
