@@ -1,5 +1,6 @@
 // tsnet trace: options and help; the capture and analysis are in src/trace/, the text in ./trace-render.ts.
-import type { Command } from 'commander';
+import type { ChildProcess } from 'node:child_process';
+import type { Command as Commander } from 'commander';
 import type { CliContext } from './context.js';
 import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
 
@@ -13,7 +14,7 @@ interface TraceCliOptions extends EngineCliOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerTraceCommand(program: Command, ctx: CliContext): void {
+export function registerTraceCommand(program: Commander, ctx: CliContext): void {
   const command = program
     .command('trace')
     .description(
@@ -30,18 +31,7 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
     .option('--max-records <n>', 'packets kept at most (the rest are counted as overflow)', '200000')
     .option('--json', 'print the report as JSON');
   addEngineOptions(command).action(async (ref: string | undefined, argv: string[], o: TraceCliOptions) => {
-    const { TsnetError } = await import('../errors.js');
-    const usage = (m: string, hint?: string) => new TsnetError('TSNET_USAGE', m, hint ? { hint } : {});
-    const cmd = argv[0] === '--' ? argv.slice(1) : argv;
-    if (o.pid !== undefined && ref !== undefined) throw usage('trace --pid watches that process: give no target or command with it');
-    if (o.pid === undefined && ref === undefined) throw usage('trace needs a target or --pid', 'tsnet trace NAME -- CMD, or tsnet trace NAME --duration 30');
-    if (cmd.length === 0 && o.duration === undefined && !process.stdin.isTTY && !process.stderr.isTTY) {
-      throw usage('trace without a command needs --duration when not run from a terminal (nothing would stop it)');
-    }
-    const { secondsOption } = await import('./parse-options.js');
-    const durationMs = o.duration === undefined ? undefined : secondsOption('--duration', o.duration);
-    const ports = [53, ...(o.port ?? []).map((p) => port(p, usage))];
-    const maxRecords = count(o.maxRecords ?? '200000', usage);
+    const { cmd, durationMs, ports, maxRecords } = await parseArgs(ref, argv, o);
     const engines = engineOptions(o);
     const { containerTarget, pidTarget } = await import('../engines/target-view.js');
     const deps = { ...(await ctx.deps()), engines };
@@ -50,13 +40,21 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
       checkEngineOptions(undefined, engines);
     }
     const target = ref === undefined ? pidTarget(o.pid!) : containerTarget(deps, ref);
-    if (cmd.length > 0 && target.record === undefined) throw usage(`a command can be run and traced only in a tsnet container; ${target.label} is not one`, 'run it there yourself and use --duration');
+    if (cmd.length > 0 && target.record === undefined) throw (await usageError())(`a command can be run and traced only in a tsnet container; ${target.label} is not one`, 'run it there yourself and use --duration');
     const { runTrace } = await import('../trace/trace.js');
+    // loaded now: the command must start the moment the capture is open
+    const { spawn } = await import('node:child_process');
+    const { builtEntry } = await import('../built.js');
+    const exec = () => spawn(process.execPath, [builtEntry('tsnet.js'), '--root', deps.paths.root, 'exec', target.record!.name, '--', ...cmd], { stdio: ['ignore', process.stderr, 'inherit'] });
     const abort = new AbortController();
-    const stop = () => abort.abort();
+    let command: Command | undefined;
+    // Stopping the trace stops the traced command too (tsnet exec forwards the signal to it).
+    const stop = () => {
+      abort.abort();
+      command?.kill();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    let child: Promise<number | null> | undefined;
     try {
       const report = await runTrace(target, {
         ports,
@@ -64,12 +62,12 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
         maxRecords,
         signal: abort.signal,
         start: () => {
-          if (cmd.length > 0) return (child = runInContainer(deps.paths.root, target.record!.name, cmd));
+          if (cmd.length > 0) return (command = watch(exec())).done;
           process.stderr.write(`tracing ${target.label}… (${durationMs === undefined ? 'Ctrl-C to stop' : `for ${durationMs / 1000} s, Ctrl-C to stop sooner`})\n`);
           return undefined;
         },
       });
-      if (o.json) ctx.printJson({ ...report, ...(child ? { command: { argv: cmd, exit: await child } } : {}) });
+      if (o.json) ctx.printJson({ ...report, ...(command ? { command: { argv: cmd, exit: await command.done } } : {}) });
       else {
         const { renderTrace } = await import('./trace-render.js');
         ctx.print(renderTrace(report));
@@ -81,15 +79,42 @@ export function registerTraceCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-/** `tsnet exec NAME -- CMD` as a child (the tracer itself never enters the container); its stdout goes to our stderr. */
-async function runInContainer(root: string, name: string, cmd: string[]): Promise<number | null> {
-  const { spawn } = await import('node:child_process');
-  const { builtEntry } = await import('../built.js');
-  const child = spawn(process.execPath, [builtEntry('tsnet.js'), '--root', root, 'exec', name, '--', ...cmd], { stdio: ['ignore', process.stderr, 'inherit'] });
-  return new Promise((done) => {
-    child.once('error', () => done(null));
-    child.once('exit', (code) => done(code));
+interface Command {
+  /** its exit status (null: killed by a signal, or it could not start) */
+  done: Promise<number | null>;
+  kill(): void;
+}
+
+/** The traced command: `tsnet exec NAME -- CMD` as a child (the tracer never enters the container); its stdout goes to our stderr. */
+function watch(child: ChildProcess): Command {
+  const done = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('exit', (code) => resolve(code));
   });
+  return { done, kill: () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM') };
+}
+
+const usageError = async () => {
+  const { TsnetError } = await import('../errors.js');
+  return (m: string, hint?: string) => new TsnetError('TSNET_USAGE', m, hint ? { hint } : {});
+};
+
+/** The command line, checked before anything is looked up (exit 2). */
+async function parseArgs(ref: string | undefined, argv: string[], o: TraceCliOptions) {
+  const usage = await usageError();
+  const cmd = argv[0] === '--' ? argv.slice(1) : argv;
+  if (o.pid !== undefined && ref !== undefined) throw usage('trace --pid watches that process: give no target or command with it');
+  if (o.pid === undefined && ref === undefined) throw usage('trace needs a target or --pid', 'tsnet trace NAME -- CMD, or tsnet trace NAME --duration 30');
+  if (cmd.length === 0 && o.duration === undefined && !process.stdin.isTTY && !process.stderr.isTTY) {
+    throw usage('trace without a command needs --duration when not run from a terminal (nothing would stop it)');
+  }
+  const { secondsOption } = await import('./parse-options.js');
+  return {
+    cmd,
+    durationMs: o.duration === undefined ? undefined : secondsOption('--duration', o.duration),
+    ports: [53, ...(o.port ?? []).map((p) => port(p, usage))],
+    maxRecords: count(o.maxRecords ?? '200000', usage),
+  };
 }
 
 function port(text: string, usage: (m: string) => Error): number {

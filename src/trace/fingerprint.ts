@@ -26,6 +26,7 @@ export const STRATEGIES: Strategy[] = [
   { id: 'glibc', mode: 'glibc' },
   { id: 'glibc+single-request', mode: 'glibc', resOptions: 'single-request' },
   { id: 'glibc+single-request-reopen', mode: 'glibc', resOptions: 'single-request-reopen' },
+  { id: 'glibc+use-vc', mode: 'glibc', resOptions: 'use-vc' },
   { id: 'musl', mode: 'musl' },
   { id: 'eventlet', mode: 'eventlet' },
 ];

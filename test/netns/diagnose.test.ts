@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { buildReferences } from '../fidelity/run.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isRoot } from '../support/lab.js';
 import { sleep, waitFor } from '../support/upstream.js';
 import { DnsLab, FAST_MS, finding, near, row, sh as run, summary, total, withFix, type DiagnoseRun, type FakeDns } from '../support/dns-lab.js';
@@ -128,7 +128,9 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
 
   it('--observe: the application\'s own lookups (glibc, behind the conntrack race) are watched first, fingerprinted, and cited in the finding', async () => {
     const app = await d().app('raceobs', { dns: [d().addr('race-drop:50')], options: ['timeout:1'] });
-    const refs = buildReferences(mkdtempSync(join(tmpdir(), 'tsnet-diag-refs-')));
+    const refsDir = mkdtempSync(join(tmpdir(), 'tsnet-diag-refs-'));
+    onTestFinished(() => rmSync(refsDir, { recursive: true, force: true }));
+    const refs = buildReferences(refsDir);
     // the application: two lookups 300 ms apart, starting once diagnose observes (a lookup seen
     // from its middle would look like another strategy: glibc's retry alone is single-request)
     const running = d().lab.cli(['exec', app, '--', 'sh', '-c', `sleep 1.5; exec ${refs.gaiGlibc} db.example any nocanon 2 300`]);
@@ -141,7 +143,6 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
     expect(report.names).toEqual({ list: ['db.example'], why: 'the names the application looked up while observed' });
     const f = report.findings.find((x) => x.id === 'conntrack-race');
     expect(f?.evidence.join(' '), s).toMatch(/the application's own lookups \(observed\): 2 queries lost right behind another/);
-    rmSync(dirname(refs.gaiGlibc), { recursive: true, force: true });
     await d().rmApp(app);
   }, 60_000);
 

@@ -102,6 +102,11 @@ describe.skipIf(!runIt)('tsnet trace: real libraries fingerprinted from the wire
     expect(g.report.fingerprint.strategies, g.summary).toEqual(['glibc', 'glibc+single-request', 'musl']);
     const e = await traced('healthyev', ['--dns', GOOD], [PYTHON, refs.eventletScript, NAME, 'any', 'nocanon', '1']);
     expect(e.report.fingerprint.strategies, e.summary).toEqual(['eventlet']);
+    // over TCP (RES_OPTIONS=use-vc): nothing else sends that
+    const vc = await traced('healthyvc', ['--dns', GOOD], ['env', 'RES_OPTIONS=use-vc', ...gai(() => refs.gaiGlibc)]);
+    expectGrouping(vc.report, vc.calls, vc.summary);
+    expect(vc.report.lookups[0]!.attempts.map((a) => a.transport), vc.summary).toEqual(['tcp', 'tcp']);
+    expect(vc.report.fingerprint.strategies, vc.summary).toEqual(['glibc+use-vc']);
   }, 60_000);
 
   it('the conntrack race: glibc\'s three lookups (timeout, single-request on a new socket colliding again, then reopen) replay as glibc in one process; musl as musl', async () => {
@@ -135,6 +140,25 @@ describe.skipIf(!runIt)('tsnet trace: real libraries fingerprinted from the wire
       expect(report.lookups.map((l) => `${l.name} ${l.result}`)).toEqual([`${NAME} answer`]);
     } finally {
       await stopSpawned(holder);
+      await lab.cli(['rm', app]);
+    }
+  }, 60_000);
+
+  it('stopping a trace stops its command too, and the report still comes', async () => {
+    const app = lab.name('stopcmd');
+    expect((await lab.create(app, ['--dns-mode', 'direct', '--dns', GOOD])).code).toBe(0);
+    try {
+      const t = spawnCli(lab, ['trace', app, '--json', '--', 'sh', '-c', `${refs.gaiGlibc} ${NAME}; exec sleep 60`]);
+      await waitFor('the lookup', () => t.stderr().includes('"start_ms"'));
+      const at = Date.now();
+      t.child.kill('SIGTERM');
+      const done = await Promise.race([t.done, sleep(10_000).then(() => stopSpawned(t))]);
+      expect(Date.now() - at).toBeLessThan(3000);
+      expect(done.code, done.stderr).toBe(0);
+      const report = JSON.parse(done.stdout) as TraceReport & { command: { exit: number | null } };
+      expect(report.lookups.map((l) => l.result)).toEqual(['answer']);
+      expect(report.command.exit).not.toBe(0);
+    } finally {
       await lab.cli(['rm', app]);
     }
   }, 60_000);
