@@ -31,6 +31,9 @@ export const STRATEGIES: Strategy[] = [
   { id: 'eventlet', mode: 'eventlet' },
 ];
 
+/** Lookups replayed at most (the first ones): the verdict's work stays bounded on a long, busy capture. */
+export const FINGERPRINT_MAX_LOOKUPS = 2000;
+
 /** Sends are "at the same time" within this much (the fidelity suite's tolerance), or 10 % of the time since the lookup began. */
 export const FINGERPRINT_TOLERANCE_MS = 50;
 
@@ -190,7 +193,13 @@ function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], sear
   });
 }
 
-export function fingerprint(lookups: Lookup[], input: LibraryInput): Fingerprint {
+export function fingerprint(all: Lookup[], input: LibraryInput): Fingerprint {
+  const lookups = all.slice(0, FINGERPRINT_MAX_LOOKUPS);
+  const f = verdict(lookups, input);
+  return all.length > lookups.length ? { ...f, why: `${f.why} (from the first ${lookups.length} of ${all.length} lookups)` } : f;
+}
+
+function verdict(lookups: Lookup[], input: LibraryInput): Fingerprint {
   if (lookups.length === 0) return { verdict: 'no-lookups', strategies: [], why: 'no DNS lookup was seen', lookups: [] };
   const search = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {}).search;
   const fits = new Map(candidates(input).map((s) => [s.id, replay(s, input, lookups, search)]));
@@ -198,18 +207,18 @@ export function fingerprint(lookups: Lookup[], input: LibraryInput): Fingerprint
     const row = [...fits.values()].map((f) => f[i]!);
     return { name: requestedName(l, search), family: familyOf(l), matching: row.filter((f) => f.matches).map((f) => f.strategy), fits: row };
   });
-  const all = [...fits].filter(([, f]) => f.every((x) => x.matches)).map(([id]) => id);
+  const fitAll = [...fits].filter(([, f]) => f.every((x) => x.matches)).map(([id]) => id);
   const toldApart = (id: string) => {
     const i = fits.get(id)!.findIndex((x) => !x.matches);
     return `${id} (lookup ${i + 1}: ${fits.get(id)![i]!.difference})`;
   };
-  const others = [...fits.keys()].filter((id) => !all.includes(id));
-  if (all.length === 1) {
-    return { verdict: 'match', strategies: all, why: `${all[0]} sends every observed lookup's plan (${lookups.length}); not ${others.map(toldApart).join('; not ')}`, lookups: per };
+  const others = [...fits.keys()].filter((id) => !fitAll.includes(id));
+  if (fitAll.length === 1) {
+    return { verdict: 'match', strategies: fitAll, why: `${fitAll[0]} sends every observed lookup's plan (${lookups.length}); not ${others.map(toldApart).join('; not ')}`, lookups: per };
   }
-  if (all.length > 1) {
+  if (fitAll.length > 1) {
     const apart = others.length ? `; not ${others.map(toldApart).join('; not ')}` : '';
-    return { verdict: 'ambiguous', strategies: all, why: `${all.join(', ')} send the same plan for everything observed (${lookups.length} lookups)${apart}`, lookups: per };
+    return { verdict: 'ambiguous', strategies: fitAll, why: `${fitAll.join(', ')} send the same plan for everything observed (${lookups.length} lookups)${apart}`, lookups: per };
   }
   const best = [...fits].map(([id, f]) => [id, f.filter((x) => x.matches).length] as const).sort((a, b) => b[1] - a[1]);
   const [id, n] = best[0]!;
