@@ -2,7 +2,7 @@
 // two fresh-clone CI runs (2026-12-03): one on time (it overshot: 8 AAAA), one 4 ms late at its
 // second resend (it gave up at 1000 ms: 7 AAAA).
 import { describe, expect, it } from 'vitest';
-import { chainLateness } from './run.js';
+import { chainLateness, realStall } from './run.js';
 
 describe('fidelity: a timing-margin scenario\'s premise, read off the real wire', () => {
   it('on time: under a millisecond of lateness (the run that overshot)', () => {
@@ -15,5 +15,27 @@ describe('fidelity: a timing-margin scenario\'s premise, read off the real wire'
   });
   it('one send: nothing to measure', () => {
     expect(chainLateness([3], 142)).toBe(0);
+  });
+});
+
+describe('fidelity: a real library stalled after a reply (realStall)', () => {
+  // edns0-formerr × glibc in a fresh-clone CI run (dd9280c): the FORMERR reply at 4.6 ms, glibc's
+  // retry without EDNS — a send it makes at once — at 66 ms; the simulated glibc sends it at the reply.
+  const sim = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0, key: 'AAAA db@ns1' }, { t: 0.4, key: 'A db@ns1' }], replies: [0.4, 0.4] }];
+
+  it('names the send and how long after its reply the real library made it', () => {
+    const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0.1, key: 'AAAA db@ns1' }, { t: 66, key: 'A db@ns1' }], replies: [4.6, 4.9] }];
+    expect(realStall(real, sim)).toEqual({ lookup: 1, query: 'A db@ns1 #2', lateMs: 66 - 4.9 });
+  });
+
+  it('nothing under STALL_MS', () => {
+    const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0.1, key: 'AAAA db@ns1' }, { t: 5.2, key: 'A db@ns1' }], replies: [4.6, 4.9] }];
+    expect(realStall(real, sim)).toBeUndefined();
+  });
+
+  it('a send on a timer is not a stall, however late (that is the library\'s timing, judged as such)', () => {
+    const timer = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 1000, key: 'A db@ns2' }], replies: [] }];
+    const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 1100, key: 'A db@ns2' }], replies: [3] }];
+    expect(realStall(real, timer)).toBeUndefined();
   });
 });
