@@ -75,8 +75,8 @@ out.push(
     'alone, and that verdict is shown beside it — it stays a failure. A scenario about a timing margin of the library\'s own loop ' +
     '(musl-overshoot-7) holds for on-time wake-ups: when the real library\'s resends ran late by the margin or more (read off its ' +
     'wire), a mismatch is reported as inconclusive with that lateness — shown, never counted as a match. Likewise a row whose real library ' +
-    'made a send that follows a reply at once (a retry without EDNS after FORMERR, the next search name after NXDOMAIN) 25 ms or more after that reply — ' +
-    'it was not running — and that differs in timing only is inconclusive, with the stall. Each row records the CPU pressure while it ran ' +
+    'made a send that follows a reply at once (a retry without EDNS after FORMERR, the next search name after NXDOMAIN) 25-150 ms after that reply, ' +
+    'on a machine where tasks waited for a CPU more than 20 % of the time — it was not running — and that differs in timing only is inconclusive, with the stall. Each row records the CPU pressure while it ran ' +
     '(share of time some task waited for a core, /proc/pressure/cpu) so a timing failure can be read against the machine\'s load.',
 );
 out.push('');

@@ -69,14 +69,19 @@ describe('simulated network: race-drop', () => {
     // RES_SNGLKUP is sticky, but A then AAAA on one new socket, 0.2 ms apart, still collide
     expect(plan(second!)).toEqual(['A:answer@0', 'AAAA:timeout@0', 'A:answer@1000', 'AAAA:answer@1000']);
     expect(third!.elapsed_ms).toBeLessThan(5);
-    expect(third!.queries.every((q) => q.outcome === 'answer')).toBe(true);
+    expect(plan(third!)).toEqual(['A:answer@0', 'AAAA:answer@0']);
+    expect(third!.result).toEqual(first!.result);
   });
 
   it('glibc single-request-reopen and use-vc do not lose a packet', () => {
     for (const options of ['timeout:1 single-request-reopen', 'timeout:1 use-vc']) {
       const t = run(glibc, 'race-drop', options);
       expect(t.elapsed_ms, options).toBeLessThan(5);
-      expect(t.queries.every((q) => q.outcome === 'answer'), options).toBe(true);
+      expect(t.result.error, options).toBeNull();
+      expect(t.result.addresses, options).toHaveLength(4);
+      expect(t.queries.map((q) => `${q.qtype}:${q.outcome}:${q.transport}`), options).toEqual(
+        options.includes('use-vc') ? ['A:answer:tcp', 'AAAA:answer:tcp'] : ['A:answer:udp', 'AAAA:answer:udp'],
+      );
     }
   });
 
@@ -90,5 +95,7 @@ describe('simulated network: race-drop', () => {
   it('eventlet (one socket per query, AAAA then A) never races', () => {
     const t = run(eventlet, 'race-drop', 'timeout:1 attempts:2');
     expect(t.elapsed_ms).toBeLessThan(5);
+    expect(t.result.addresses).toHaveLength(4);
+    expect(plan(t)).toEqual(['AAAA:answer@0', 'A:answer@0']);
   });
 });

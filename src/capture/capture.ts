@@ -68,14 +68,18 @@ export class DnsCapture {
     return new DnsCapture(openPacketSocket(dnsCaptureFilter(ports), o.bufferBytes ?? 8 << 20), o.maxRecords ?? 200_000);
   }
 
-  /** Reads everything queued now into the kept records (call it often: the socket's buffer is finite). */
-  poll(): void {
-    this.drain();
+  /**
+   * Reads what is queued into the kept records, for at most `budgetMs` (call it often: the
+   * socket's buffer is finite). The budget keeps a caller's event loop turning under a flood that
+   * arrives faster than it is read; what the buffer cannot hold meanwhile is in `kernelDrops`.
+   */
+  poll(budgetMs = 20): void {
+    this.drain(budgetMs);
   }
 
-  /** Reads everything queued now; returns (and forgets) the records so far. */
-  take(): WireRecord[] {
-    this.drain();
+  /** Reads what is queued (for at most `budgetMs`); returns (and forgets) the records so far. */
+  take(budgetMs = 1000): WireRecord[] {
+    this.drain(budgetMs);
     const out = this.records;
     this.records = [];
     return out;
@@ -87,10 +91,14 @@ export class DnsCapture {
     this.fd = undefined;
   }
 
-  private drain(): void {
+  private drain(budgetMs: number): void {
     if (this.fd === undefined) return;
     this.stats.kernelDrops += packetDrops(this.fd);
-    for (let p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp); p; p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp)) {
+    const until = performance.now() + budgetMs;
+    for (let n = 1; ; n++) {
+      if ((n & 0xff) === 0 && performance.now() > until) break; // checked before a read: nothing read is left unprocessed
+      const p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp);
+      if (!p) break;
       this.stats.packets++;
       if (this.stats.records >= this.maxRecords) {
         this.stats.overflow++; // full: not even decoded, so a flood costs a read and a count

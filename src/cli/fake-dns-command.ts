@@ -28,7 +28,9 @@ Behaviours (comma-separated; the last base behaviour wins, AAAA rules and delay 
   race-drop[:MS]     the conntrack race behind DNAT (Kubernetes' 5-second delays): of the first
                      two UDP packets from one client address and port, the second is dropped if
                      it arrives within MS ms (default 5) of the first; later packets pass (a
-                     flow idle for 30 s is new again)
+                     flow idle for 30 s is new again). race-drop:0 drops only packets that
+                     arrive at one instant: the simulated network's model of a real node,
+                     where fake-dns never drops (it sees no two packets at one instant)
 
 Log: one JSON object per received query (dropped and malformed ones too), logged when it
 arrives, before any delay:

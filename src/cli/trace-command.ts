@@ -19,7 +19,7 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
     .command('trace')
     .description(
       'watch what a target\'s own resolver sends: its DNS captured inside its network namespace (nothing changed there), grouped into lookups, ' +
-        'timed per attempt, and matched against each library\'s strategy (glibc, glibc with single-request(-reopen), musl, eventlet). ' +
+        'timed per attempt, and matched against each library\'s strategy (glibc, glibc with single-request(-reopen) or use-vc, musl, eventlet). ' +
         'Ends after --duration, when the traced command exits, or on Ctrl-C (with a report of what was seen so far). ' +
         'Exit: 0 traced, 2 usage, 3 target not found or not reachable',
     )
@@ -28,7 +28,7 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
     .option('--pid <pid>', 'watch any process\'s network namespace')
     .option('--duration <seconds>', 'stop after this long (default: until the command exits, or Ctrl-C)')
     .option('--port <port>', 'a DNS server port to watch besides 53 (repeatable)', collect)
-    .option('--max-records <n>', 'packets kept at most (the rest are counted as overflow)', '200000')
+    .option('--max-records <n>', 'records kept at most (a UDP packet is one, a TCP segment may hold several DNS messages); packets past it are counted as overflow, not decoded', '200000')
     .option('--json', 'print the report as JSON');
   addEngineOptions(command).action(async (ref: string | undefined, argv: string[], o: TraceCliOptions) => {
     const { cmd, durationMs, ports, maxRecords } = await parseArgs(ref, argv, o);
@@ -51,12 +51,14 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
     // Stopping the trace stops the traced command too (tsnet exec forwards the signal to it).
     const stop = () => {
       abort.abort();
-      command?.kill();
+      void command?.stop();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    let report: Awaited<ReturnType<typeof runTrace>>;
+    let exit: number | null | undefined;
     try {
-      const report = await runTrace(target, {
+      report = await runTrace(target, {
         ports,
         durationMs,
         maxRecords,
@@ -67,14 +69,16 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
           return undefined;
         },
       });
-      if (o.json) ctx.printJson({ ...report, ...(command ? { command: { argv: cmd, exit: await command.done } } : {}) });
-      else {
-        const { renderTrace } = await import('./trace-render.js');
-        ctx.print(renderTrace(report));
-      }
     } finally {
+      // The trace is over (its duration, a signal, a failing read): so is the command it watched.
+      exit = await command?.stop();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+    }
+    if (o.json) ctx.printJson({ ...report, ...(command ? { command: { argv: cmd, exit } } : {}) });
+    else {
+      const { renderTrace } = await import('./trace-render.js');
+      ctx.print(renderTrace(report));
     }
   });
 }
@@ -82,8 +86,11 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
 interface Command {
   /** its exit status (null: killed by a signal, or it could not start) */
   done: Promise<number | null>;
-  kill(): void;
+  /** SIGTERM (tsnet exec passes it on) if it still runs, SIGKILL 5 s later; its exit status */
+  stop(): Promise<number | null>;
 }
+
+const STOP_GRACE_MS = 5000;
 
 /** The traced command: `tsnet exec NAME -- CMD` as a child (the tracer never enters the container); its stdout goes to our stderr. */
 function watch(child: ChildProcess): Command {
@@ -91,7 +98,16 @@ function watch(child: ChildProcess): Command {
     child.once('error', () => resolve(null));
     child.once('exit', (code) => resolve(code));
   });
-  return { done, kill: () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM') };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    done,
+    stop: () => {
+      if (!running()) return done;
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => running() && child.kill('SIGKILL'), STOP_GRACE_MS);
+      return done.finally(() => clearTimeout(hard));
+    },
+  };
 }
 
 const usageError = async () => {

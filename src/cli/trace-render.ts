@@ -13,7 +13,7 @@ export function renderTrace(r: TraceReport): string {
   out.push(`tsnet trace: ${r.target}: ${r.lookups.length} lookups in ${fmt(r.duration_ms)} (${c.packets} packets${lost ? `, ${c.kernelDrops} dropped by the kernel, ${c.overflow} over --max-records` : ''})`);
   r.lookups.forEach((l, i) => {
     out.push('');
-    const matches = l.matching.length ? `; sent as ${l.matching.join(', ')} would` : '; no strategy sends this';
+    const matches = l.not_replayed ? `; not replayed: ${l.not_replayed}` : l.matching.length ? `; sent as ${l.matching.join(', ')} would` : '; no strategy sends this';
     out.push(`  ${i + 1}. ${presentName(l.name)} (${l.types.join(' ')}) → ${l.result} in ${fmt(l.elapsed_ms)}, at +${(l.start_ms / 1000).toFixed(3)} s${matches}`);
     for (const a of l.attempts) {
       const rtt = a.rtt_ms === null ? '' : ` ${fmt(a.rtt_ms)}`;

@@ -26,7 +26,9 @@ export function inferScenario(traces: Trace[], configured: string[] = []): Scena
     else if (qs.every((q) => q.outcome === 'refused')) parts.push('refused');
     else {
       if (qs.some((q) => q.outcome === 'truncated')) parts.push('truncate');
-      if (raced.has(server)) parts.push('race-drop');
+      // :0 — only packets sent at one instant collide: a real node's race (microseconds), not the
+      // lab's window, so single-request's AAAA after A's reply is predicted to pass, as it does there
+      if (raced.has(server)) parts.push('race-drop:0');
       if (aaaa.length > 0 && aaaa.every((q) => q.outcome === 'timeout') && other.some((q) => q.outcome !== 'timeout')) parts.push('drop-aaaa');
       if (aaaa.length > 0 && aaaa.every((q) => q.outcome === 'servfail') && other.some((q) => q.outcome !== 'servfail')) parts.push('servfail-aaaa');
       const rtts = qs.filter((q) => q.rtt_ms !== null && q.outcome !== 'icmp-unreachable').map((q) => q.rtt_ms!);

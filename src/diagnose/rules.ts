@@ -266,15 +266,17 @@ function conntrackRace(ctx: Context): Found {
   }));
   const servers = [...new Set(lost.map((x) => x.q.server))];
   const first = lost[0]!;
+  // one lost packet could be chance; the race repeats
+  const repeated = lost.length >= 2;
   return {
     id: 'conntrack-race',
-    severity: ws.some((w) => w.ms >= 1000) ? 'error' : 'warning',
+    severity: repeated && ws.some((w) => w.ms >= 1000) ? 'error' : 'warning',
     title: `the second of two queries sent together to ${servers.join(', ')} is lost and the same query sent again is answered — the conntrack race behind DNAT (Kubernetes' 5-second delays): ${whoWaits(ws, {
       waits: { glibc: "the lost query's timeout, then a retry one query at a time", musl: 'until its next resend', 'eventlet-nogreendns': 'it calls glibc' },
       not: { eventlet: 'one socket per query, one query at a time', 'eventlet-0.24': 'one socket per query, one query at a time' },
     })}`,
     evidence: [
-      `${lost.length} queries lost right behind another to the same server and answered when sent again (first: ${first.q.qtype} ${first.q.qname} to ${first.q.server} at ${first.q.t_ms.toFixed(0)} ms in ${first.row.label})`,
+      `${lost.length} ${lost.length === 1 ? 'query' : 'queries'} lost right behind another to the same server and answered when sent again (first: ${first.q.qtype} ${first.q.qname} to ${first.q.server} at ${first.q.t_ms.toFixed(0)} ms in ${first.row.label})${repeated ? '' : ' — once: it could be chance'}`,
       ...observedLine(ctx, 'lost right behind another and answered when sent again', ctx.observed.flatMap((t) => racedQueries(t))),
     ],
     modes: costs(ctx, 'options single-request-reopen'),
@@ -353,7 +355,6 @@ function nodataEndsSearch(ctx: Context): Finding[] {
     );
 }
 
-/** A dotted name below ndots walks the whole search list before being tried as it is. */
 /** How many of the application's own lookups walked a search list (asked more than one name). */
 function observedWalks(ctx: Context): string[] {
   if (ctx.observed.length === 0) return [];
@@ -361,6 +362,7 @@ function observedWalks(ctx: Context): string[] {
   return [`the application's own lookups (observed): ${walks.length} of ${ctx.observed.length} walked the search list${walks[0] ? ` (first: ${[...new Set(walks[0].queries.map((q) => q.qname))].join(', ')})` : ''}`];
 }
 
+/** A dotted name below ndots walks the whole search list before being tried as it is. */
 function searchAmplification(ctx: Context): Finding[] {
   const { search, ndots } = ctx.glibc;
   const glibcRow = ctx.rows.find((r) => r.mode === 'glibc' && r.path === 'direct');

@@ -35,6 +35,12 @@ function outcomeOf(r: NonNullable<WireRecord['dns']>): QueryOutcome {
   return RCODES[r.rcode] ?? 'rcode';
 }
 
+/** The latest send of the list still without a reply; answered ones at its end are dropped for good (each is looked at once). */
+function latestUnanswered(list: Exchange[] | undefined): Exchange | undefined {
+  while (list && list.length > 0 && list.at(-1)!.rtt !== null) list.pop();
+  return list?.at(-1);
+}
+
 const sock = (transport: string, addr: string, port: number, peer: string, peerPort: number) => `${transport} ${addr} ${port} ${peer} ${peerPort}`;
 
 /**
@@ -47,6 +53,7 @@ export function toExchanges(records: WireRecord[], serverPorts: number[]): Excha
   const out: Exchange[] = [];
   const waiting = new Map<string, Exchange[]>(); // socket + id + question → sends without a reply, oldest first
   const onSocket = new Map<string, Exchange[]>(); // client socket → its sends without a reply (for ICMP)
+  const byId = new Map<string, Exchange[]>(); // socket + id → sends (a reply may carry no question: FORMERR, SERVFAIL, REFUSED)
   for (const r of sorted) {
     if (r.transport === 'icmp') {
       const i = r.icmp;
@@ -70,17 +77,16 @@ export function toExchanges(records: WireRecord[], serverPorts: number[]): Excha
       out.push(e);
       const s = sock(r.transport, r.src, r.sport, r.dst, r.dport);
       const key = `${s} ${d.id} ${d.qname} ${d.qtype}`;
-      for (const [map, k] of [[waiting, key], [onSocket, s]] as const) {
+      for (const [map, k] of [[waiting, key], [onSocket, s], [byId, `${s} ${d.id}`]] as const) {
         const list = map.get(k);
         if (list) list.push(e);
         else map.set(k, [e]);
       }
     } else if (d.qr && !r.outgoing && ports.has(r.sport)) {
-      const key = `${sock(r.transport, r.dst, r.dport, r.src, r.sport)} ${d.id} ${d.qname} ${d.qtype}`;
-      const list = waiting.get(key);
-      const e = list?.pop(); // the latest send of that id and question
+      const s = sock(r.transport, r.dst, r.dport, r.src, r.sport);
+      // the latest unanswered send of that id and question (of that id alone, for a reply without one)
+      const e = latestUnanswered(d.qname === '' ? byId.get(`${s} ${d.id}`) : waiting.get(`${s} ${d.id} ${d.qname} ${d.qtype}`));
       if (!e) continue;
-      if (list!.length === 0) waiting.delete(key);
       e.outcome = outcomeOf(d);
       e.rtt = r.ts - e.t;
       e.answers = d.answers;

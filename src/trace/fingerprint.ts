@@ -7,7 +7,8 @@
 // may confirm what this says, never decide it. Lookups are replayed in order through one emulated
 // process per strategy, so state a library keeps between lookups (glibc's sticky single-request
 // fallback) carries over as it does in the real process.
-import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
+import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from '../../resolvers/core/config.js';
+import { countDots } from '../../resolvers/core/search.js';
 import type { ScriptedOutcome } from '../../resolvers/core/scenario.js';
 import { seededRandom, simulateLookup } from '../../resolvers/core/sim.js';
 import type { Family, LibraryInput, QType } from '../../resolvers/core/types.js';
@@ -63,6 +64,8 @@ export interface LookupFingerprint {
   /** strategies that send exactly the observed plan */
   matching: string[];
   fits: LookupFit[];
+  /** why it was not replayed (then matching and fits are empty): not an address lookup, or past the first FINGERPRINT_MAX_LOOKUPS */
+  notReplayed?: string;
 }
 
 export interface Fingerprint {
@@ -112,12 +115,27 @@ function script(l: Lookup) {
   };
 }
 
-/** The name the program asked for: the first name sent, a search domain taken off it. */
-function requestedName(l: Lookup, search: string[]): string {
-  const first = l.names[0]!;
-  const domain = [...search].sort((a, b) => b.length - a.length).find((d) => first.endsWith(`.${d.toLowerCase()}`));
-  return domain ? first.slice(0, -(domain.length + 1)) : first;
+/** The first name a getaddrinfo of `name` sends (glibc's and musl's order; eventlet's and Go's alike). */
+function firstSent(name: string, cfg: Pick<ResolverConfig, 'search' | 'ndots'>): string {
+  if (name.endsWith('.')) return name.slice(0, -1);
+  if (cfg.search.length === 0 || countDots(name) >= cfg.ndots) return name;
+  return `${name}.${cfg.search[0]!.toLowerCase()}`;
 }
+
+/**
+ * The name the program asked for: the first name sent with a search domain taken off — or, when
+ * that would not have been sent first, the first name as an absolute one ("name." skips the search
+ * list, as applications do to avoid ndots:5).
+ */
+export function requestedName(l: Lookup, cfg: Pick<ResolverConfig, 'search' | 'ndots'>): string {
+  const first = l.names[0]!;
+  const domain = [...cfg.search].sort((a, b) => b.length - a.length).find((d) => first.endsWith(`.${d.toLowerCase()}`));
+  const candidates = [...(domain ? [first.slice(0, -(domain.length + 1))] : []), first, `${first}.`];
+  return candidates.find((c) => firstSent(c, cfg) === first) ?? first;
+}
+
+/** Only address lookups (A, AAAA) are getaddrinfo's: a PTR, SRV or MX query is another call, not replayed. */
+const addressLookup = (l: Lookup) => l.types.every((t) => t === 'A' || t === 'AAAA');
 
 function familyOf(l: Lookup): Family {
   const a = l.types.includes('A');
@@ -171,7 +189,7 @@ function candidates(input: LibraryInput): Strategy[] {
   return STRATEGIES.filter((s) => !s.resOptions || !flags.has(s.resOptions));
 }
 
-function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], search: string[]): LookupFit[] {
+function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], cfg: ResolverConfig): LookupFit[] {
   const emulator = emulatorFor(strategy.mode)!;
   const env = strategy.resOptions ? { ...input.env, RES_OPTIONS: `${input.env.RES_OPTIONS ?? ''} ${strategy.resOptions}`.trim() } : input.env;
   const process = emulator.createProcess({ input: { ...input, env }, random: seededRandom(1), warn: () => {} });
@@ -180,7 +198,7 @@ function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], sear
     const servers = new Map([...new Set(l.exchanges.map((e) => e.server))].map((s) => [s, { base: 'answer' as const, delayMs: 0 }]));
     let run: ReturnType<typeof simulateLookup>;
     try {
-      run = simulateLookup(process, { name: requestedName(l, search), family: familyOf(l), canonname: false }, { servers, zone: new Map(), rttMs: 0, script: script(l) }, { mode: strategy.mode, startAt: at });
+      run = simulateLookup(process, { name: requestedName(l, cfg), family: familyOf(l), canonname: false }, { servers, zone: new Map(), rttMs: 0, script: script(l) }, { mode: strategy.mode, startAt: at });
     } catch (err) {
       // a name off the wire the library would refuse to look up, say: no plan to compare
       return { strategy: strategy.id, matches: false, difference: `it cannot replay this lookup (${(err as Error).message})` };
@@ -194,38 +212,45 @@ function replay(strategy: Strategy, input: LibraryInput, lookups: Lookup[], sear
 }
 
 export function fingerprint(all: Lookup[], input: LibraryInput): Fingerprint {
-  const lookups = all.slice(0, FINGERPRINT_MAX_LOOKUPS);
-  const f = verdict(lookups, input);
-  return all.length > lookups.length ? { ...f, why: `${f.why} (from the first ${lookups.length} of ${all.length} lookups)` } : f;
+  const cfg = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {});
+  // replayed: address lookups among the first FINGERPRINT_MAX_LOOKUPS (their numbers kept for the report)
+  const picked = all.map((l, i) => ({ l, n: i + 1 })).filter(({ l, n }) => n <= FINGERPRINT_MAX_LOOKUPS && addressLookup(l));
+  const fits = new Map(candidates(input).map((s) => [s.id, replay(s, input, picked.map((p) => p.l), cfg)]));
+  const byLookup = new Map(picked.map((p, j) => [p.l, j]));
+  const lookups = all.map((l, i): LookupFingerprint => {
+    const base = { name: requestedName(l, cfg), family: familyOf(l) };
+    const j = byLookup.get(l);
+    if (j === undefined) {
+      const notReplayed = i >= FINGERPRINT_MAX_LOOKUPS ? `past the first ${FINGERPRINT_MAX_LOOKUPS} lookups` : `not an address lookup (${l.types.join(' ')})`;
+      return { ...base, matching: [], fits: [], notReplayed };
+    }
+    const row = [...fits.values()].map((f) => f[j]!);
+    return { ...base, matching: row.filter((f) => f.matches).map((f) => f.strategy), fits: row };
+  });
+  const f = verdict(fits, picked.map((p) => p.n));
+  const skipped = all.length - picked.length;
+  return { ...f, why: skipped > 0 ? `${f.why} (${skipped} of ${all.length} lookups not replayed: see each)` : f.why, lookups };
 }
 
-function verdict(lookups: Lookup[], input: LibraryInput): Fingerprint {
-  if (lookups.length === 0) return { verdict: 'no-lookups', strategies: [], why: 'no DNS lookup was seen', lookups: [] };
-  const search = parseResolverConfig(input.resolvConf, LIBRARY_RULES.glibc, () => {}).search;
-  const fits = new Map(candidates(input).map((s) => [s.id, replay(s, input, lookups, search)]));
-  const per: LookupFingerprint[] = lookups.map((l, i) => {
-    const row = [...fits.values()].map((f) => f[i]!);
-    return { name: requestedName(l, search), family: familyOf(l), matching: row.filter((f) => f.matches).map((f) => f.strategy), fits: row };
-  });
+/** The verdict over the replayed lookups; `numbers`: each one's number in the whole capture. */
+function verdict(fits: Map<string, LookupFit[]>, numbers: number[]): Omit<Fingerprint, 'lookups'> {
+  if (numbers.length === 0) return { verdict: 'no-lookups', strategies: [], why: 'no address lookup was seen' };
   const fitAll = [...fits].filter(([, f]) => f.every((x) => x.matches)).map(([id]) => id);
   const toldApart = (id: string) => {
     const i = fits.get(id)!.findIndex((x) => !x.matches);
-    return `${id} (lookup ${i + 1}: ${fits.get(id)![i]!.difference})`;
+    return `${id} (lookup ${numbers[i]}: ${fits.get(id)![i]!.difference})`;
   };
   const others = [...fits.keys()].filter((id) => !fitAll.includes(id));
-  if (fitAll.length === 1) {
-    return { verdict: 'match', strategies: fitAll, why: `${fitAll[0]} sends every observed lookup's plan (${lookups.length}); not ${others.map(toldApart).join('; not ')}`, lookups: per };
-  }
+  const n = numbers.length;
+  if (fitAll.length === 1) return { verdict: 'match', strategies: fitAll, why: `${fitAll[0]} sends every observed lookup's plan (${n}); not ${others.map(toldApart).join('; not ')}` };
   if (fitAll.length > 1) {
     const apart = others.length ? `; not ${others.map(toldApart).join('; not ')}` : '';
-    return { verdict: 'ambiguous', strategies: fitAll, why: `${fitAll.join(', ')} send the same plan for everything observed (${lookups.length} lookups)${apart}`, lookups: per };
+    return { verdict: 'ambiguous', strategies: fitAll, why: `${fitAll.join(', ')} send the same plan for everything observed (${n} lookups)${apart}` };
   }
-  const best = [...fits].map(([id, f]) => [id, f.filter((x) => x.matches).length] as const).sort((a, b) => b[1] - a[1]);
-  const [id, n] = best[0]!;
+  const [id, hits] = [...fits].map(([s, f]) => [s, f.filter((x) => x.matches).length] as const).sort((a, b) => b[1] - a[1])[0]!;
   return {
     verdict: 'none',
     strategies: [],
-    why: n > 0 ? `no strategy sends every observed plan; closest: ${id}, ${n} of ${lookups.length} lookups; ${toldApart(id)}` : `no strategy sends any observed plan; e.g. ${toldApart(id)}`,
-    lookups: per,
+    why: hits > 0 ? `no strategy sends every observed plan; closest: ${id}, ${hits} of ${n} lookups; ${toldApart(id)}` : `no strategy sends any observed plan; e.g. ${toldApart(id)}`,
   };
 }

@@ -21,7 +21,16 @@ describe('trace pipeline on mutated traffic', () => {
   it('never throws from the decoder to the report', () => {
     const random = seededRandom(20261203);
     const pick = (n: number) => Math.floor(random() * n);
+    const icmp = (() => {
+      const inner = udp4(C, S, 40000, 53, msg('query', 'db.example', 'A', 1)).subarray(0, 28);
+      const body = Buffer.concat([Buffer.from([3, 3, 0, 0, 0, 0, 0, 0]), inner]);
+      const ip = Buffer.from(udp4(S, C, 0, 0, Buffer.alloc(0)).subarray(0, 20));
+      ip[9] = 1;
+      ip.writeUInt16BE(20 + body.length, 2);
+      return Buffer.concat([ip, body]);
+    })();
     const seeds = [
+      icmp,
       udp4(C, S, 40000, 53, msg('query', 'db.example', 'A', 1)),
       udp4(S, C, 53, 40000, msg('response', 'db.example', 'A', 1)),
       udp4(C, S, 40000, 53, msg('query', 'db.svc.cluster.local', 'AAAA', 2)),
@@ -35,7 +44,7 @@ describe('trace pipeline on mutated traffic', () => {
         const cut = random() < 0.2 ? b.subarray(0, pick(b.length + 1)) : b;
         const d = decodePacket(cut);
         if (!d) continue;
-        records.push({ ts: round * 1000 + i * (random() < 0.5 ? 0.01 : 300), outgoing: d.src === C, ifIndex: 2, transport: d.transport, src: d.src, sport: d.sport, dst: d.dst, dport: d.dport, ...(d.dns ? { dns: d.dns } : {}) });
+        records.push({ ts: round * 1000 + i * (random() < 0.5 ? 0.01 : 300), outgoing: d.src === C, ifIndex: 2, transport: d.transport, src: d.src, sport: d.sport, dst: d.dst, dport: d.dport, ...(d.dns ? { dns: d.dns } : {}), ...(d.icmp ? { icmp: d.icmp } : {}) });
       }
       const lookups = groupLookups(toExchanges(records, [53]));
       const report = buildReport({
@@ -44,7 +53,8 @@ describe('trace pipeline on mutated traffic', () => {
         lookups,
         input: { resolvConf: `nameserver ${S}\nsearch svc.cluster.local\noptions timeout:1\n`, hosts: '', nsswitch: undefined, env: {}, hostname: 'f' },
       });
-      expect(report.lookups.length).toBe(lookups.length);
+      expect(report.lookups.reduce((n, l) => n + l.attempts.length, 0)).toBeLessThanOrEqual(records.length);
+      expect(() => JSON.stringify(report)).not.toThrow();
     }
   }, 60_000);
 });

@@ -21,7 +21,7 @@ function q(ts: number, qname: string, qtype: string, o: { port?: number; server?
   return out;
 }
 
-const lookups = (records: WireRecord[]) => groupLookups(toExchanges(records, [53]));
+const lookups = (records: WireRecord[], search: string[] = []) => groupLookups(toExchanges(records, [53]), search);
 const shape = (ex: Exchange[]) => ex.map((e) => `${e.qtype} ${e.qname} ${e.outcome}`);
 
 describe('toExchanges', () => {
@@ -33,6 +33,12 @@ describe('toExchanges', () => {
   it('a resend repeats the id: the reply goes to the latest send, the first stays lost', () => {
     const ex = toExchanges([...q(0, 'db', 'AAAA', { id: 7 }), ...q(500, 'db', 'AAAA', { id: 7, rtt: 1 })], [53]);
     expect(ex.map((e) => [e.t, e.outcome])).toEqual([[0, 'timeout'], [500, 'answer']]);
+  });
+
+  it('a reply without a question (FORMERR may carry none) goes to the latest unanswered send of its id on that socket', () => {
+    const formerr: WireRecord = { ts: 0.5, outgoing: false, ifIndex: 2, transport: 'udp', src: S1, sport: 53, dst: C, dport: 40000, dns: { id: 9, qr: true, opcode: 0, rcode: 1, tc: false, qname: '', qtype: '', answers: 0, edns: false } };
+    const ex = toExchanges([...q(0, 'db', 'A', { id: 9 }), formerr, ...q(1, 'db', 'A', { id: 9, rtt: 0.3 })], [53]);
+    expect(ex.map((e) => e.outcome)).toEqual(['formerr', 'answer']);
   });
 
   it('counts only queries leaving and replies arriving: a DNS server in the namespace is not a client; loopback copies count once', () => {
@@ -69,13 +75,25 @@ describe('groupLookups', () => {
       ...q(0.6, 'api.svc.cluster.local', 'A', { id: 3, rtt: 0.5, rcode: 3 }), ...q(0.6, 'api.svc.cluster.local', 'AAAA', { id: 4, rtt: 0.5, rcode: 3 }),
       ...q(1.2, 'api', 'A', { id: 5, rtt: 0.5 }), ...q(1.2, 'api', 'AAAA', { id: 6, rtt: 0.5 }),
       ...q(1.3, 'web', 'A', { id: 7, port: 40009, rtt: 0.5 }),
-    ]);
+    ], ['ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local']);
     expect(ls.map((l) => l.names)).toEqual([['api.ns.svc.cluster.local', 'api.svc.cluster.local', 'api'], ['web']]);
   });
 
-  it('a name asked again long after the walk ended is a new lookup (more than the search gap)', () => {
-    const ls = lookups([...q(0, 'api.a.example', 'A', { rtt: 0.5, rcode: 3 }), ...q(400, 'api.b.example', 'A', { id: 2, rtt: 0.5 })]);
+  it('the next search name long after the walk ended is a new lookup (more than the search gap)', () => {
+    const ls = lookups([...q(0, 'api.a.example', 'A', { rtt: 0.5, rcode: 3 }), ...q(400, 'api.b.example', 'A', { id: 2, rtt: 0.5 })], ['a.example', 'b.example']);
     expect(ls).toHaveLength(2);
+  });
+
+  it('not a walk: another name with the same first label, or any name after an answer, is another lookup', () => {
+    const apart = lookups([...q(0, 'www.a.com', 'A', { rtt: 0.5, rcode: 3 }), ...q(0.6, 'www.b.com', 'A', { id: 2, rtt: 0.5 })], ['example']);
+    expect(apart).toHaveLength(2);
+    const answered = lookups([...q(0, 'api.a.example', 'A', { rtt: 0.5 }), ...q(0.6, 'api.b.example', 'A', { id: 2, rtt: 0.5 })], ['a.example', 'b.example']);
+    expect(answered).toHaveLength(2);
+  });
+
+  it('nothing joins a lookup idle for more than 30 s: a resend that late is another call', () => {
+    expect(lookups([...q(0, 'db', 'A'), ...q(30_001, 'db', 'A', { port: 40001 })])).toHaveLength(2);
+    expect(lookups([...q(0, 'db', 'A'), ...q(29_999, 'db', 'A', { port: 40001 })])).toHaveLength(1);
   });
 
   it('a flood of one unanswered question is cut into bounded lookups', () => {

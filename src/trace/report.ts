@@ -44,6 +44,8 @@ export interface LookupReport {
   attempts: AttemptReport[];
   /** strategies that send exactly this lookup's plan */
   matching: string[];
+  /** why it was not replayed, when it was not (a PTR or SRV query; past the first 2000 lookups) */
+  not_replayed?: string;
 }
 
 export interface ServerHealth {
@@ -124,6 +126,7 @@ export function buildReport(r: ReportInput): TraceReport {
         t_ms: round(e.t - l.start), server: e.server, transport: e.transport, qname: e.qname, qtype: e.qtype, outcome: e.outcome, rtt_ms: e.rtt === null ? null : round(e.rtt), socket: plan[j]!.socket, client_port: e.clientPort,
       })),
       matching: fp.lookups[i]?.matching ?? [],
+      ...(fp.lookups[i]?.notReplayed ? { not_replayed: fp.lookups[i]!.notReplayed } : {}),
     };
   });
   const [p50, p95, p99] = quantiles(lookups.map((l) => l.elapsed_ms), [0.5, 0.95, 0.99]);

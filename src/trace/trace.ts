@@ -5,6 +5,7 @@
 import { DnsCapture, type WireRecord } from '../capture/capture.js';
 import type { Target } from '../engines/target-view.js';
 import { inNetns } from '../ns/enter.js';
+import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
 import { toExchanges } from './exchanges.js';
 import { groupLookups } from './lookups.js';
 import { buildReport, type TraceReport } from './report.js';
@@ -29,10 +30,17 @@ export interface TraceOptions {
   start?: () => Promise<unknown> | undefined;
 }
 
-/** Waits for the first of: duration, command exit (+ grace), abort. */
+/** Waits for the first of: duration, command exit (+ grace), abort, or a failing read (rejects with it). */
 function stopWhen(o: TraceOptions, until: Promise<unknown> | undefined, drain: () => void): Promise<void> {
-  return new Promise((done) => {
-    const tick = setInterval(drain, POLL_MS);
+  return new Promise((done, fail) => {
+    const tick = setInterval(() => {
+      try {
+        drain();
+      } catch (err) {
+        finish();
+        fail(err);
+      }
+    }, POLL_MS);
     const timers: NodeJS.Timeout[] = [];
     const finish = () => {
       clearInterval(tick);
@@ -48,6 +56,13 @@ function stopWhen(o: TraceOptions, until: Promise<unknown> | undefined, drain: (
   });
 }
 
+/** The search domains the target's libraries walk: resolv.conf's, else the hostname's domain (glibc, musl). */
+function searchDomains(target: Target): string[] {
+  const { search } = parseResolverConfig(target.resolvConf, LIBRARY_RULES.glibc, () => {});
+  const dot = target.hostname.indexOf('.');
+  return search.length > 0 ? search : dot > 0 ? [target.hostname.slice(dot + 1)] : [];
+}
+
 export async function runTrace(target: Target, o: TraceOptions): Promise<TraceReport> {
   const capture = inNetns(target.netns, () => DnsCapture.open({ ports: o.ports, maxRecords: o.maxRecords ?? DEFAULT_MAX_RECORDS }));
   let records: WireRecord[];
@@ -59,7 +74,7 @@ export async function runTrace(target: Target, o: TraceOptions): Promise<TraceRe
     capture.close();
   }
   const endedAt = Date.now();
-  const lookups = groupLookups(toExchanges(records, o.ports));
+  const lookups = groupLookups(toExchanges(records, o.ports), searchDomains(target));
   return buildReport({
     target: target.label,
     startedAt,

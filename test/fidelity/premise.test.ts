@@ -38,4 +38,9 @@ describe('fidelity: a real library stalled after a reply (realStall)', () => {
     const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 1100, key: 'A db@ns2' }], replies: [3] }];
     expect(realStall(real, timer)).toBeUndefined();
   });
+
+  it('a send the real library makes on a timer where the simulated one sends at the reply is no stall: that is a difference in logic, and fails', () => {
+    const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0.1, key: 'AAAA db@ns1' }, { t: 1000, key: 'A db@ns1' }], replies: [4.6, 4.9] }];
+    expect(realStall(real, sim)).toBeUndefined();
+  });
 });

@@ -3,7 +3,7 @@
 // has is the wire) while `tsnet trace NAME -- CMD` watches. The oracles are independent of the
 // trace: each program's own per-call log (start and elapsed time of every lookup) and which
 // program, built against which library, was run; the fake upstream's log counts the queries.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,8 +124,15 @@ describe.skipIf(!runIt)('tsnet trace: real libraries fingerprinted from the wire
     expect((await lab.create(app, ['--dns-mode', 'direct', '--dns', GOOD])).code).toBe(0);
     const holder = spawnCli(lab, ['exec', app, '--', 'sleep', '30']);
     try {
-      await waitFor('the exec holder in the container', () => holder.child.pid !== undefined && existsSync(`/proc/${holder.child.pid}`));
-      await sleep(300); // it has joined the container's namespaces
+      // it has joined the container's network namespace once its own differs from ours
+      const ours = readlinkSync('/proc/self/ns/net');
+      await waitFor('the exec holder in the container', () => {
+        try {
+          return holder.child.pid !== undefined && readlinkSync(`/proc/${holder.child.pid}/ns/net`) !== ours;
+        } catch {
+          return false;
+        }
+      });
       const t = spawnCli(lab, ['trace', '--pid', String(holder.child.pid), '--duration', '60', '--json']);
       await waitFor('trace to start', () => /tracing /.test(t.stderr()));
       const r = await lab.cli(['exec', app, '--', refs.gaiGlibc, NAME]);
