@@ -11,14 +11,21 @@ import type { Trace, TraceQuery } from '../../resolvers/index.js';
 export const PAIR_MS = 10;
 const REPLIED = new Set<TraceQuery['outcome']>(['answer', 'nodata', 'nxdomain', 'truncated']);
 
-/** The queries of one lookup that the race lost. */
+/** The queries of one lookup that the race lost. Linear: a lookup off the wire may hold hundreds. */
 export function racedQueries(t: Trace): TraceQuery[] {
   const udp = t.queries.filter((q) => q.transport === 'udp');
+  const key = (q: TraceQuery) => `${q.server} ${q.qname} ${q.qtype}`;
+  // answeredLater[i]: the same question to the same server is answered by a query after i
+  const answeredLater: boolean[] = new Array(udp.length).fill(false);
+  const answered = new Set<string>();
+  for (let i = udp.length - 1; i >= 0; i--) {
+    answeredLater[i] = answered.has(key(udp[i]!));
+    if (REPLIED.has(udp[i]!.outcome)) answered.add(key(udp[i]!));
+  }
+  const previous = new Map<string, TraceQuery>(); // server → its latest query so far
   return udp.filter((lost, i) => {
-    if (lost.outcome !== 'timeout') return false;
-    const before = udp.slice(0, i).filter((p) => p.server === lost.server);
-    const partner = before.at(-1);
-    if (!partner || lost.t_ms - partner.t_ms > PAIR_MS || !REPLIED.has(partner.outcome)) return false;
-    return udp.slice(i + 1).some((r) => r.server === lost.server && r.qname === lost.qname && r.qtype === lost.qtype && REPLIED.has(r.outcome));
+    const partner = previous.get(lost.server);
+    previous.set(lost.server, lost);
+    return lost.outcome === 'timeout' && partner !== undefined && lost.t_ms - partner.t_ms <= PAIR_MS && REPLIED.has(partner.outcome) && answeredLater[i]!;
   });
 }
