@@ -2,7 +2,7 @@
 // two fresh-clone CI runs (2026-12-03): one on time (it overshot: 8 AAAA), one 4 ms late at its
 // second resend (it gave up at 1000 ms: 7 AAAA).
 import { describe, expect, it } from 'vitest';
-import { chainLateness, realStall } from './run.js';
+import { chainLateness, realStall, serverLate } from './run.js';
 
 describe('fidelity: a timing-margin scenario\'s premise, read off the real wire', () => {
   it('on time: under a millisecond of lateness (the run that overshot)', () => {
@@ -25,7 +25,7 @@ describe('fidelity: a real library stalled after a reply (realStall)', () => {
 
   it('names the send and how long after its reply the real library made it', () => {
     const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0.1, key: 'AAAA db@ns1' }, { t: 66, key: 'A db@ns1' }], replies: [4.6, 4.9] }];
-    expect(realStall(real, sim)).toEqual({ lookup: 1, query: 'A db@ns1 #2', lateMs: 66 - 4.9 });
+    expect(realStall(real, sim)).toEqual({ kind: 'library', lookup: 1, query: 'A db@ns1 #2', lateMs: 66 - 4.9 });
   });
 
   it('nothing under STALL_MS', () => {
@@ -42,5 +42,20 @@ describe('fidelity: a real library stalled after a reply (realStall)', () => {
   it('a send the real library makes on a timer where the simulated one sends at the reply is no stall: that is a difference in logic, and fails', () => {
     const real = [{ sends: [{ t: 0, key: 'A db@ns1' }, { t: 0.1, key: 'AAAA db@ns1' }, { t: 1000, key: 'A db@ns1' }], replies: [4.6, 4.9] }];
     expect(realStall(real, sim)).toBeUndefined();
+  });
+});
+
+describe('fidelity: the fake server answering the real run late (serverLate)', () => {
+  // cname-chain-canon × eventlet in a fresh-clone CI run: the A reply ~100 ms late (tasks waited
+  // for a CPU 92 % of the time), the CNAME query right after it; the scenario answers in 0.2 ms
+  const sim = [{ key: 'AAAA www@ns1', rtt: 0.2 }, { key: 'A www@ns1', rtt: 0.2 }, { key: 'CNAME www@ns1', rtt: 0.2 }];
+
+  it('names the reply and how much later than the scenario says it came', () => {
+    const real = [{ key: 'AAAA www@ns1', rtt: 0.4 }, { key: 'A www@ns1', rtt: 103.6 }, { key: 'CNAME www@ns1', rtt: 0.3 }];
+    expect(serverLate(real, sim)).toEqual({ kind: 'server', query: 'A www@ns1 #1', lateMs: 103.6 - 0.2 });
+  });
+
+  it('a delay the scenario has is not lateness', () => {
+    expect(serverLate([{ key: 'A www@ns1', rtt: 1500.4 }], [{ key: 'A www@ns1', rtt: 1500.2 }])).toBeUndefined();
   });
 });

@@ -517,7 +517,9 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
   const load = endLoad();
   // only on a busy machine: there a process that was not running is the likely reason
   const busy = load.cpuPressure !== null && load.cpuPressure > 0.2;
-  const stall = busy && real.status === 'ok' && simulated.status === 'ok' ? realStall(realRuns(real, realStarts, wireReplies(realWire, servers)), simRuns(c.traces, label)) : undefined;
+  const stall = busy && real.status === 'ok' && simulated.status === 'ok'
+    ? realStall(realRuns(real, realStarts, wireReplies(realWire, servers)), simRuns(c.traces, label)) ?? serverLate(wireAnswered(realWire, servers), simAnswered(c.traces, label))
+    : undefined;
 
   const claim = s.doc?.[lib];
   const doc = claim && real.status === 'ok' ? { source: claim.source, disagreements: checkClaim(real.lookups, claim) } : null;
@@ -600,10 +602,13 @@ export const STALL_MS = 25;
 export const STALL_MAX_MS = 150;
 
 export interface Stall {
-  lookup: number;
-  /** "AAAA db.fy.test@ns1", the k-th send of that question */
+  /** library: it sent late after a reply; server: the fake server answered the real run late */
+  kind: 'library' | 'server';
+  /** the lookup (library stalls) */
+  lookup?: number;
+  /** "AAAA db.fy.test@ns1 #2": that question's k-th send */
   query: string;
-  /** how long after the reply the real library sent it */
+  /** library: how long after the reply it sent; server: how much later than the scenario says it answered */
   lateMs: number;
 }
 
@@ -648,9 +653,62 @@ export function realStall(real: RunEvents[], sim: RunEvents[]): Stall | undefine
       const before = r.replies.filter((x) => x < match.t);
       if (before.length === 0) continue;
       const late = match.t - Math.max(...before);
-      if (late >= STALL_MS && late < STALL_MAX_MS && (!worst || late > worst.lateMs)) worst = { lookup: i + 1, query: `${send.key} #${nth + 1}`, lateMs: late };
+      if (late >= STALL_MS && late < STALL_MAX_MS && (!worst || late > worst.lateMs)) worst = { kind: 'library', lookup: i + 1, query: `${send.key} #${nth + 1}`, lateMs: late };
     }
   });
+  return worst;
+}
+
+/** A question's answered sends in send order, with their round trip (ms). */
+export interface Answered {
+  key: string;
+  rtt: number;
+}
+
+/** The real run's answered queries off its wire: each reply paired with the latest unanswered send of its id and question on its socket. */
+export function wireAnswered(records: WireRecord[], servers: Map<string, string>): Answered[] {
+  const sends: Array<Answered & { t: number; sock: string; done: boolean }> = [];
+  for (const r of [...records].sort((a, b) => a.ts - b.ts)) {
+    if (!r.dns) continue;
+    if (r.outgoing && !r.dns.qr && r.dport === 53 && servers.has(r.dst)) {
+      sends.push({ key: `${r.dns.qtype} ${r.dns.qname}@${servers.get(r.dst)}`, rtt: NaN, t: r.ts, sock: `${r.transport} ${r.sport} ${r.dst} ${r.dns.id}`, done: false });
+    } else if (!r.outgoing && r.dns.qr && r.sport === 53 && servers.has(r.src)) {
+      const key = `${r.dns.qtype} ${r.dns.qname}@${servers.get(r.src)}`;
+      const sock = `${r.transport} ${r.dport} ${r.src} ${r.dns.id}`;
+      for (let i = sends.length - 1; i >= 0; i--) {
+        const s = sends[i]!;
+        if (s.done || s.sock !== sock || s.key !== key) continue;
+        Object.assign(s, { done: true, rtt: r.ts - s.t });
+        break;
+      }
+    }
+  }
+  return sends.filter((s) => s.done).map(({ key, rtt }) => ({ key, rtt }));
+}
+
+/** The simulated run's answered queries (the scenario's own delays, on a clock no scheduler touches). */
+export function simAnswered(traces: Trace[], label: (addr: string) => string): Answered[] {
+  return traces.flatMap((t) => t.queries.filter((q) => q.rtt_ms !== null && q.outcome !== 'timeout').map((q) => ({ key: `${q.qtype} ${q.qname}@${label(q.server)}`, rtt: q.rtt_ms! })));
+}
+
+/**
+ * The fake server answering the real run STALL_MS or more later than the scenario says (its
+ * delay, as the simulated run has it): then the two runs did not meet the same server — a fake
+ * server that was not running — and a timing-only mismatch says nothing about the library.
+ */
+export function serverLate(real: Answered[], sim: Answered[]): Stall | undefined {
+  const expected = new Map<string, number[]>();
+  for (const a of sim) expected.set(a.key, [...(expected.get(a.key) ?? []), a.rtt]);
+  const seen = new Map<string, number>();
+  let worst: Stall | undefined;
+  for (const a of real) {
+    const nth = seen.get(a.key) ?? 0;
+    seen.set(a.key, nth + 1);
+    const want = expected.get(a.key)?.[nth];
+    if (want === undefined) continue;
+    const late = a.rtt - want;
+    if (late >= STALL_MS && (!worst || late > worst.lateMs)) worst = { kind: 'server', query: `${a.key} #${nth + 1}`, lateMs: late };
+  }
   return worst;
 }
 
