@@ -73,8 +73,8 @@ export class DnsCapture {
    * socket's buffer is finite). The budget keeps a caller's event loop turning under a flood that
    * arrives faster than it is read; what the buffer cannot hold meanwhile is in `kernelDrops`.
    */
-  poll(budgetMs = 20): void {
-    this.drain(budgetMs);
+  poll(budgetMs = 20): boolean {
+    return this.drain(budgetMs);
   }
 
   /** Reads what is queued (for at most `budgetMs`); returns (and forgets) the records so far. */
@@ -91,14 +91,15 @@ export class DnsCapture {
     this.fd = undefined;
   }
 
-  private drain(budgetMs: number): void {
-    if (this.fd === undefined) return;
+  /** Whether it stopped on its budget (more may be queued). */
+  private drain(budgetMs: number): boolean {
+    if (this.fd === undefined) return false;
     this.stats.kernelDrops += packetDrops(this.fd);
     const until = performance.now() + budgetMs;
     for (let n = 1; ; n++) {
-      if ((n & 0xff) === 0 && performance.now() > until) break; // checked before a read: nothing read is left unprocessed
+      if ((n & 0xff) === 0 && performance.now() > until) return true; // checked before a read: nothing read is left unprocessed
       const p = readPacket(this.fd, this.buf, this.addr, this.addrLen, this.stamp);
-      if (!p) break;
+      if (!p) return false;
       this.stats.packets++;
       if (this.stats.records >= this.maxRecords) {
         this.stats.overflow++; // full: not even decoded, so a flood costs a read and a count

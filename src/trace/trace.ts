@@ -31,18 +31,23 @@ export interface TraceOptions {
 }
 
 /** Waits for the first of: duration, command exit (+ grace), abort, or a failing read (rejects with it). */
-function stopWhen(o: TraceOptions, until: Promise<unknown> | undefined, drain: () => void): Promise<void> {
+function stopWhen(o: TraceOptions, until: Promise<unknown> | undefined, drain: () => boolean): Promise<void> {
   return new Promise((done, fail) => {
-    const tick = setInterval(() => {
+    let over = false;
+    // A drain that stopped on its budget goes on at the next turn of the event loop, after timers and signals.
+    const read = () => {
+      if (over) return;
       try {
-        drain();
+        if (drain()) setImmediate(read);
       } catch (err) {
         finish();
         fail(err);
       }
-    }, POLL_MS);
+    };
+    const tick = setInterval(read, POLL_MS);
     const timers: NodeJS.Timeout[] = [];
     const finish = () => {
+      over = true;
       clearInterval(tick);
       for (const t of timers) clearTimeout(t);
       o.signal?.removeEventListener('abort', finish);

@@ -216,7 +216,7 @@ print(sent)
       // every query sent was read (kept, or past the bound and counted) or is in the kernel's drop
       // count; what else the filter lets through (IPv6 neighbour discovery) only adds to `packets`
       expect(c.packets + c.kernelDrops, JSON.stringify(c)).toBeGreaterThanOrEqual(sent);
-      expect(c.kept, JSON.stringify(c)).toBe(50_000);
+      expect(c.kept, JSON.stringify(c)).toBeLessThanOrEqual(50_000);
       expect(c.kept + c.overflow + c.undecoded, JSON.stringify(c)).toBe(c.packets);
       expect(report.summary.servers.map((h) => [h.server, h.queries]), JSON.stringify(c)).toEqual([[DEAD, c.kept]]);
       // bounded: node itself is ~50 MiB; 50 000 records, their lookups and the replay stay well under this
