@@ -2,9 +2,10 @@
 import { glibc } from './glibc.js';
 import { musl } from './musl.js';
 import { eventlet, eventlet024 } from './eventlet.js';
+import { go, goCgo } from './go.js';
 import type { Emulator } from './core/types.js';
 
-const EMULATORS: Emulator[] = [glibc, musl, eventlet, eventlet024];
+const EMULATORS: Emulator[] = [glibc, musl, eventlet, eventlet024, go, goCgo];
 
 export const MODES = EMULATORS.map((e) => e.mode);
 

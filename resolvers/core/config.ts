@@ -180,3 +180,63 @@ export function parseResolverConfig(text: string, rules: LibraryRules, warn: (m:
   cfg.search = cfg.search.map((d) => d.replace(/\.$/, '')).filter((d, i, a) => d !== '' || a.length === 1);
   return cfg;
 }
+
+/** Go's view of resolv.conf: the shared fields, its flags, and what makes it hand lookups to cgo. */
+export interface GoResolverConfig extends ResolverConfig {
+  /** options or keywords Go does not know: each sends the lookup to cgo (conf.go hostLookupOrder) */
+  unknown: string[];
+}
+
+/**
+ * Go 1.19 net/dnsconfig_unix.go dnsReadConfig: its own grammar, not the C library's — a comment
+ * only at the start of a line (`options ndots:2 # x` makes "#" and "x" unknown options), the first
+ * 3 nameservers that are strict IP literals (no inet_aton forms, a %zone allowed), `domain` and
+ * `search` last wins, ndots 0..15, timeout and attempts at least 1 (dtoi: leading digits, none =
+ * 0), rotate, single-request and single-request-reopen (one flag: no reopen in Go), use-vc/usevc/
+ * tcp; any other option or keyword is remembered as unknown. No nameserver → 127.0.0.1 and ::1;
+ * no search → the domain of the hostname (dnsDefaultSearch).
+ */
+export function parseGoConfig(text: string, hostname: string): GoResolverConfig {
+  const cfg: GoResolverConfig = { nameservers: [], ignoredNameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, flags: new Set(), unknown: [] };
+  const dtoi = (s: string) => (/^\d+/.exec(s) ? parseInt(/^\d+/.exec(s)![0], 10) : 0);
+  for (const line of text.split('\n')) {
+    if (line.startsWith(';') || line.startsWith('#')) continue;
+    const [keyword, ...f] = line.split(/[ \t\r\f\v]+/).filter(Boolean);
+    if (keyword === undefined) continue;
+    switch (keyword) {
+      case 'nameserver': {
+        const addr = f[0] !== undefined && (isIPv4(f[0]) || isIPv6(f[0])) ? canonicalWithZone(f[0]) : undefined;
+        if (addr !== undefined) (cfg.nameservers.length < 3 ? cfg.nameservers : cfg.ignoredNameservers).push(addr);
+        break;
+      }
+      case 'domain':
+        if (f[0] !== undefined) cfg.search = [f[0]];
+        break;
+      case 'search':
+        cfg.search = f;
+        break;
+      case 'options':
+        for (const s of f) {
+          if (s.startsWith('ndots:')) cfg.ndots = Math.min(15, dtoi(s.slice(6)));
+          else if (s.startsWith('timeout:')) cfg.timeout = Math.max(1, dtoi(s.slice(8)));
+          else if (s.startsWith('attempts:')) cfg.attempts = Math.max(1, dtoi(s.slice(9)));
+          else if (s === 'rotate') cfg.flags.add('rotate');
+          else if (s === 'single-request' || s === 'single-request-reopen') cfg.flags.add('single-request');
+          else if (s === 'use-vc' || s === 'usevc' || s === 'tcp') cfg.flags.add('use-vc');
+          else cfg.unknown.push(`options ${s}`);
+        }
+        break;
+      case 'lookup': // OpenBSD's keyword: read, used only there
+        break;
+      default:
+        cfg.unknown.push(keyword);
+    }
+  }
+  if (cfg.nameservers.length === 0) cfg.nameservers = ['127.0.0.1', '::1'];
+  if (cfg.search.length === 0) {
+    const dot = hostname.indexOf('.');
+    if (dot >= 0 && dot < hostname.length - 1) cfg.search = [hostname.slice(dot + 1)];
+  }
+  cfg.search = cfg.search.map((d) => d.replace(/\.$/, ''));
+  return cfg;
+}

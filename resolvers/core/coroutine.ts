@@ -81,3 +81,38 @@ export function machineFromCoroutine(make: (io: Io) => Coroutine): ResolverMachi
     },
   };
 }
+
+/** A task inside a coroutine: yields its deadline (null = none), resumed with an event or null. */
+export type Task<T> = Generator<number | null, T, MachineEvent | null>;
+
+/**
+ * Runs tasks side by side inside one coroutine — threads of the emulated process (Go's goroutines
+ * for A and AAAA, libuv's thread pool) — and returns their results in task order. Every event goes
+ * to every running task (each ignores sockets that are not its own); a deadline wakes only the
+ * tasks whose deadline has passed, lowest index first. Deterministic: no real scheduler decides.
+ */
+export function* parallel<T>(io: Io, tasks: Task<T>[]): Task<T[]> {
+  const results: T[] = new Array(tasks.length);
+  const deadlines: (number | null)[] = tasks.map(() => null);
+  const running = new Set<number>();
+  const resume = (i: number, input: MachineEvent | null) => {
+    const r = tasks[i]!.next(input);
+    if (r.done) {
+      results[i] = r.value;
+      running.delete(i);
+    } else deadlines[i] = r.value;
+  };
+  tasks.forEach((_, i) => {
+    running.add(i);
+    resume(i, null);
+  });
+  while (running.size > 0) {
+    const due = [...running].map((i) => deadlines[i]).filter((d): d is number => d !== null);
+    const ev = yield due.length > 0 ? Math.min(...due) : null;
+    for (const i of [...running]) {
+      if (ev) resume(i, ev);
+      else if (deadlines[i] !== null && deadlines[i]! <= io.now) resume(i, null);
+    }
+  }
+  return results;
+}

@@ -51,3 +51,15 @@ export function eventletHosts(text: string): { v4: Map<string, string>; v6: Map<
   }
   return { v4, v6 };
 }
+
+/**
+ * Go 1.19 net/hosts.go lookupStaticHost: '#' starts a comment anywhere, the address must be an IP
+ * literal (a %zone kept), names lower-cased and compared as absolute names ("db." = "db"), every
+ * matching line in file order. The family filter is the caller's (Go filters after the lookup).
+ */
+export function goHostsLookup(text: string, name: string, isAddress: (a: string) => boolean): string[] {
+  const key = name.toLowerCase().replace(/\.$/, '');
+  return hostsLines(text)
+    .filter((l) => isAddress(l.address) && l.names.some((n) => n.toLowerCase().replace(/\.$/, '') === key))
+    .map((l) => l.address);
+}

@@ -42,3 +42,48 @@ export function parseNssHosts(text: string | undefined, warn: (m: string) => voi
   }
   return sources;
 }
+
+/** A `hosts:` source as Go reads it: criteria lower-cased, kept as written. */
+export interface GoNssSource {
+  name: string;
+  criteria: Array<{ negate: boolean; status: string; action: string }>;
+}
+
+/**
+ * Go 1.19 net/nss.go parseNSSConf: every `db: sources` line (the last `hosts:` line's sources are
+ * appended to earlier ones), a `[...]` block after a source holds its criteria. A line without a
+ * colon, an unclosed bracket or a criterion without '=' (or shorter than 3 characters) is an error
+ * for the whole file. undefined text = no file. Returns the hosts sources, or an error message.
+ */
+export function parseGoNssHosts(text: string | undefined): GoNssSource[] | { error: string } | undefined {
+  if (text === undefined) return undefined;
+  const sources: GoNssSource[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/s, '').trim();
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if (colon < 0) return { error: `nsswitch.conf: no colon on line "${line}"` };
+    if (line.slice(0, colon).trim() !== 'hosts') continue;
+    let rest = line.slice(colon + 1).trim();
+    while (rest !== '') {
+      const sp = rest.indexOf(' ');
+      const name = sp < 0 ? rest : rest.slice(0, sp);
+      rest = sp < 0 ? '' : rest.slice(sp + 1).trim();
+      const source: GoNssSource = { name, criteria: [] };
+      if (rest.startsWith('[')) {
+        const close = rest.indexOf(']');
+        if (close < 0) return { error: 'nsswitch.conf: unclosed criterion bracket' };
+        for (const f of rest.slice(1, close).split(/[ \t]+/).filter(Boolean)) {
+          const negate = f.startsWith('!');
+          const body = (negate ? f.slice(1) : f).toLowerCase();
+          const eq = body.indexOf('=');
+          if (body.length < 3 || eq < 0) return { error: `nsswitch.conf: invalid criteria "${rest.slice(1, close)}"` };
+          source.criteria.push({ negate, status: body.slice(0, eq), action: body.slice(eq + 1) });
+        }
+        rest = rest.slice(close + 1);
+      }
+      sources.push(source);
+    }
+  }
+  return sources;
+}
