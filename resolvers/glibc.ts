@@ -38,9 +38,9 @@ interface ProcessState {
   hostsText: string;
   sources: NssSource[];
   random: () => number;
-  /** res_send.c nameserver_offset: a process-wide counter, random start, +1 per send */
-  rotateCounter: number | undefined;
-  /** RES_SNGLKUP / RES_SNGLKUPREOP set by the automatic fallback: sticky for the thread */
+  /** res_send.c nameserver_offset: global_offset, a process-wide counter (random start, +1 per send) */
+  rotate: { counter: number | undefined };
+  /** RES_SNGLKUP / RES_SNGLKUPREOP set by the automatic fallback: sticky for the thread (its _res) */
   snglkup: boolean;
   snglkupreop: boolean;
 }
@@ -60,7 +60,7 @@ function configure(ctx: ProcessContext): ProcessState {
     hostsText: ctx.input.hosts,
     sources: parseNssHosts(ctx.input.nsswitch, ctx.warn),
     random: ctx.random,
-    rotateCounter: undefined,
+    rotate: { counter: undefined },
     snglkup: cfg.flags.has('single-request'),
     snglkupreop: cfg.flags.has('single-request-reopen'),
   };
@@ -72,7 +72,12 @@ export const glibc: Emulator = {
   summary: 'glibc 2.36 getaddrinfo: nsswitch, files, one server at a time with per-server waits, A+AAAA in parallel',
   createProcess(ctx: ProcessContext): EmulatedProcess {
     const state = configure(ctx);
-    return { lookup: (req) => machineFromCoroutine((io) => lookup(io, state, req)) };
+    const onThread = (st: ProcessState): EmulatedProcess => ({
+      lookup: (req) => machineFromCoroutine((io) => lookup(io, st, req)),
+      // another thread: the process-wide rotate counter shared, its own _res (no sticky fallback yet)
+      thread: () => onThread({ ...st, snglkup: st.cfg.flags.has('single-request'), snglkupreop: st.cfg.flags.has('single-request-reopen') }),
+    });
+    return onThread(state);
   },
 };
 
@@ -291,9 +296,9 @@ function* resSend(io: Io, st: ProcessState, queries: Query[]): Generator<number 
   const s: SendState = { sockets: new Map(), gotSomewhere: false, vCircuit: st.cfg.flags.has('use-vc'), terrno: 'ETIMEDOUT', lastRcode: undefined };
   let offset = 0;
   if (st.cfg.flags.has('rotate') && n > 1) {
-    if (st.rotateCounter === undefined) st.rotateCounter = Math.floor(st.random() * 2 ** 30);
-    offset = st.rotateCounter % n;
-    st.rotateCounter++;
+    if (st.rotate.counter === undefined) st.rotate.counter = Math.floor(st.random() * 2 ** 30);
+    offset = st.rotate.counter % n;
+    st.rotate.counter++;
   }
   const closeAll = () => {
     for (const sock of s.sockets.values()) io.emit({ type: 'udp-close', socket: sock });

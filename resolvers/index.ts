@@ -3,9 +3,10 @@ import { glibc } from './glibc.js';
 import { musl } from './musl.js';
 import { eventlet, eventlet024 } from './eventlet.js';
 import { go, goCgo } from './go.js';
+import { node, nodeMusl } from './node.js';
 import type { Emulator } from './core/types.js';
 
-const EMULATORS: Emulator[] = [glibc, musl, eventlet, eventlet024, go, goCgo];
+const EMULATORS: Emulator[] = [glibc, musl, eventlet, eventlet024, go, goCgo, node, nodeMusl];
 
 export const MODES = EMULATORS.map((e) => e.mode);
 
@@ -15,4 +16,4 @@ export function emulatorFor(mode: string): Emulator | undefined {
 
 export type { Emulator, Trace, TraceQuery, LookupRequest, LibraryInput, Family } from './core/types.js';
 export { parseScenario, type ScenarioSpec } from './core/scenario.js';
-export { simulateLookups, seededRandom } from './core/sim.js';
+export { simulateLookups, simulateBurst, seededRandom } from './core/sim.js';

@@ -3,7 +3,8 @@
 import { ConntrackRace, respond, scriptedReply, type Decision } from './responder.js';
 import type { Scenario } from './scenario.js';
 import { TraceRecorder } from './trace.js';
-import type { Emulator, EmulatedProcess, LibraryInput, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from './types.js';
+import { PoolQueue } from './pool.js';
+import type { Emulator, EmulatedProcess, LibraryInput, LookupRequest, LookupResult, MachineAction, MachineEvent, ResolverMachine, Trace } from './types.js';
 
 /** Linux's connect() gives up on an unanswered SYN after 1+2+4+8+16+32+64 s (tcp_syn_retries=6). */
 const TCP_SYN_TIMEOUT_MS = 127_000;
@@ -20,6 +21,8 @@ export interface SimOptions {
   mode: string;
   /** virtual start time, so repeated lookups in one process keep advancing the clock */
   startAt?: number;
+  /** when the caller asked, if the lookup then waited for a worker thread (the trace counts from here) */
+  calledAt?: number;
   warnings?: string[];
 }
 
@@ -32,9 +35,14 @@ export interface SimRun {
 }
 
 export function simulateLookup(process: EmulatedProcess, request: LookupRequest, scenario: Scenario, opts: SimOptions): SimRun {
+  return simulateMachine(process.lookup(request), request, scenario, opts);
+}
+
+/** One lookup's machine (already made by its process) on the simulated network. */
+export function simulateMachine(machine: ResolverMachine, request: LookupRequest, scenario: Scenario, opts: SimOptions): SimRun {
   const start = opts.startAt ?? 0;
-  const machine = process.lookup(request);
-  const recorder = new TraceRecorder(start);
+  const calledAt = opts.calledAt ?? start;
+  const recorder = new TraceRecorder(calledAt);
   const queue: Scheduled[] = [];
   const timers = new Map<number, number>(); // timer id → seq of its live entry
   const udp = new Map<number, string | null>(); // socket → connected server or null
@@ -151,7 +159,40 @@ export function simulateLookup(process: EmulatedProcess, request: LookupRequest,
     else if (ev.type === 'tcp-error') recorder.failed(now, `t${ev.conn}`, ev.code === 'ECONNREFUSED' ? 'connection-refused' : 'timeout');
     apply(machine.handle(now, ev));
   }
-  return { trace: recorder.finish(now, opts.mode, request.name, request.family, result, opts.warnings ?? []), endAt: now, sockets };
+  const trace = recorder.finish(now, opts.mode, request.name, request.family, result, opts.warnings ?? []);
+  return { trace: start > calledAt ? { ...trace, queued_ms: start - calledAt } : trace, endAt: now, sockets };
+}
+
+/**
+ * Lookups called at the same moment in one process (resolve --concurrency). A pooled process
+ * (Node) runs each on a worker as core/pool.ts hands them out, the rest wait; any other runs them
+ * all at once, each on a thread of its own. Lookups of a burst do not meet on the simulated
+ * network (own sockets, own flows), so each is simulated alone from its start, in start order.
+ * Not modelled: process-wide state shared by lookups that overlap in time (glibc's rotate
+ * counter advances in start order).
+ */
+export function simulateBurst(process: EmulatedProcess, requests: LookupRequest[], scenario: Scenario, opts: SimOptions): SimRun[] {
+  const calledAt = opts.startAt ?? 0;
+  const runs: SimRun[] = new Array(requests.length);
+  const w = process.workers;
+  const run = (i: number, machine: ResolverMachine, at: number) => (runs[i] = simulateMachine(machine, requests[i]!, scenario, { ...opts, startAt: at, calledAt }));
+  if (!w) {
+    requests.forEach((r, i) => run(i, (process.thread?.() ?? process).lookup(r), calledAt));
+    return runs;
+  }
+  const queue = new PoolQueue<number>(w.pool);
+  requests.forEach((r, i) => (w.direct(r) ? run(i, w.direct(r)!, calledAt) : queue.submit(i)));
+  const active: Array<{ end: number; job: number; thread: number }> = [];
+  const start = (list: Array<{ job: number; thread: number }>, at: number) => {
+    for (const { job, thread } of list) active.push({ end: run(job, w.lookupOn(thread, requests[job]!), at).endAt, job, thread });
+  };
+  start(queue.startable(), calledAt);
+  while (active.length > 0) {
+    active.sort((a, b) => a.end - b.end || a.job - b.job);
+    const done = active.shift()!;
+    start(queue.finished(done.thread), done.end);
+  }
+  return runs;
 }
 
 /** Several lookups in one emulated process, back to back on one virtual clock. */

@@ -3,6 +3,8 @@
 // actions it returns. No sockets, timers or clock reads in resolvers/ — the real driver
 // (src/driver/real-driver.ts) and the simulated one (core/sim.ts) run the same machines.
 
+import type { ThreadPool } from './pool.js';
+
 export type Transport = 'udp' | 'tcp';
 /** What the emulators ask for; the stub forwards any type a client asks for. */
 export type QType = 'A' | 'AAAA' | 'CNAME' | (string & {});
@@ -108,6 +110,23 @@ export interface ProcessContext {
  */
 export interface EmulatedProcess {
   lookup(request: LookupRequest): ResolverMachine;
+  /**
+   * Another thread of the same process (Node's libuv pool): process-wide state shared (glibc's
+   * rotate counter), per-thread state its own (glibc's _res and its sticky single-request flags).
+   * Undefined: the library keeps no per-thread state, any thread is the process itself.
+   */
+  thread?(): EmulatedProcess;
+  /**
+   * A process whose lookups run on a worker pool (Node's dns.lookup): drivers that start several
+   * lookups at once queue them through core/pool.ts PoolQueue and run each with lookupOn its
+   * thread. `lookup` alone takes the longest-idle thread (one lookup at a time).
+   */
+  readonly workers?: {
+    pool: ThreadPool;
+    /** a lookup that never reaches the pool (an IP literal), or undefined */
+    direct(request: LookupRequest): ResolverMachine | undefined;
+    lookupOn(thread: number, request: LookupRequest): ResolverMachine;
+  };
 }
 
 export interface Emulator {
@@ -151,6 +170,8 @@ export interface Trace {
   family: Family;
   result: LookupResult;
   elapsed_ms: number;
+  /** how long the lookup waited for a worker thread before it began (Node's pool); t_ms and elapsed_ms count from the call */
+  queued_ms?: number;
   queries: TraceQuery[];
   warnings: string[];
 }

@@ -1,0 +1,93 @@
+/*
+ * Node 20's dns.lookup (Node 20.20, libuv 1.46), emulated: the C library's getaddrinfo on libuv's
+ * thread pool. `node` runs on glibc (Debian's node), `node-musl` on musl (node on Alpine).
+ *
+ * IMPLEMENTATION NOTES
+ * - lib/dns.js lookup: an IP literal (net.isIP: strict dotted quad, IPv6 with %zone) comes back
+ *   as written, of whatever family was asked, without the pool; "" comes back empty. Anything else
+ *   is one getaddrinfo (src/cares_wrap.cc GetAddrInfo: socktype SOCK_STREAM, no flags unless
+ *   hints are given) queued on the pool; the addresses in the library's order (Node 20's default
+ *   dns result order is "verbatim"). EAI_NONAME and EAI_NODATA are both ENOTFOUND (lib/internal/
+ *   errors.js dnsException), named EAI_NONAME here.
+ * - The pool (core/pool.ts): UV_THREADPOOL_SIZE threads, at most (threads + 1) / 2 lookups at once
+ *   (slow I/O work), FIFO — a burst of lookups behind a dead nameserver queues in waves, and file
+ *   system or crypto work on the same pool would queue with them (not emulated).
+ * - Each thread has its own resolver state: glibc's _res is per thread, so the sticky
+ *   single-request fallback one lookup earns is not seen by the next lookup on another thread;
+ *   glibc's rotate counter is process-wide. musl keeps no state.
+ * Not emulated: dns.promises / dns.resolve* (c-ares, not getaddrinfo), `hints` (AI_ADDRCONFIG,
+ * AI_V4MAPPED), --dns-result-order=ipv4first, other work sharing the pool.
+ */
+import { isIPv4, isIPv6 } from './core/address.js';
+import { threadPool, type ThreadPool } from './core/pool.js';
+import { glibc } from './glibc.js';
+import { musl } from './musl.js';
+import type { EmulatedProcess, Emulator, LookupRequest, MachineAction, ProcessContext, ResolverMachine } from './core/types.js';
+
+const MAX_THREADPOOL_SIZE = 1024;
+
+export const node: Emulator = {
+  mode: 'node',
+  summary: "Node 20 dns.lookup: glibc getaddrinfo on libuv's pool (UV_THREADPOOL_SIZE, default 4; half of it for lookups at once), each thread its own resolver state",
+  createProcess: (ctx) => nodeProcess(ctx, glibc),
+};
+
+export const nodeMusl: Emulator = {
+  mode: 'node-musl',
+  summary: "Node 20 dns.lookup on musl (Alpine): musl getaddrinfo on libuv's pool",
+  createProcess: (ctx) => nodeProcess(ctx, musl),
+};
+
+/** libuv threadpool.c init_threads: atoi(UV_THREADPOOL_SIZE), 0 → 1, capped at 1024. */
+export function poolSize(value: string | undefined, warn: (m: string) => void): number {
+  if (value === undefined) return 4;
+  const n = /^\s*[-+]?\d+/.test(value) ? parseInt(value, 10) : 0;
+  if (n < 0) warn(`UV_THREADPOOL_SIZE=${value}: libuv starts no worker thread and every dns.lookup waits forever; emulated as 1 thread`);
+  return Math.min(MAX_THREADPOOL_SIZE, Math.max(1, n));
+}
+
+function nodeProcess(ctx: ProcessContext, libc: Emulator): EmulatedProcess {
+  const size = poolSize(ctx.input.env.UV_THREADPOOL_SIZE, ctx.warn);
+  const pool: ThreadPool = threadPool(size, Math.floor((size + 1) / 2));
+  const main = libc.createProcess(ctx);
+  const threads = new Map<number, EmulatedProcess>();
+  const onThread = (i: number) => threads.get(i) ?? threads.set(i, main.thread?.() ?? main).get(i)!;
+  const lookupOn = (thread: number, req: LookupRequest): ResolverMachine => viaPool(onThread(thread).lookup(req));
+  return {
+    workers: { pool, direct: nodeLiteral, lookupOn },
+    lookup(req) {
+      const literal = nodeLiteral(req);
+      if (literal) return literal;
+      const thread = pool.idle.shift();
+      if (thread === undefined) throw new Error('node emulator: every worker thread is busy (a driver started more lookups than the pool runs)');
+      return releasing(lookupOn(thread, req), () => pool.idle.push(thread));
+    },
+  };
+}
+
+/** lib/dns.js: literals and "" never reach the pool. */
+function nodeLiteral(req: LookupRequest): ResolverMachine | undefined {
+  if (req.name !== '' && !isIPv4(req.name) && !isIPv6(req.name)) return undefined;
+  const done: MachineAction[] = [{ type: 'done', result: { addresses: req.name === '' ? [] : [req.name], error: null, canonname: null } }];
+  return { start: () => done, handle: () => [] };
+}
+
+/** getaddrinfo's result as dns.lookup hands it on. */
+function viaPool(inner: ResolverMachine): ResolverMachine {
+  const map = (actions: MachineAction[]) =>
+    actions.map((a) => (a.type === 'done' ? { ...a, result: { addresses: a.result.addresses, error: a.result.error === 'EAI_NODATA' ? 'EAI_NONAME' : a.result.error, canonname: null } } : a));
+  return { start: (now, clock) => map(inner.start(now, clock)), handle: (now, ev) => map(inner.handle(now, ev)) };
+}
+
+/** Calls `release` once, when the machine finishes. */
+function releasing(inner: ResolverMachine, release: () => void): ResolverMachine {
+  let released = false;
+  const watch = (actions: MachineAction[]) => {
+    if (!released && actions.some((a) => a.type === 'done')) {
+      released = true;
+      release();
+    }
+    return actions;
+  };
+  return { start: (now, clock) => watch(inner.start(now, clock)), handle: (now, ev) => watch(inner.handle(now, ev)) };
+}
