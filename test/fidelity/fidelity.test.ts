@@ -6,7 +6,8 @@
 // Environment:
 //   FIDELITY_SKIP=1          skip the suite
 //   FIDELITY_ONLY=a,b        only these scenario ids
-//   FIDELITY_LIBS=glibc,musl only these libraries
+//   FIDELITY_LIBS=glibc,musl only these libraries (of glibc, musl, eventlet, eventlet-nogreendns, go, go-cgo;
+//                            go and go-cgo need golang-go to build test/fidelity/ref/go_lookup.go)
 //   FIDELITY_LANES=3         parallel lanes (each: a server + a client namespace); 3 on 2 cores:
 //                            with 4, each full run had 2-3 rows whose real or emulated side
 //                            stalled 50-75 ms behind the other lanes' process start-ups (measured
@@ -19,7 +20,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIBRARIES, SCENARIOS, validateScenarios, type Library } from './scenarios.js';
-import { buildReferences, hostInfo, offPremise, REPO, runMatrix, snapshotCli, type FidelityResults, type RowResult, type Tools } from './run.js';
+import { buildReferences, haveGo, hostInfo, offPremise, REPO, runMatrix, snapshotCli, type FidelityResults, type RowResult, type Tools } from './run.js';
 import { onExitCleanup, Topology } from './topology.js';
 import { formatPlan } from './compare.js';
 
@@ -39,12 +40,15 @@ const libs = (process.env.FIDELITY_LIBS?.split(',').map((s) => s.trim()).filter(
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));
 const lanes = Math.max(1, Math.min(8, Number(process.env.FIDELITY_LANES ?? '3') || 3));
 const OUT = resolve(REPO, process.env.FIDELITY_OUT ?? 'test/fidelity/.last-run.json');
+/** some selected row runs go_lookup (needs the Go toolchain to build it) */
+const needGo = selected.some((s) => s.libraries.some((l) => (l === 'go' || l === 'go-cgo') && libs.includes(l)));
 
 function missingTools(): string[] {
   const out: string[] = [];
   if (!have('gcc', ['--version'])) out.push('gcc');
   if (!have('musl-gcc', ['-v'])) out.push('musl-gcc (apt-get install musl-tools)');
   if (!have('/usr/bin/python3', ['-c', 'import eventlet, dns'])) out.push('python3-eventlet (apt-get install python3-eventlet)');
+  if (needGo && !haveGo()) out.push('golang-go (apt-get install golang-go; or FIDELITY_LIBS without go, go-cgo)');
   return out;
 }
 
@@ -69,7 +73,7 @@ describe.skipIf(skipReason !== null)('fidelity: real libraries vs emulators', ()
     const dir = workDir;
     if (!process.env.FIDELITY_KEEP) onExitCleanup(() => rmSync(dir, { recursive: true, force: true }));
     try {
-      const refs = buildReferences(join(workDir, 'bin'));
+      const refs = buildReferences(join(workDir, 'bin'), needGo);
       const tools: Tools = { node: process.execPath, cli: snapshotCli(workDir), ...refs };
       topology = Topology.create(lanes);
       const progress = (line: string) => process.stderr.write(`fidelity ${line}\n`);

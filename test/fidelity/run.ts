@@ -1,5 +1,6 @@
 // Runs the fidelity matrix: for each scenario × library, on one lane of the topology,
-//   (a) the REAL library (gai.c built against glibc / musl, or eventlet_gai.py) in the client
+//   (a) the REAL library (gai.c built against glibc / musl, eventlet_gai.py, or go_lookup.go
+//       built without and with cgo) in the client
 //       namespace, with the scenario's resolv.conf, hosts and nsswitch.conf bind-mounted over
 //       /etc in a private mount namespace (the host's /etc never changes);
 //   (b) `tsnet resolve --mode M --netns <client ns>` (the emulator on real sockets);
@@ -46,6 +47,9 @@ export interface Tools {
   gaiMusl: string;
   eventletScript: string;
   python: string;
+  /** go_lookup.go built with CGO_ENABLED=0 / =1; absent when `go` is not installed */
+  goPure?: string;
+  goCgo?: string;
 }
 
 export type RunStatus = 'ok' | 'pending' | 'error';
@@ -105,15 +109,40 @@ export interface FidelityResults {
 // ---------------------------------------------------------------------------------------------
 // preparation
 
-/** Builds the reference programs into `dir` (binaries never enter the repository). */
-export function buildReferences(dir: string): Pick<Tools, 'gaiGlibc' | 'gaiMusl' | 'eventletScript' | 'python'> {
+/** Whether the Go toolchain (Debian's golang-go) is installed. */
+export function haveGo(): boolean {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds go_lookup.go twice: CGO_ENABLED=0 (Go's own resolver only) and CGO_ENABLED=1 (Go
+ * decides per lookup: its own resolver or getaddrinfo). Standard library only, no module
+ * download (GOPROXY=off); the build cache and GOPATH live in `dir`.
+ */
+export function buildGo(dir: string): Pick<Tools, 'goPure' | 'goCgo'> {
+  const src = join(REF_DIR, 'go_lookup.go');
+  const goPure = join(dir, 'go-pure');
+  const goCgo = join(dir, 'go-cgo');
+  const env = { ...process.env, GOCACHE: join(dir, 'go-cache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '', GOPROXY: 'off', GOTOOLCHAIN: 'local', GO111MODULE: 'on' };
+  execFileSync('go', ['build', '-o', goPure, src], { stdio: 'pipe', cwd: dir, env: { ...env, CGO_ENABLED: '0' } });
+  execFileSync('go', ['build', '-o', goCgo, src], { stdio: 'pipe', cwd: dir, env: { ...env, CGO_ENABLED: '1' } });
+  return { goPure, goCgo };
+}
+
+/** Builds the reference programs into `dir` (binaries never enter the repository). Go's only with `withGo`. */
+export function buildReferences(dir: string, withGo = haveGo()): Pick<Tools, 'gaiGlibc' | 'gaiMusl' | 'eventletScript' | 'python' | 'goPure' | 'goCgo'> {
   mkdirSync(dir, { recursive: true });
   const src = join(REF_DIR, 'gai.c');
   const gaiGlibc = join(dir, 'gai-glibc');
   const gaiMusl = join(dir, 'gai-musl');
   execFileSync('gcc', ['-O2', '-Wall', '-o', gaiGlibc, src], { stdio: 'pipe' });
   execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-o', gaiMusl, src], { stdio: 'pipe' });
-  return { gaiGlibc, gaiMusl, eventletScript: join(REF_DIR, 'eventlet_gai.py'), python: PYTHON };
+  return { gaiGlibc, gaiMusl, eventletScript: join(REF_DIR, 'eventlet_gai.py'), python: PYTHON, ...(withGo ? buildGo(dir) : {}) };
 }
 
 /**
@@ -142,6 +171,7 @@ export function hostInfo(): Record<string, string> {
     musl: sh('dpkg-query', ['-W', '-f', '${Version}', 'musl']),
     eventlet: sh('dpkg-query', ['-W', '-f', '${Version}', 'python3-eventlet']),
     dnspython: sh('dpkg-query', ['-W', '-f', '${Version}', 'python3-dnspython']),
+    go: sh('go', ['version']),
     node: process.version,
   };
 }
@@ -308,6 +338,11 @@ const libraryEnv = (s: FidelityScenario, lib: Library): Record<string, string> =
   ...(lib === 'eventlet-nogreendns' ? { EVENTLET_NO_GREENDNS: 'yes' } : {}),
 });
 
+/**
+ * The emulator's --mode. go-cgo has its own (resolvers/go.ts): the files cannot tell whether a
+ * binary was built with cgo, and that decides where an unknown resolv.conf option or RES_OPTIONS
+ * sends the lookup (glibc's getaddrinfo, or Go's own resolver in files,dns order).
+ */
 const modeOf = (lib: Library) => (lib === 'eventlet-nogreendns' ? 'eventlet' : lib);
 
 /** Pause between the real library's repeated lookups, so the log splits cleanly (plansFromStarts). */
@@ -317,6 +352,11 @@ function realCommand(tools: Tools, s: FidelityScenario, lib: Library): string[] 
   const args = [s.name, s.family, s.canonname ? 'canon' : 'nocanon', String(s.repeat), String(REPEAT_PAUSE_MS)];
   if (lib === 'glibc') return [tools.gaiGlibc, ...args];
   if (lib === 'musl') return [tools.gaiMusl, ...args];
+  if (lib === 'go' || lib === 'go-cgo') {
+    const bin = lib === 'go' ? tools.goPure : tools.goCgo;
+    if (!bin) throw new Error(`${lib}: go_lookup was not built (golang-go is not installed)`);
+    return [bin, ...args];
+  }
   return [tools.python, tools.eventletScript, ...args];
 }
 

@@ -13,7 +13,14 @@
 // the disagreement is reported (it is not a test failure).
 import type { Family } from '../../resolvers/core/types.js';
 
-export const LIBRARIES = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns'] as const;
+/**
+ * go: a Go 1.19 program (test/fidelity/ref/go_lookup.go) built with CGO_ENABLED=0 — Go's own
+ * resolver, always. go-cgo: the same program built with CGO_ENABLED=1 — Go's own resolver unless
+ * something sends the lookup to getaddrinfo (an option Go does not know in resolv.conf, RES_OPTIONS,
+ * LOCALDOMAIN, an nsswitch.conf source other than files/dns/mdns*, a .local name...; net/conf.go).
+ * Both are emulated by `--mode go`, which decides that fallback from the same files.
+ */
+export const LIBRARIES = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns', 'go', 'go-cgo'] as const;
 export type Library = (typeof LIBRARIES)[number];
 
 export interface DocClaim {
@@ -70,6 +77,8 @@ const DB = 'db.fy.test';
 const ZONE = [`${DB}=A:${V4}`, `${DB}=AAAA:${V6}`];
 const ALL: Library[] = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns'];
 const GLIBC_LIKE: Library[] = ['glibc', 'eventlet-nogreendns'];
+/** Go without and with cgo (see LIBRARIES); listed per scenario, not in ALL (yet). */
+export const GO: Library[] = ['go', 'go-cgo'];
 const BOTH = [V4, V6];
 
 /** The same claim for glibc and for eventlet with EVENTLET_NO_GREENDNS=yes (it calls glibc). */
@@ -90,7 +99,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§1.2: one A+AAAA round [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§2.2 [derived]' },
@@ -126,7 +135,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000], source: '§1.3: wait retrans<<0 = 1 s on ns1, then ns2 [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§2.3: all servers at once [derived]' },
@@ -160,7 +169,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' },
@@ -179,7 +188,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [30], queries: 4, source: '§1.5: SERVFAIL -> next server at once' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [30], queries: 8, source: '§2.3: 2 + up to 2 x nqueries = 4 immediate resends to ns1, 2 to ns2 [derived]' },
@@ -233,7 +242,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: 'EAI_AGAIN', elapsedMs: [0], source: '§7 #10 [lab]' }),
       musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§7 #10 (5 s at timeout:5 [lab]) -> timeout:1 [derived]' },
@@ -326,7 +335,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 3,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000, 1000, 0], source: '§1.3: one reply then a timeout -> sticky single-request retry (5 s at timeout:5, kubernetes#56903); A then AAAA on one new socket collide again -> single-request-reopen [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [500, 500, 500], source: '§2.3: the unanswered AAAA is resent after timeout/attempts, a later packet of the flow; every lookup has a new socket [derived]' },
@@ -378,7 +387,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ['glibc', 'musl', 'eventlet-nogreendns'],
+    libraries: ['glibc', 'musl', 'eventlet-nogreendns', ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [2000], source: '§1.3: 2 x timeout with single-request (10 s at timeout:5 [lab s14]) [derived]' }),
       musl: { error: 'EAI_AGAIN', elapsedMs: [1000], source: '§2.1: option ignored; §2.2 EAI_AGAIN at timeout [derived]' },
@@ -430,7 +439,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8: 4 rounds of A+AAAA [lab]' }),
       musl: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8 [lab]' },
@@ -484,7 +493,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: ['10.50.2.9', 'fd00:50::2:9'], source: '§7 #13 [lab]: continues to the next domain' }),
       musl: { error: 'EAI_NONAME', source: '§7 #13 [lab]' },
@@ -502,7 +511,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #12 [lab]: via TCP' }),
       musl: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #12 [lab]: truncated reply used as is' },
@@ -611,7 +620,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: ALL,
+    libraries: [...ALL, ...GO],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, queries: 2, source: '§1.1: nsswitch order, dns first' }),
       musl: { error: null, addresses: ['10.77.0.7'], queries: 0, source: '§2.1: nsswitch.conf is not read' },
@@ -691,6 +700,7 @@ export const SCENARIOS: FidelityScenario[] = [
     libraries: ALL,
   },
   ...wider(),
+  ...goScenarios(),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -811,6 +821,7 @@ function wider(): FidelityScenario[] {
       description: 'RES_OPTIONS="ndots:3 timeout:1 attempts:1" over resolv.conf\'s ndots:1 (glibc applies it after the file: db.fy.test now goes through the search list first; musl and greendns ignore the environment)',
       resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions ndots:1\n',
       env: { RES_OPTIONS: 'ndots:3 timeout:1 attempts:1' },
+      libraries: [...ALL, ...GO],
       name: DB,
       doc: {
         ...glibcClaims({ error: null, addresses: BOTH, queries: 4, source: '§1.1: RES_OPTIONS after the file; §1.2 dots < ndots -> search first [derived]' }),
@@ -847,6 +858,7 @@ function wider(): FidelityScenario[] {
       id: 'use-vc',
       description: 'options use-vc: glibc asks over TCP from the start; musl and greendns do not know the option',
       resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions use-vc\n',
+      libraries: [...ALL, ...GO],
       name: DB,
     }),
     wide({
@@ -975,6 +987,7 @@ function wider(): FidelityScenario[] {
       description: 'options edns0; the only server answers FORMERR to any query with an OPT record (and normally without); two lookups in one process (is the fallback remembered?); timeout:1 attempts:1',
       resolvConf: `nameserver {ns1}\nsearch fy.test\noptions edns0 timeout:1 attempts:1\n`,
       servers: { 1: 'formerr-edns' },
+      libraries: [...ALL, ...GO],
       name: DB,
       repeat: 2,
     }),
@@ -1036,6 +1049,56 @@ function wider(): FidelityScenario[] {
       resolvConf: one,
       name: '10.1',
       family: 'inet6',
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go (go_lookup.go without and with cgo). Which resolver the cgo build picks was read off
+// GODEBUG=netdns=2 on this machine (Go 1.19.8): an option Go does not know (edns0, trust-ad,
+// inet6, no-aaaa, foo, a sortlist line) sends go-cgo to getaddrinfo; the CGO_ENABLED=0 build
+// then stays with its own resolver in files,dns order, whatever nsswitch.conf says.
+
+function goScenarios(): FidelityScenario[] {
+  return [
+    wide({
+      id: 'go-edns0-aaaa-drop',
+      description:
+        'options edns0 timeout:1, the server drops AAAA: Go 1.19 does not know edns0, so go-cgo hands the lookup to glibc (compare with the glibc row); go (no cgo) ignores the option (its queries carry an OPT record anyway) and waits timeout x attempts for AAAA alone; trailing-dot name',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions edns0 timeout:1\n',
+      servers: { 1: 'drop-aaaa' },
+      name: `${DB}.`,
+      libraries: [...GO, 'glibc'],
+    }),
+    wide({
+      id: 'go-first-blackholed-three-t1a1',
+      description:
+        'three nameservers, the first drops everything, the other two answer; options timeout:1 attempts:1 (Go: A and AAAA each in their own goroutine, each trying ns1 then ns2)',
+      resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nsearch fy.test\noptions timeout:1 attempts:1\n',
+      servers: { 1: 'blackhole', 2: 'answer', 3: 'answer' },
+      name: DB,
+      libraries: GO,
+    }),
+    wide({
+      id: 'go-unknown-option-dns-files',
+      description:
+        'nsswitch "hosts: dns files" and an option Go does not know (options foo); the name is in /etc/hosts AND in DNS with other addresses: go-cgo hands the lookup to glibc (dns first), go (no cgo) falls back to files,dns (hosts first, no query) — nsswitch.conf is not consulted on that path (net/conf.go hostLookupOrder)',
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions foo\n',
+      hosts: `${HOSTS}10.77.0.7\t${DB}\n`,
+      nsswitch: 'hosts: dns files\n',
+      name: DB,
+      libraries: [...GO, 'glibc'],
+    }),
+    wide({
+      id: 'go-rotate-single-request',
+      description:
+        'options rotate single-request over three answering nameservers, three lookups in one process. Go moves its rotation counter once per question (tryOneName), starting at ns1; single-request makes A and AAAA sequential, so the pattern is fixed (with parallel A/AAAA the two goroutines race for the counter: the plain rotate scenario is not comparable for Go)',
+      resolvConf: 'nameserver {ns1}\nnameserver {ns2}\nnameserver {ns3}\nsearch fy.test\noptions rotate single-request\n',
+      servers: { 1: 'answer', 2: 'answer', 3: 'answer' },
+      name: `${DB}.`,
+      repeat: 3,
+      libraries: GO,
+      rotate: true,
     }),
   ];
 }
