@@ -16,4 +16,4 @@ export function emulatorFor(mode: string): Emulator | undefined {
 
 export type { Emulator, Trace, TraceQuery, LookupRequest, LibraryInput, Family } from './core/types.js';
 export { parseScenario, type ScenarioSpec } from './core/scenario.js';
-export { simulateLookups, simulateBurst, seededRandom } from './core/sim.js';
+export { simulateLookups, simulateBurst, simulateRounds, seededRandom } from './core/sim.js';

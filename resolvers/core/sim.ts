@@ -177,7 +177,8 @@ export function simulateBurst(process: EmulatedProcess, requests: LookupRequest[
   const w = process.workers;
   const run = (i: number, machine: ResolverMachine, at: number) => (runs[i] = simulateMachine(machine, requests[i]!, scenario, { ...opts, startAt: at, calledAt }));
   if (!w) {
-    requests.forEach((r, i) => run(i, (process.thread?.() ?? process).lookup(r), calledAt));
+    // one lookup: the process's own thread; several at once: a thread each
+    requests.forEach((r, i) => run(i, (requests.length > 1 ? (process.thread?.() ?? process) : process).lookup(r), calledAt));
     return runs;
   }
   const queue = new PoolQueue<number>(w.pool);
@@ -196,21 +197,20 @@ export function simulateBurst(process: EmulatedProcess, requests: LookupRequest[
 }
 
 /** Several lookups in one emulated process, back to back on one virtual clock. */
-export function simulateLookups(
-  emulator: Emulator,
-  input: LibraryInput,
-  scenario: Scenario,
-  requests: LookupRequest[],
-  random: () => number,
-): Trace[] {
+export function simulateLookups(emulator: Emulator, input: LibraryInput, scenario: Scenario, requests: LookupRequest[], random: () => number): Trace[] {
+  return simulateRounds(emulator, input, scenario, requests.map((r) => [r]), random);
+}
+
+/** Rounds of lookups called at once (resolve --repeat × --concurrency), one after another in one process. */
+export function simulateRounds(emulator: Emulator, input: LibraryInput, scenario: Scenario, rounds: LookupRequest[][], random: () => number): Trace[] {
   const warnings: string[] = [];
   const process = emulator.createProcess({ input, random, warn: (m) => warnings.push(m) });
   const traces: Trace[] = [];
   let at = 0;
-  for (const request of requests) {
-    const run = simulateLookup(process, request, scenario, { mode: emulator.mode, startAt: at, warnings: [...warnings] });
-    traces.push(run.trace);
-    at = run.endAt;
+  for (const round of rounds) {
+    const runs = simulateBurst(process, round, scenario, { mode: emulator.mode, startAt: at, warnings: [...warnings] });
+    traces.push(...runs.map((r) => r.trace));
+    at = Math.max(...runs.map((r) => r.endAt));
   }
   return traces;
 }

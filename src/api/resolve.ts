@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { isTsnetError, TargetError, TsnetError } from '../errors.js';
-import { emulatorFor, MODES, parseScenario, simulateLookups, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
-import { lookupReal } from '../driver/real-driver.js';
+import { emulatorFor, MODES, parseScenario, simulateRounds, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
+import { lookupBurstReal, lookupReal } from '../driver/real-driver.js';
 import { validateLookupName } from '../config/validate.js';
 import { enterNetnsForGood } from '../ns/enter.js';
 import { checkTarget } from '../engines/target.js';
@@ -26,6 +26,7 @@ export interface ResolveOptions {
   canonname?: boolean | undefined;
   simulate?: string | undefined;
   repeat?: string | undefined;
+  concurrency?: string | undefined;
   port?: string | undefined;
 }
 
@@ -67,6 +68,9 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   if (!FAMILIES.includes(family)) throw new TsnetError('TSNET_USAGE', `unknown --family "${o.family}": use any, inet or inet6`);
   const repeat = Number(o.repeat ?? '1');
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) throw new TsnetError('TSNET_USAGE', `invalid --repeat "${o.repeat}": use a whole number from 1 to 1000`);
+  const concurrency = Number(o.concurrency ?? '1');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new TsnetError('TSNET_USAGE', `invalid --concurrency "${o.concurrency}": use a whole number from 1 to 1000`);
+  if (repeat * concurrency > 10_000) throw new TsnetError('TSNET_USAGE', `--repeat ${repeat} × --concurrency ${concurrency} is over 10 000 lookups: ask for fewer`);
   const port = Number(o.port ?? '53');
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TsnetError('TSNET_USAGE', `invalid --port "${o.port}"`);
   if (o.in !== undefined && o.netns !== undefined) throw new TsnetError('TSNET_USAGE', '--in and --netns both name a network: give one');
@@ -88,7 +92,8 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
     env: parseEnv(o.env ?? []),
     hostname: target?.hostname ?? osHostname(),
   };
-  const requests = Array.from({ length: repeat }, () => ({ name: o.name, family, canonname: o.canonname ?? false }));
+  const request = { name: o.name, family, canonname: o.canonname ?? false };
+  const rounds = Array.from({ length: repeat }, () => Array.from({ length: concurrency }, () => request));
 
   if (o.simulate !== undefined) {
     let scenario;
@@ -100,7 +105,7 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
       if (err instanceof TsnetError) throw err;
       throw new TsnetError('TSNET_USAGE', `scenario ${o.simulate}: ${(err as Error).message}`);
     }
-    return simulateLookups(emulator, input, scenario, requests, Math.random);
+    return simulateRounds(emulator, input, scenario, rounds, Math.random);
   }
 
   if (target !== undefined) {
@@ -115,6 +120,9 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
   const warnings: string[] = [];
   const process = emulator.createProcess({ input, random: Math.random, warn: (m) => warnings.push(m) });
   const traces: Trace[] = [];
-  for (const request of requests) traces.push(await lookupReal(process, request, { mode: emulator.mode, port, warnings: [...warnings] }));
+  for (const round of rounds) {
+    const opts = { mode: emulator.mode, port, warnings: [...warnings] };
+    traces.push(...(round.length === 1 ? [await lookupReal(process, round[0]!, opts)] : await lookupBurstReal(process, round, opts)));
+  }
   return traces;
 }

@@ -14,6 +14,7 @@ interface ResolveCliOptions extends EngineCliOptions {
   canonname?: boolean;
   simulate?: string;
   repeat?: string;
+  concurrency?: string;
   port?: string;
   json?: boolean;
 }
@@ -28,27 +29,28 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
         'Exit: 0 resolved, 1 not resolved, 2 usage, 3 the --in target not found or not reachable',
     )
     .argument('<name>', 'the name to look up (getaddrinfo)')
-    .requiredOption('--mode <mode>', 'resolver library to emulate: glibc, musl, eventlet, eventlet-0.24')
+    .requiredOption('--mode <mode>', 'resolver library to emulate: glibc, musl, eventlet, eventlet-0.24, go, go-cgo, node, node-musl')
     .option('--in <target>', `run inside this target's network namespace, its files the defaults: ${TARGET_HELP}`)
     .option('--netns <path>', 'run inside this network namespace (e.g. /run/netns/NAME, /proc/PID/ns/net)');
   addEngineOptions(command)
     .option('--resolv-conf <file>', 'resolv.conf the emulated process reads (default: the container\'s, else /etc/resolv.conf)')
     .option('--hosts <file>', 'hosts file (default: the container\'s, else /etc/hosts)')
     .option('--nsswitch <file>', 'nsswitch.conf (default: the container\'s, else /etc/nsswitch.conf)')
-    .option('--env <KEY=VALUE>', 'environment of the emulated process (repeatable): RES_OPTIONS, LOCALDOMAIN, EVENTLET_NO_GREENDNS; the caller\'s own environment is never used', collect)
+    .option('--env <KEY=VALUE>', 'environment of the emulated process (repeatable): RES_OPTIONS, LOCALDOMAIN, EVENTLET_NO_GREENDNS, GODEBUG, UV_THREADPOOL_SIZE; the caller\'s own environment is never used', collect)
     .addOption(new Option('--family <family>', 'address family asked for').choices(['any', 'inet', 'inet6']).default('any'))
     .option('--canonname', 'ask for the canonical name too (AI_CANONNAME)')
     .option('--simulate <scenario>', 'run on a simulated network: a JSON file or inline JSON like {"servers": {"10.0.0.1": "blackhole"}, "zone": ["db.example=A:10.0.0.5"]}')
     .option('--repeat <n>', 'look the name up n times in one emulated process (rotate, sticky fallbacks, caches)', '1')
+    .option('--concurrency <n>', 'start n lookups at once (with --repeat: n at once, that many rounds); node queues them on its thread pool', '1')
     .option('--port <port>', 'DNS port of the nameservers', '53')
-    .option('--json', 'print the trace as JSON (an array with --repeat > 1)')
+    .option('--json', 'print the trace as JSON (an array with --repeat or --concurrency > 1)')
     .action(async (name: string, o: ResolveCliOptions) => {
       const { runResolve } = await import('../api/resolve.js');
       const { renderTrace } = await import('./render.js');
       const traces = await runResolve(
         {
           name, mode: o.mode, in: o.in, netns: o.netns, resolvConf: o.resolvConf, hosts: o.hosts, nsswitch: o.nsswitch,
-          env: o.env, family: o.family, canonname: o.canonname, simulate: o.simulate, repeat: o.repeat, port: o.port,
+          env: o.env, family: o.family, canonname: o.canonname, simulate: o.simulate, repeat: o.repeat, concurrency: o.concurrency, port: o.port,
         },
         { ...(await ctx.deps()), engines: engineOptions(o) },
       );

@@ -16,7 +16,8 @@ import { closeFd, errnoName, ifNameToIndex, prepareClock, prepareUdp, sleepUntil
 import { ipv4Bytes, ipv6Bytes, splitZone } from '../../resolvers/core/address.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import { TraceRecorder } from '../../resolvers/core/trace.js';
-import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, Trace } from '../../resolvers/core/types.js';
+import { PoolQueue } from '../../resolvers/core/pool.js';
+import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, ResolverMachine, Trace } from '../../resolvers/core/types.js';
 
 export interface RealRunOptions {
   mode: string;
@@ -30,8 +31,44 @@ export interface RealRunOptions {
 const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
 
 export function lookupReal(process: EmulatedProcess, request: LookupRequest, opts: RealRunOptions): Promise<Trace> {
+  return runMachine(() => process.lookup(request), request, opts, undefined);
+}
+
+function runMachine(make: () => ResolverMachine, request: LookupRequest, opts: RealRunOptions, calledAt: number | undefined): Promise<Trace> {
   warmUp();
-  return new Promise((resolve, reject) => new RealRun(process, request, opts, resolve, reject).start());
+  return new Promise((resolve, reject) => new RealRun(make(), request, opts, calledAt, resolve, reject).start());
+}
+
+/**
+ * Lookups called at the same moment in one process (resolve --concurrency), on real sockets. A
+ * pooled process (Node) runs each on a worker as core/pool.ts hands them out — a queued lookup's
+ * trace counts from the call, its wait in queued_ms; any other runs them all at once, a thread each.
+ */
+export async function lookupBurstReal(process: EmulatedProcess, requests: LookupRequest[], opts: RealRunOptions): Promise<Trace[]> {
+  const calledAt = performance.now();
+  const w = process.workers;
+  if (!w) return Promise.all(requests.map((r) => runMachine(() => (process.thread?.() ?? process).lookup(r), r, opts, calledAt)));
+  const queue = new PoolQueue<number>(w.pool);
+  const out: Promise<Trace>[] = new Array(requests.length);
+  const settle = new Map<number, (t: Promise<Trace>) => void>();
+  const start = (list: Array<{ job: number; thread: number }>) => {
+    for (const { job, thread } of list) {
+      const run = runMachine(() => w.lookupOn(thread, requests[job]!), requests[job]!, opts, calledAt);
+      // the thread is free when its lookup ends, however it ends
+      void run.then(() => start(queue.finished(thread)), () => start(queue.finished(thread)));
+      settle.get(job)!(run);
+    }
+  };
+  requests.forEach((r, i) => {
+    const direct = w.direct(r);
+    if (direct) out[i] = runMachine(() => direct, r, opts, calledAt);
+    else {
+      out[i] = new Promise<Trace>((res) => settle.set(i, (t) => res(t)));
+      queue.submit(i);
+    }
+  });
+  start(queue.startable());
+  return Promise.all(out);
 }
 
 let warm = false;
@@ -96,9 +133,8 @@ const EINVAL = 22;
 
 /** One lookup on real sockets: the emulator's actions carried out, the kernel's answers fed back. */
 class RealRun {
-  private readonly machine: ReturnType<EmulatedProcess['lookup']>;
   private readonly started = performance.now();
-  private readonly recorder = new TraceRecorder(this.started);
+  private readonly recorder: TraceRecorder;
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, { sock: net.Socket; to: string; frames: FrameDecoder }>();
   /** how to cancel each armed timer (a Node timeout or an immediate) */
@@ -126,13 +162,15 @@ class RealRun {
   private lag = 0;
 
   constructor(
-    process: EmulatedProcess,
+    private readonly machine: ResolverMachine,
     private readonly request: LookupRequest,
     private readonly opts: RealRunOptions,
+    /** when the caller asked, if the lookup then waited for a worker (the trace counts from there) */
+    private readonly calledAt: number | undefined,
     private readonly resolve: (t: Trace) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    this.machine = process.lookup(request);
+    this.recorder = new TraceRecorder(calledAt ?? this.started);
   }
 
   start(): void {
@@ -407,6 +445,8 @@ class RealRun {
   private finish(): void {
     this.release();
     const { request, opts } = this;
-    this.resolve(this.recorder.finish(performance.now(), opts.mode, request.name, request.family, this.result!, opts.warnings));
+    const trace = this.recorder.finish(performance.now(), opts.mode, request.name, request.family, this.result!, opts.warnings);
+    const queued = this.calledAt === undefined ? 0 : Math.round((this.started - this.calledAt) * 1000) / 1000;
+    this.resolve(queued > 0 ? { ...trace, queued_ms: queued } : trace);
   }
 }

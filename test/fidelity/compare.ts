@@ -24,6 +24,26 @@ export interface LookupObservation {
   canonname?: string | null;
   elapsed_ms: number;
   queries: PlanQuery[];
+  /**
+   * A burst (lookups called at once, Node's --concurrency): every lookup's elapsed time and
+   * result, fastest first. The observation itself is the burst as one: the slowest lookup's
+   * time, every query of the burst in one plan (times from the common call).
+   */
+  burst?: Array<{ elapsed_ms: number; result: string }>;
+}
+
+/** Lookups called at the same moment, as one observation (see LookupObservation.burst). */
+export function mergeBurst(lookups: LookupObservation[]): LookupObservation {
+  const burst = lookups.map((l) => ({ elapsed_ms: l.elapsed_ms, result: describeResult(l) })).sort((a, b) => a.elapsed_ms - b.elapsed_ms);
+  const first = lookups[0]!;
+  return {
+    addresses: first.addresses,
+    error: first.error,
+    canonname: first.canonname ?? null,
+    elapsed_ms: burst.at(-1)!.elapsed_ms,
+    queries: lookups.flatMap((l) => l.queries).sort((a, b) => a.t_ms - b.t_ms),
+    burst,
+  };
 }
 
 export interface CompareOptions {
@@ -105,13 +125,24 @@ export function relabelRotation(run: LookupObservation[], servers: string[]): Lo
 }
 
 /** The per-lookup verdict; `prefix` names the lookup in messages. */
+/** Two bursts: the same number of lookups, the k-th fastest within tolerance of the other's, the same results. */
+function compareBurst(real: NonNullable<LookupObservation['burst']>, other: NonNullable<LookupObservation['burst']>, o: CompareOptions, diff: (m: string) => void): void {
+  const [rn, on] = o.names ?? ['real', 'emulated'];
+  if (real.length !== other.length) return diff(`burst: ${rn} ${real.length} lookups, ${on} ${other.length}`);
+  const results = (b: typeof real) => b.map((x) => x.result).sort().join(' | ');
+  if (results(real) !== results(other)) diff(`burst results: ${rn} ${results(real)}; ${on} ${results(other)}`);
+  const off = real.findIndex((r, k) => Math.abs(r.elapsed_ms - other[k]!.elapsed_ms) > tolerance(r.elapsed_ms, o));
+  if (off >= 0) diff(`burst times (fastest first): ${rn} ${real.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms; ${on} ${other.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms`);
+}
+
 function compareLookup(real: LookupObservation, other: LookupObservation, o: CompareOptions, prefix: string, out: Comparison): void {
   const [rn, on] = o.names ?? ['real', 'emulated'];
   const labels = o.labels ?? {};
   const burst = o.burstMs ?? 20;
   const diff = (m: string) => out.differences.push(`${prefix}${m}`);
 
-  if (!sameResult(real, other)) diff(`result: ${rn} ${describeResult(real)}, ${on} ${describeResult(other)}`);
+  if (real.burst && other.burst) compareBurst(real.burst, other.burst, o, diff);
+  else if (!sameResult(real, other)) diff(`result: ${rn} ${describeResult(real)}, ${on} ${describeResult(other)}`);
   const [rc, oc] = [real.canonname ?? null, other.canonname ?? null];
   if (rc !== oc) diff(`canonical name: ${rn} ${JSON.stringify(rc)}, ${on} ${JSON.stringify(oc)}`);
 

@@ -29,6 +29,7 @@ import {
   type LogLine,
   type LookupObservation,
   type PlanQuery,
+  mergeBurst,
 } from './compare.js';
 import { DEFAULT_NSSWITCH, renderResolvConf, type FidelityScenario, type Library } from './scenarios.js';
 import { trackChild, type Lane, type Topology } from './topology.js';
@@ -352,6 +353,7 @@ function realCommand(tools: Tools, s: FidelityScenario, lib: Library): string[] 
   const args = [s.name, s.family, s.canonname ? 'canon' : 'nocanon', String(s.repeat), String(REPEAT_PAUSE_MS)];
   if (lib === 'glibc') return [tools.gaiGlibc, ...args];
   if (lib === 'musl') return [tools.gaiMusl, ...args];
+  if (lib === 'node') return [tools.node, join(REF_DIR, 'node_lookup.mjs'), ...args, String(s.concurrency ?? 1)];
   if (lib === 'go' || lib === 'go-cgo') {
     const bin = lib === 'go' ? tools.goPure : tools.goCgo;
     if (!bin) throw new Error(`${lib}: go_lookup was not built (golang-go is not installed)`);
@@ -360,7 +362,19 @@ function realCommand(tools: Tools, s: FidelityScenario, lib: Library): string[] 
   return [tools.python, tools.eventletScript, ...args];
 }
 
+/** Lookups per run: rounds × lookups called at once. */
+const lookupCount = (s: FidelityScenario) => s.repeat * (s.concurrency ?? 1);
+
+/** A run's lookups as observations: each round of a burst (concurrency > 1) merged into one. */
+function byRound(lookups: LookupObservation[], s: FidelityScenario): LookupObservation[] {
+  const n = s.concurrency ?? 1;
+  if (n === 1) return lookups;
+  return Array.from({ length: Math.ceil(lookups.length / n) }, (_, r) => mergeBurst(lookups.slice(r * n, (r + 1) * n)));
+}
+
 interface GaiLine {
+  /** node_lookup.mjs with CONCURRENCY > 1: which round (from 1); lines come in completion order */
+  round?: number;
   addresses: string[];
   error: string | null;
   canonname?: string | null;
@@ -392,17 +406,19 @@ async function runReal(tools: Tools, lane: Lane, s: FidelityScenario, lib: Libra
       rec.message = `unparseable output: ${line.slice(0, 200)}`;
     }
   }
-  const starts = lines.map((l) => l.start_ms);
-  rec.lookups = lines.map((l) => ({ addresses: l.addresses, error: l.error, canonname: l.canonname ?? null, elapsed_ms: l.elapsed_ms, queries: [] }));
+  lines.sort((a, b) => (a.round ?? 0) - (b.round ?? 0)); // stable: completion order within a round
+  const perRound = s.concurrency ?? 1;
+  const starts = lines.filter((_, i) => i % perRound === 0).map((l) => l.start_ms);
+  rec.lookups = byRound(lines.map((l) => ({ addresses: l.addresses, error: l.error, canonname: l.canonname ?? null, elapsed_ms: l.elapsed_ms, queries: [] })), s);
   if (r.signal === 'SIGFPE' && lines.length < s.repeat) {
     rec.lookups.push({ addresses: [], error: 'SIGFPE', elapsed_ms: 0, queries: [] });
     starts.push(r.startedAt);
   } else if (r.timedOut) {
     rec.status = 'error';
     rec.message = `timed out after ${CHILD_TIMEOUT_MS} ms`;
-  } else if (r.code !== 0 || lines.length !== s.repeat) {
+  } else if (r.code !== 0 || lines.length !== lookupCount(s)) {
     rec.status = 'error';
-    rec.message = `exit ${r.code ?? r.signal} with ${lines.length} of ${s.repeat} result lines`;
+    rec.message = `exit ${r.code ?? r.signal} with ${lines.length} of ${lookupCount(s)} result lines`;
   }
   return { rec, starts, window: [r.startedAt, r.endedAt] };
 }
@@ -430,6 +446,7 @@ async function runTsnet(
   const args = [tools.cli, 'resolve', s.name, '--mode', modeOf(lib), ...where, '--resolv-conf', f.resolvConf, '--hosts', f.hosts, '--nsswitch', f.nsswitch];
   for (const [k, v] of Object.entries(libraryEnv(s, lib))) args.push('--env', `${k}=${v}`);
   args.push('--family', s.family, '--repeat', String(s.repeat), '--json');
+  if ((s.concurrency ?? 1) > 1) args.push('--concurrency', String(s.concurrency));
   if (s.canonname) args.push('--canonname');
   const r = await runChild(tools.node, args, { PATH, TSNET_LOG_LEVEL: 'warn', TSNET_ROOT: join(workDir, 'tsnet-root') }, timeoutMs, /internal error/);
   const rec: RunRecord = { status: 'ok', lookups: [], command: ['node', 'dist/tsnet.js', ...args.slice(1)], wallMs: r.endedAt - r.startedAt };
@@ -454,9 +471,9 @@ async function runTsnet(
         ? `${r.stderr.trim().split('\n')[0]} — and the CLI did not exit (killed by the suite 1 s later)`
         : `exit ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 500)}`;
   }
-  if (rec.status === 'ok' && traces.length !== s.repeat) {
+  if (rec.status === 'ok' && traces.length !== lookupCount(s)) {
     rec.status = 'error';
-    rec.message = `${traces.length} traces for --repeat ${s.repeat}`;
+    rec.message = `${traces.length} traces for ${lookupCount(s)} lookups`;
   }
   return { rec, traces, window: [r.startedAt, r.endedAt] };
 }
@@ -527,7 +544,7 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
     real.lookups = real.lookups.map((l, i) => ({ ...l, queries: plans[i] ?? [] }));
   }
   if (emulated.status === 'ok') {
-    const traced = traceLookups(emuTraces, label);
+    const traced = byRound(traceLookups(emuTraces, label), s);
     const { plans } = plansFromTraces(wireQueries(emuWire, servers), traced);
     emulated.lookups = traced.map((t, i) => ({ ...t, queries: plans[i] ?? [] }));
     // The emulator's own trace must say what its wire saw: a driver that claims a send the
@@ -538,7 +555,7 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
 
   const c = await runTsnet(tools, s, lib, files, ['--simulate', files.simulate], ctx.workDir, 30_000).catch((err: Error) => ({ rec: error(err.message), traces: [] as Trace[], window: [0, 0] as [number, number] }));
   const simulated = c.rec;
-  if (simulated.status === 'ok') simulated.lookups = traceLookups(c.traces, label);
+  if (simulated.status === 'ok') simulated.lookups = byRound(traceLookups(c.traces, label), s);
 
   const opts = {
     rotate: s.rotate ? [...s.resolvConf.matchAll(/nameserver \{ns([1-9])\}/g)].map((m) => `ns${m[1]}`) : undefined,
@@ -557,7 +574,7 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
   const load = endLoad();
   // only on a busy machine: there a process that was not running is the likely reason
   const busy = load.cpuPressure !== null && load.cpuPressure > 0.2;
-  const stall = busy && real.status === 'ok' && simulated.status === 'ok'
+  const stall = busy && real.status === 'ok' && simulated.status === 'ok' && (s.concurrency ?? 1) === 1
     ? realStall(realRuns(real, realStarts, wireReplies(realWire, servers)), simRuns(c.traces, label)) ?? serverLate(wireAnswered(realWire, servers), simAnswered(c.traces, label))
     : undefined;
 

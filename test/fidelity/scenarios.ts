@@ -20,7 +20,7 @@ import type { Family } from '../../resolvers/core/types.js';
  * LOCALDOMAIN, an nsswitch.conf source other than files/dns/mdns*, a .local name...; net/conf.go).
  * Both are emulated by `--mode go`, which decides that fallback from the same files.
  */
-export const LIBRARIES = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns', 'go', 'go-cgo'] as const;
+export const LIBRARIES = ['glibc', 'musl', 'eventlet', 'eventlet-nogreendns', 'go', 'go-cgo', 'node'] as const;
 export type Library = (typeof LIBRARIES)[number];
 
 export interface DocClaim {
@@ -53,8 +53,10 @@ export interface FidelityScenario {
   name: string;
   family: Family;
   canonname: boolean;
-  /** lookups in one process */
+  /** lookups in one process (rounds, with `concurrency`) */
   repeat: number;
+  /** lookups called at once in each round (Node's dns.lookup burst); default 1 */
+  concurrency?: number;
   libraries: Library[];
   /** glibc `options rotate`: compare the rotation pattern, not the (random) first server */
   rotate?: boolean;
@@ -99,7 +101,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§1.2: one A+AAAA round [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], queries: 2, source: '§2.2 [derived]' },
@@ -135,7 +137,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000], source: '§1.3: wait retrans<<0 = 1 s on ns1, then ns2 [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§2.3: all servers at once [derived]' },
@@ -169,7 +171,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #2 [lab ~0]' },
@@ -188,7 +190,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [30], queries: 4, source: '§1.5: SERVFAIL -> next server at once' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [30], queries: 8, source: '§2.3: 2 + up to 2 x nqueries = 4 immediate resends to ns1, 2 to ns2 [derived]' },
@@ -314,7 +316,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 2,
-    libraries: ALL,
+    libraries: [...ALL, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: [V4], elapsedMs: [3000, 1000], source: '§1.3: 3 x timeout, then 1 x timeout in the same thread (15 s/5 s [lab]) [derived]' }),
       musl: { error: 'EAI_AGAIN', elapsedMs: [1000, 1000], source: '§2.2/2.3: EAI_AGAIN at timeout [derived]' },
@@ -335,7 +337,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 3,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [1000, 1000, 0], source: '§1.3: one reply then a timeout -> sticky single-request retry (5 s at timeout:5, kubernetes#56903); A then AAAA on one new socket collide again -> single-request-reopen [derived]' }),
       musl: { error: null, addresses: BOTH, elapsedMs: [500, 500, 500], source: '§2.3: the unanswered AAAA is resent after timeout/attempts, a later packet of the flow; every lookup has a new socket [derived]' },
@@ -439,7 +441,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8: 4 rounds of A+AAAA [lab]' }),
       musl: { error: null, addresses: ['10.50.1.7', 'fd00:50::1:7'], queries: 8, source: '§7 #8 [lab]' },
@@ -493,7 +495,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: ['10.50.2.9', 'fd00:50::2:9'], source: '§7 #13 [lab]: continues to the next domain' }),
       musl: { error: 'EAI_NONAME', source: '§7 #13 [lab]' },
@@ -511,7 +513,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, elapsedMs: [0], source: '§7 #12 [lab]: via TCP' }),
       musl: { error: 'EAI_NONAME', elapsedMs: [0], source: '§7 #12 [lab]: truncated reply used as is' },
@@ -620,7 +622,7 @@ export const SCENARIOS: FidelityScenario[] = [
     family: 'any',
     canonname: false,
     repeat: 1,
-    libraries: [...ALL, ...GO],
+    libraries: [...ALL, ...GO, 'node'],
     doc: {
       ...glibcClaims({ error: null, addresses: BOTH, queries: 2, source: '§1.1: nsswitch order, dns first' }),
       musl: { error: null, addresses: ['10.77.0.7'], queries: 0, source: '§2.1: nsswitch.conf is not read' },
@@ -701,6 +703,7 @@ export const SCENARIOS: FidelityScenario[] = [
   },
   ...wider(),
   ...goScenarios(),
+  ...nodeScenarios(),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -821,7 +824,7 @@ function wider(): FidelityScenario[] {
       description: 'RES_OPTIONS="ndots:3 timeout:1 attempts:1" over resolv.conf\'s ndots:1 (glibc applies it after the file: db.fy.test now goes through the search list first; musl and greendns ignore the environment)',
       resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions ndots:1\n',
       env: { RES_OPTIONS: 'ndots:3 timeout:1 attempts:1' },
-      libraries: [...ALL, ...GO],
+      libraries: [...ALL, ...GO, 'node'],
       name: DB,
       doc: {
         ...glibcClaims({ error: null, addresses: BOTH, queries: 4, source: '§1.1: RES_OPTIONS after the file; §1.2 dots < ndots -> search first [derived]' }),
@@ -1103,6 +1106,46 @@ function goScenarios(): FidelityScenario[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Node 20's dns.lookup (node_lookup.mjs on this machine's Node, glibc). Bursts: `concurrency`
+// lookups called at once, compared fastest-first (each lookup's own time includes its wait for a
+// libuv thread) and as one plan. No musl-built Node here: node-musl has no real row.
+
+function nodeScenarios(): FidelityScenario[] {
+  const deadFirst = 'nameserver {ns1}\nnameserver {ns2}\nsearch fy.test\noptions timeout:1 attempts:1\n';
+  return [
+    wide({
+      id: 'node-burst-8',
+      description: "8 dns.lookup calls at once, the first of two nameservers drops everything (timeout:1 attempts:1): libuv runs at most (4 + 1) / 2 = 2 getaddrinfo at once (slow I/O work), so the burst ends in waves of two, 1 s apart",
+      resolvConf: deadFirst,
+      servers: { 1: 'blackhole', 2: 'answer' },
+      name: DB,
+      concurrency: 8,
+      libraries: ['node'],
+    }),
+    wide({
+      id: 'node-burst-8-pool8',
+      description: 'the same burst with UV_THREADPOOL_SIZE=8: four at once, two waves',
+      resolvConf: deadFirst,
+      env: { UV_THREADPOOL_SIZE: '8' },
+      servers: { 1: 'blackhole', 2: 'answer' },
+      name: DB,
+      concurrency: 8,
+      libraries: ['node'],
+    }),
+    wide({
+      id: 'node-race-rounds',
+      description: "the conntrack race, timeout:1; 3 rounds of 2 lookups at once: each round's two lookups run on two fresh threads (glibc's _res and its sticky single-request fallback are per thread)",
+      resolvConf: 'nameserver {ns1}\nsearch fy.test\noptions timeout:1\n',
+      servers: { 1: 'race-drop:100' },
+      name: DB,
+      repeat: 3,
+      concurrency: 2,
+      libraries: ['node'],
+    }),
+  ];
+}
+
 /** resolv.conf with the placeholders replaced by the lane's addresses. */
 export function renderResolvConf(text: string, server: (slot: string) => string): string {
   return text.replace(/\{ns([1-9](?:v6)?)\}/g, (_, n: string) => server(n));
@@ -1121,6 +1164,7 @@ export function validateScenarios(list: FidelityScenario[]): string[] {
     for (const slot of Object.keys(s.servers)) if (!/^[1-9](v6)?$/.test(slot)) problems.push(`${s.id}: server slot "${slot}" is not 1..9 or 1v6..9v6`);
     if (s.libraries.length === 0) problems.push(`${s.id}: no libraries`);
     if (s.repeat < 1) problems.push(`${s.id}: repeat < 1`);
+    if (s.concurrency !== undefined && (s.concurrency < 1 || !s.libraries.every((l) => l === 'node'))) problems.push(`${s.id}: concurrency is for node rows, at least 1`);
   }
   return problems;
 }
