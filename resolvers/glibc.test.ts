@@ -15,10 +15,13 @@ function run(c: Case): Trace[] {
 
 const plan = (t: Trace) => t.queries.map((q) => `${q.t_ms} ${q.server} ${q.transport} ${q.qname} ${q.qtype} ${q.outcome}`);
 
+/** getaddrinfo's RFC 3484 sort on a dual-stack host (the default SortHost): the ULA (precedence 40) before IPv4 (10) */
+const SORTED = ['fd00::3', '10.1.2.3'];
+
 describe('glibc emulator (simulated network)', () => {
   it('answers from a healthy server at once, A and AAAA together', () => {
     const [t] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'answer' }, name: 'db.example' });
-    expect(t!.result).toEqual({ addresses: ['10.1.2.3', 'fd00::3'], error: null });
+    expect(t!.result).toEqual({ addresses: SORTED, error: null });
     expect(plan(t!)).toEqual([`0 ${NS1} udp db.example A answer`, `0 ${NS1} udp db.example AAAA answer`]);
     expect(t!.elapsed_ms).toBe(0.2);
   });
@@ -26,7 +29,7 @@ describe('glibc emulator (simulated network)', () => {
   it('waits 5 s on a blackholed first server before asking the second, every lookup', () => {
     const traces = run({ resolv: `nameserver ${NS1}\nnameserver ${NS2}\n`, servers: { [NS1]: 'blackhole', [NS2]: 'answer' }, name: 'db.example', repeat: 2 });
     for (const t of traces) {
-      expect(t.result.addresses).toEqual(['10.1.2.3', 'fd00::3']);
+      expect(t.result.addresses).toEqual(SORTED);
       expect(t.elapsed_ms).toBeCloseTo(5000.2, 3);
       expect(t.queries.map((q) => q.server)).toEqual([NS1, NS1, NS2, NS2]);
     }
@@ -88,7 +91,7 @@ describe('glibc emulator (simulated network)', () => {
 
   it('retries a truncated answer over TCP on the same server', () => {
     const [t] = run({ resolv: `nameserver ${NS1}\n`, servers: { [NS1]: 'truncate' }, name: 'db.example' });
-    expect(t!.result.addresses).toEqual(['10.1.2.3', 'fd00::3']);
+    expect(t!.result.addresses).toEqual(SORTED);
     expect(t!.queries.map((q) => q.transport)).toEqual(['udp', 'udp', 'tcp', 'tcp']);
   });
 

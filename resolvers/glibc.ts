@@ -19,8 +19,9 @@
  * - Result: sysdeps/posix/getaddrinfo.c — TRY_AGAIN → EAI_AGAIN, NO_DATA → EAI_NODATA, else
  *   EAI_NONAME.
  * Not emulated: HOSTALIASES, nss modules other than files/dns (they count as UNAVAIL), sortlist,
- * AI_ADDRCONFIG, result ordering (RFC 3484 sorting) — addresses compare as a set.
+ * AI_ADDRCONFIG. The result's order: core/addrsort.ts sortGlibc (RFC 3484 with gai.conf).
  */
+import { DUAL_STACK_HOST, GLIBC_DEFAULT_POLICY, parseGaiConf, sortGlibc, type GaiPolicy, type SortHost } from './core/addrsort.js';
 import { applyOptions, LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
 import { glibcHostsCanon, glibcHostsLookup } from './core/hosts.js';
@@ -43,6 +44,9 @@ interface ProcessState {
   /** RES_SNGLKUP / RES_SNGLKUPREOP set by the automatic fallback: sticky for the thread (its _res) */
   snglkup: boolean;
   snglkupreop: boolean;
+  /** getaddrinfo's sorting: the kernel's answers and gai.conf's tables */
+  host: SortHost;
+  policy: GaiPolicy;
 }
 
 function configure(ctx: ProcessContext): ProcessState {
@@ -63,6 +67,8 @@ function configure(ctx: ProcessContext): ProcessState {
     rotate: { counter: undefined },
     snglkup: cfg.flags.has('single-request'),
     snglkupreop: cfg.flags.has('single-request-reopen'),
+    host: ctx.input.host ?? DUAL_STACK_HOST,
+    policy: ctx.input.gaiConf === undefined ? GLIBC_DEFAULT_POLICY : parseGaiConf(ctx.input.gaiConf, ctx.warn),
   };
 }
 
@@ -140,7 +146,8 @@ function* lookup(io: Io, st: ProcessState, req: LookupRequest): Coroutine {
     }
     const criterion = src.criteria.find((c) => (c.negate ? c.status !== status : c.status === status));
     const action = criterion?.action ?? (status === 'SUCCESS' ? 'return' : 'continue');
-    if (status === 'SUCCESS' && action === 'return') return withCanon({ addresses, error: null }, req, canon);
+    // getaddrinfo.c: more than one address (hosts or DNS) → rfc3484_sort
+    if (status === 'SUCCESS' && action === 'return') return withCanon({ addresses: addresses.length > 1 ? sortGlibc(addresses, st.host, st.policy) : addresses, error: null }, req, canon);
     if (action === 'return') break;
   }
   const error: ResolveError = herrno === 'TRY_AGAIN' ? 'EAI_AGAIN' : herrno === 'NO_DATA' ? 'EAI_NODATA' : 'EAI_NONAME';

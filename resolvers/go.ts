@@ -39,6 +39,7 @@
  * StrictErrors, mDNS sources, IDNA.
  */
 import { canonicalAddress, isIPv4, isIPv6 } from './core/address.js';
+import { DUAL_STACK_HOST, sortGo, type SortHost } from './core/addrsort.js';
 import { parseGoConfig, type GoResolverConfig } from './core/config.js';
 import { machineFromCoroutine, parallel, type Coroutine, type Io, type Task } from './core/coroutine.js';
 import { goHostsLookup } from './core/hosts.js';
@@ -46,10 +47,7 @@ import { parseGoNssHosts, type GoNssSource } from './core/nsswitch.js';
 import { candidates } from './core/search.js';
 import { decodeReply, encodeQuery, matches, RCODE, type Reply } from './core/wire.js';
 import { glibc } from './glibc.js';
-import type { EmulatedProcess, Emulator, Family, LookupRequest, LookupResult, ProcessContext, QType, ResolveError, ResolverMachine } from './core/types.js';
-
-// TODO(addrsort): sortByRFC6724
-const sortGo = (addrs: string[]) => addrs;
+import type { EmulatedProcess, Emulator, Family, LibraryInput, LookupRequest, LookupResult, ProcessContext, QType, ResolveError, ResolverMachine } from './core/types.js';
 
 /** maxDNSPacketSize in dnsclient_unix.go: the EDNS0 size on every query */
 const EDNS_SIZE = 1232;
@@ -66,10 +64,10 @@ interface GoProcess {
   random: () => number;
   /** the rotate counter (dnsConfig.soffset) */
   offset: number;
-  /** cgo forced for every lookup (environment, GODEBUG=netdns=cgo) */
-  forceCgo: string | undefined;
-  /** netdns=go: Go's resolver where it would otherwise hand a lookup to cgo */
-  preferGo: boolean;
+  /** the process's environment (GODEBUG, RES_OPTIONS, HOSTALIASES, LOCALDOMAIN) */
+  env: Record<string, string>;
+  /** addrselect.go's view of the kernel */
+  host: SortHost;
 }
 
 export const go: Emulator = {
@@ -87,43 +85,89 @@ export const goCgo: Emulator = {
 function createProcess(ctx: ProcessContext, cgo: boolean): EmulatedProcess {
   const { input } = ctx;
   const cfg = parseGoConfig(input.resolvConf, input.hostname);
-  const netdns = goDebugNetDNS(input.env.GODEBUG ?? '');
-  const envReason = ['RES_OPTIONS', 'HOSTALIASES'].find((k) => (input.env[k] ?? '') !== '') ?? ('LOCALDOMAIN' in input.env ? 'LOCALDOMAIN' : undefined);
-  const forceCgo = netdns === 'cgo' ? 'GODEBUG=netdns=cgo' : envReason && `${envReason} is set`;
-  const proc: GoProcess = { cfg, hosts: input.hosts, nss: parseGoNssHosts(input.nsswitch), hostname: input.hostname, random: ctx.random, offset: 0, forceCgo, preferGo: netdns === 'go' };
+  const proc: GoProcess = { cfg, hosts: input.hosts, nss: parseGoNssHosts(input.nsswitch), hostname: input.hostname, random: ctx.random, offset: 0, env: input.env, host: input.host ?? DUAL_STACK_HOST };
   if (cfg.ignoredNameservers.length > 0) ctx.warn(`nameservers beyond the first 3 are ignored by Go: ${cfg.ignoredNameservers.join(', ')}`);
+  const choice = decide(proc, { cgo, netgo: false });
   const libc = cgo ? glibc.createProcess(ctx) : undefined;
-  const why = cgoReason(proc, undefined);
-  if (why) ctx.warn(cgo && !proc.preferGo ? `Go hands lookups to the C library (glibc getaddrinfo): ${why}` : `${why}: a cgo build of Go would use the C library; this one uses its own resolver, files then DNS`);
+  if (choice.resolver === 'cgo') ctx.warn(`Go hands lookups to the C library (glibc getaddrinfo): ${choice.why.join('; ')}`);
+  else if (!cgo && cgoReasons(proc).length > 0) ctx.warn(`${cgoReasons(proc).join('; ')}: a cgo build of Go would use the C library; this one uses its own resolver, files then DNS`);
   return {
     lookup(req) {
-      const order = hostLookupOrder(proc, req.name);
+      const order = hostLookupOrder(proc, choice, req.name);
       if (order === 'cgo' && libc) return viaLibc(libc, req);
       return machineFromCoroutine((io) => lookup(io, proc, req, order === 'cgo' ? 'files,dns' : order));
     },
   };
 }
 
-/** conf.go goDebugNetDNS: "go", "cgo", a debug level, or both joined by '+'. */
-function goDebugNetDNS(godebug: string): string | undefined {
-  const value = /(?:^|,)netdns=([^,]*)/.exec(godebug)?.[1] ?? '';
-  return value.split('+', 2).find((part) => part !== '' && !/^\d/.test(part));
+/** conf.go goDebugNetDNS: the mode of GODEBUG's netdns ("go", "cgo"), with or without a debug level. */
+export function goDebugNetdns(godebug: string | undefined): 'go' | 'cgo' | undefined {
+  const value = godebug?.split(',').map((kv) => kv.trim()).find((kv) => kv.startsWith('netdns='))?.slice('netdns='.length);
+  const mode = value?.split('+').find((p) => p !== '' && !/^\d/.test(p));
+  return mode === 'go' || mode === 'cgo' ? mode : undefined;
 }
 
-/** Why a lookup (or, for name undefined, every lookup) goes to cgo; undefined when it does not. */
-function cgoReason(proc: GoProcess, name: string | undefined): string | undefined {
-  if (proc.forceCgo) return proc.forceCgo;
-  if (proc.cfg.unknown.length > 0) return `resolv.conf has what Go 1.19 does not know (${proc.cfg.unknown.join(', ')})`;
-  if ('error' in (proc.nss ?? {})) return (proc.nss as { error: string }).error;
-  if (name !== undefined && /[\\%]/.test(name)) return 'the name has a backslash or a percent sign';
-  if (name !== undefined && /\.local$/i.test(name.replace(/\.$/, ''))) return 'a .local name (mDNS)';
-  return undefined;
+/** How the Go program was built: with cgo (the C library there to hand lookups to), with the netgo tag. */
+export interface GoBuild {
+  cgo: boolean;
+  netgo: boolean;
+}
+
+/** Which resolver a Go program uses, for every lookup (`cgoFor`: the names that still go to the C library). */
+export interface GoResolverChoice {
+  resolver: 'go' | 'cgo';
+  /** why, one clause each */
+  why: string[];
+  cgoFor: string[];
+}
+
+/** conf.go initConfVal and hostLookupOrder, the name-independent part: what a program of this build does with these files. */
+export function goResolverChoice(build: GoBuild, input: Pick<LibraryInput, 'resolvConf' | 'nsswitch' | 'env' | 'hostname'>): GoResolverChoice {
+  const proc = { cfg: parseGoConfig(input.resolvConf, input.hostname), nss: parseGoNssHosts(input.nsswitch), env: input.env };
+  return decide(proc, build);
+}
+
+function decide(proc: Pick<GoProcess, 'cfg' | 'nss' | 'env'>, build: GoBuild): GoResolverChoice {
+  if (!build.cgo) return { resolver: 'go', why: ["built without cgo (CGO_ENABLED=0): Go's own resolver, always"], cgoFor: [] };
+  if (build.netgo) return { resolver: 'go', why: ["built with the netgo tag: Go's own resolver, always"], cgoFor: [] };
+  const netdns = goDebugNetdns(proc.env.GODEBUG);
+  if (netdns === 'go') return { resolver: 'go', why: ['GODEBUG=netdns=go'], cgoFor: [] };
+  if (netdns === 'cgo') return { resolver: 'cgo', why: ['GODEBUG=netdns=cgo'], cgoFor: [] };
+  const why = cgoReasons(proc);
+  if (why.length > 0) return { resolver: 'cgo', why, cgoFor: [] };
+  const myhostname = Array.isArray(proc.nss) && proc.nss.some((s) => s.name === 'myhostname');
+  return {
+    resolver: 'go',
+    why: ['built with cgo, and nothing in its environment, resolv.conf or nsswitch.conf makes Go hand lookups to the C library'],
+    cgoFor: ['names ending in .local', 'names with "\\" or "%"', ...(myhostname ? ['localhost, gateway and its own hostname (nsswitch myhostname)'] : [])],
+  };
+}
+
+/** What makes every lookup go to cgo: the environment, resolv.conf, nsswitch.conf (GODEBUG aside). */
+function cgoReasons(proc: Pick<GoProcess, 'cfg' | 'nss' | 'env'>): string[] {
+  const env = proc.env;
+  const why = [
+    ...(['RES_OPTIONS', 'HOSTALIASES'] as const).filter((k) => (env[k] ?? '') !== '').map((k) => `${k} is set`),
+    ...('LOCALDOMAIN' in env ? ['LOCALDOMAIN is set'] : []),
+    ...proc.cfg.unknown.map((u) => `resolv.conf has ${u}, which Go does not understand`),
+  ];
+  const nss = proc.nss;
+  if (nss !== undefined && 'error' in nss) return [...why, nss.error];
+  for (const src of nss ?? []) {
+    if (src.name === 'files' || src.name === 'dns') {
+      const odd = src.criteria.find((c, i) => !standardCriterion(c, i === src.criteria.length - 1));
+      if (odd) why.push(`nsswitch.conf hosts: ${src.name} [${odd.negate ? '!' : ''}${odd.status}=${odd.action}]`);
+    } else if (src.name !== 'myhostname' && !src.name.startsWith('mdns')) why.push(`nsswitch.conf hosts: ${src.name}`);
+  }
+  return why;
 }
 
 /** conf.go hostLookupOrder for one name. */
-function hostLookupOrder(proc: GoProcess, name: string): Order {
-  const fallback: Order = proc.preferGo ? 'files,dns' : 'cgo';
-  if (cgoReason(proc, name)) return fallback;
+function hostLookupOrder(proc: GoProcess, choice: GoResolverChoice, name: string): Order {
+  const preferGo = goDebugNetdns(proc.env.GODEBUG) === 'go';
+  const fallback: Order = preferGo ? 'files,dns' : 'cgo';
+  if (choice.resolver === 'cgo' || cgoReasons(proc).length > 0) return fallback;
+  if (/[\\%]/.test(name) || /\.local$/i.test(name.replace(/\.$/, ''))) return fallback;
   const srcs = proc.nss as GoNssSource[] | undefined;
   if (srcs === undefined || srcs.length === 0) return 'files,dns';
   const host = name.replace(/\.$/, '').toLowerCase();
@@ -132,18 +176,9 @@ function hostLookupOrder(proc: GoProcess, name: string): Order {
     if (src.name === 'myhostname') {
       const local = host === 'localhost' || host === 'localhost.localdomain' || host.endsWith('.localhost') || host.endsWith('.localhost.localdomain');
       if (local || host === 'gateway' || host === proc.hostname.toLowerCase()) return fallback;
-      continue;
-    }
-    if (src.name === 'files' || src.name === 'dns') {
-      if (!src.criteria.every((c, i) => standardCriterion(c, i === src.criteria.length - 1))) return fallback;
-      if (!seen.includes(src.name)) seen.push(src.name);
-      continue;
-    }
-    if (src.name.startsWith('mdns')) continue; // no mdns.allow file in an emulated process
-    return fallback;
+    } else if ((src.name === 'files' || src.name === 'dns') && !seen.includes(src.name)) seen.push(src.name);
   }
-  if (seen.length === 0) return fallback;
-  return seen.join(',') as Order;
+  return seen.length === 0 ? fallback : (seen.join(',') as Order);
 }
 
 /** nss.go standardStatusAction: criteria that only restate the defaults. */
@@ -176,7 +211,7 @@ function* lookup(io: Io, proc: GoProcess, req: LookupRequest, order: Exclude<Ord
   if (name === '') return fail('EAI_NONAME');
   const literal = goLiteral(name);
   if (literal !== undefined) return ofFamily(family)(literal) ? { addresses: [literal], error: null, canonname: null } : fail('EAI_FAIL');
-  const files = () => sortGo(goHostsLookup(proc.hosts, name, (a) => goLiteral(a) !== undefined).map((a) => goLiteral(a)!));
+  const files = () => sortGo(goHostsLookup(proc.hosts, name, (a) => goLiteral(a) !== undefined).map((a) => goLiteral(a)!), proc.host);
   let found: { addrs: string[]; error: GoError | undefined } = { addrs: [], error: undefined };
   if (order.startsWith('files')) found.addrs = files();
   if (found.addrs.length === 0 && order !== 'files') {
@@ -214,7 +249,7 @@ function* fromDns(io: Io, proc: GoProcess, name: string, family: Family): Task<{
       }
       for (const rec of r.reply.records) if (rec.type === 'A' || rec.type === 'AAAA') addrs.push(canonicalAddress(rec.data) ?? rec.data);
     }
-    if (addrs.length > 0) return { addrs: sortGo(addrs), error: lastErr };
+    if (addrs.length > 0) return { addrs: sortGo(addrs, proc.host), error: lastErr };
   }
   return { addrs: [], error: lastErr };
 }

@@ -15,5 +15,6 @@ export function emulatorFor(mode: string): Emulator | undefined {
 }
 
 export type { Emulator, Trace, TraceQuery, LookupRequest, LibraryInput, Family } from './core/types.js';
+export { hostOf, DUAL_STACK_HOST, type LocalNet } from './core/addrsort.js';
 export { parseScenario, type ScenarioSpec } from './core/scenario.js';
 export { simulateLookups, simulateBurst, simulateRounds, seededRandom } from './core/sim.js';

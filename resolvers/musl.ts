@@ -27,10 +27,11 @@
  *   slot on); rcode 0 and 3 are stored first-wins; SERVFAIL triggers an immediate resend of that
  *   query to that server (2 × nqueries per interval); everything else is ignored. TC is not
  *   looked at (no TCP before 1.2.4).
- * Not emulated: RFC 6724 sorting of mixed v4/v6 results (it depends on routes: addresses come
- * back in answer order, A first), AI_V4MAPPED, interface names in %scope (assumed to exist).
+ * - Order: the RFC 6724 sort at the end of __lookup_name (core/addrsort.ts sortMusl).
+ * Not emulated: AI_V4MAPPED, interface names in %scope (assumed to exist).
  */
 import { addressText, inetAtonExact, ipv6Bytes, isLinkLocal, multicastScope } from './core/address.js';
+import { DUAL_STACK_HOST, sortMusl, type SortHost } from './core/addrsort.js';
 import { LIBRARY_RULES, parseResolverConfig, type ResolverConfig } from './core/config.js';
 import { pollSleep } from './core/poll.js';
 import { machineFromCoroutine, type Coroutine, type Io } from './core/coroutine.js';
@@ -45,6 +46,7 @@ interface MuslProcess {
   cfg: ResolverConfig;
   hostsText: string;
   random: () => number;
+  host: SortHost;
 }
 
 /** name_from_*: addresses, 0 ("nothing here, go on") or an error that ends the lookup. */
@@ -62,7 +64,7 @@ export const musl: Emulator = {
     cfg.search = muslSearch(ctx.input.resolvConf);
     if (cfg.attempts === 0) ctx.warn('options attempts:0: musl 1.2.3 divides by it (res_msend.c) and the process dies of SIGFPE at its first DNS query');
     if (cfg.timeout === 0) ctx.warn('options timeout:0: musl sends nothing and every DNS lookup fails at once with EAI_AGAIN');
-    const proc: MuslProcess = { cfg, hostsText: ctx.input.hosts, random: ctx.random };
+    const proc: MuslProcess = { cfg, hostsText: ctx.input.hosts, random: ctx.random, host: ctx.input.host ?? DUAL_STACK_HOST };
     return { lookup: (req) => machineFromCoroutine((io) => lookup(io, proc, req)) };
   },
 };
@@ -87,11 +89,15 @@ function* lookup(io: Io, proc: MuslProcess, req: LookupRequest): Coroutine {
   // __lookup_name: `strnlen(name, 255) - 1 >= 254` rejects "" and names of 255+ bytes.
   if (name.length === 0 || name.length >= 255) return fail('EAI_NONAME');
   for (const step of [ipLiteral(name, family), fromHosts(proc.hostsText, name, family)]) {
-    if (step !== 0) return result(step);
+    if (step !== 0) return result(sorted(step, family, proc.host));
   }
   const step = yield* fromDnsSearch(io, proc, name, family);
-  return step === 0 ? fail('EAI_NONAME') : result(step);
+  return step === 0 ? fail('EAI_NONAME') : result(sorted(step, family, proc.host));
 }
+
+/** __lookup_name's RFC 6724 sort (core/addrsort.ts sortMusl: only with an IPv6 result, not for AF_INET). */
+const sorted = (step: Exclude<Step, 0>, family: Family, host: SortHost): Exclude<Step, 0> =>
+  typeof step === 'string' ? step : { ...step, addrs: sortMusl(step.addrs, family, host) };
 
 /** getaddrinfo.c sets ai_canonname whether AI_CANONNAME was asked or not. */
 const result = (step: Exclude<Step, 0>): LookupResult => (typeof step === 'string' ? fail(step) : { addresses: step.addrs, error: null, canonname: step.canon });

@@ -44,20 +44,9 @@
  *   so nothing sorts them.
  */
 import { addressBytes, addressText, ipv4Bytes, ipv6Bytes, isLinkLocal, multicastScope, splitZone, v4MappedBytes } from './address.js';
-import type { Family } from './types.js';
+import type { Family, LocalAddress, SortHost } from './types.js';
 
-/** One address on an interface (`ip -o addr`). */
-export interface LocalAddress {
-  address: string;
-  prefixLen: number;
-  dev: string;
-  /** IFA_F_DEPRECATED (or OPTIMISTIC, which glibc treats alike) */
-  deprecated?: boolean;
-  /** IFA_F_HOMEADDRESS (Mobile IPv6) */
-  home?: boolean;
-  /** the interface is a tunnel (ipip, sit, ip6tnl): not native transport for glibc's rule 7 */
-  tunnel?: boolean;
-}
+export type { LocalAddress, SortHost } from './types.js';
 
 /** 'default' is the IPv4 default route (as `ip route` reads it); IPv6's is '::/0'. */
 export interface LocalRoute {
@@ -74,14 +63,6 @@ export interface LocalRoute {
 export interface LocalNet {
   addresses: LocalAddress[];
   routes: LocalRoute[];
-}
-
-/** What the libraries ask the kernel while sorting. */
-export interface SortHost {
-  /** the source address connect() + getsockname() gives for a destination; null: connect fails */
-  sourceOf(dest: string): string | null;
-  /** the interface addresses (glibc's RTM_GETADDR dump); absent: none known */
-  addresses?: readonly LocalAddress[];
 }
 
 // ---- bytes ----------------------------------------------------------------------------------
@@ -219,6 +200,13 @@ function pickSource(ours: Ours[], d: Bytes, dev: string): string | null {
 }
 
 /** A SortHost for a modelled namespace. */
+/**
+ * No knowledge of the network: every destination reachable, from a source just like it (its own
+ * address: same family, scope and label). The libraries' tables alone decide — the order a
+ * dual-stack host with global addresses of both families gets.
+ */
+export const DUAL_STACK_HOST: SortHost = { sourceOf: (dest) => dest };
+
 export function hostOf(net: LocalNet): SortHost {
   return { sourceOf: (dest) => routeSource(net, dest), addresses: net.addresses };
 }

@@ -223,13 +223,13 @@ export function parseGoConfig(text: string, hostname: string): GoResolverConfig 
           else if (s === 'rotate') cfg.flags.add('rotate');
           else if (s === 'single-request' || s === 'single-request-reopen') cfg.flags.add('single-request');
           else if (s === 'use-vc' || s === 'usevc' || s === 'tcp') cfg.flags.add('use-vc');
-          else cfg.unknown.push(`options ${s}`);
+          else cfg.unknown.push(`option ${s}`);
         }
         break;
       case 'lookup': // OpenBSD's keyword: read, used only there
         break;
       default:
-        cfg.unknown.push(keyword);
+        cfg.unknown.push(`a "${keyword}" line`);
     }
   }
   if (cfg.nameservers.length === 0) cfg.nameservers = ['127.0.0.1', '::1'];

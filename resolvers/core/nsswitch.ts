@@ -64,8 +64,8 @@ export function parseGoNssHosts(text: string | undefined): GoNssSource[] | { err
     const colon = line.indexOf(':');
     if (colon < 0) return { error: `nsswitch.conf: no colon on line "${line}"` };
     if (line.slice(0, colon).trim() !== 'hosts') continue;
-    let rest = line.slice(colon + 1).trim();
-    while (rest !== '') {
+    let rest = line.slice(colon + 1);
+    for (rest = rest.trim(); rest !== ''; rest = rest.trim()) {
       const sp = rest.indexOf(' ');
       const name = sp < 0 ? rest : rest.slice(0, sp);
       rest = sp < 0 ? '' : rest.slice(sp + 1).trim();

@@ -1,5 +1,7 @@
 // A simulated network: which server does what. Used by `tsnet resolve --simulate`, what-if
 // predictions and the fast tests; `tsnet fake-dns` takes the same behaviour strings.
+import { addressBytes } from './address.js';
+import type { LocalNet } from './addrsort.js';
 import { addZoneEntry, parseBehaviour, type ServerBehaviour, type Zone } from './responder.js';
 
 export interface ScenarioSpec {
@@ -9,6 +11,11 @@ export interface ScenarioSpec {
   zone?: string[];
   /** simulated round-trip time to every server, ms (default 0.2) */
   rttMs?: number;
+  /**
+   * the client's addresses and routes, for the libraries' address sorting (core/addrsort.ts);
+   * absent: a dual-stack host that reaches everything
+   */
+  network?: LocalNet;
 }
 
 /**
@@ -31,6 +38,7 @@ export interface Scenario {
   zone: Zone;
   rttMs: number;
   script?: ServerScript | undefined;
+  network?: LocalNet | undefined;
 }
 
 /** Throws Error naming the bad field. Unlisted servers behave as blackholes (no route, no reply). */
@@ -47,5 +55,22 @@ export function parseScenario(spec: unknown): Scenario {
   for (const e of s.zone ?? []) addZoneEntry(zone, e);
   const rttMs = s.rttMs ?? 0.2;
   if (typeof rttMs !== 'number' || rttMs < 0) throw new Error('scenario "rttMs" must be a non-negative number');
-  return { servers, zone, rttMs };
+  return { servers, zone, rttMs, network: parseNetwork(s.network) };
+}
+
+/** The scenario's "network": {"addresses": [{address, prefixLen, dev}], "routes": [{dst, dev, src?}]}. */
+function parseNetwork(v: unknown): LocalNet | undefined {
+  if (v === undefined) return undefined;
+  const n = v as Partial<LocalNet>;
+  const bad = (what: string) => new Error(`scenario "network": ${what}`);
+  if (typeof v !== 'object' || v === null || !Array.isArray(n.addresses) || !Array.isArray(n.routes)) throw bad('needs "addresses" and "routes" arrays');
+  for (const a of n.addresses) {
+    if (typeof a?.address !== 'string' || addressBytes(a.address) === undefined) throw bad(`address ${JSON.stringify(a?.address)} is not an IP address`);
+    if (!Number.isInteger(a.prefixLen) || a.prefixLen < 0 || a.prefixLen > (a.address.includes(':') ? 128 : 32)) throw bad(`prefixLen of ${a.address} must fit its family`);
+    if (typeof a.dev !== 'string') throw bad(`address ${a.address} needs "dev"`);
+  }
+  for (const r of n.routes) {
+    if (typeof r?.dst !== 'string' || typeof r.dev !== 'string') throw bad('every route needs "dst" ("default", "::/0" or PREFIX/LEN) and "dev"');
+  }
+  return { addresses: n.addresses, routes: n.routes };
 }

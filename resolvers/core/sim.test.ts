@@ -65,7 +65,7 @@ describe('simulated network: race-drop', () => {
   it('glibc: AAAA lost behind A, the timeout, then the single-request retry; next lookup single-request loses it again, then reopen; the third pays nothing', () => {
     const [first, second, third] = runN(glibc, 'race-drop', 'timeout:1 attempts:2', 3);
     expect(plan(first!)).toEqual(['A:answer@0', 'AAAA:timeout@0', 'A:answer@1000', 'AAAA:answer@1000']);
-    expect(first!.result.addresses.sort()).toEqual(['10.0.0.5', '10.0.0.6', '10.0.0.7', 'fd00::5']);
+    expect([...first!.result.addresses].sort()).toEqual(['10.0.0.5', '10.0.0.6', '10.0.0.7', 'fd00::5']);
     // RES_SNGLKUP is sticky, but A then AAAA on one new socket, 0.2 ms apart, still collide
     expect(plan(second!)).toEqual(['A:answer@0', 'AAAA:timeout@0', 'A:answer@1000', 'AAAA:answer@1000']);
     expect(third!.elapsed_ms).toBeLessThan(5);

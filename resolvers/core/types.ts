@@ -35,6 +35,14 @@ export interface LibraryInput {
   env: Record<string, string>;
   /** gethostname(): glibc derives the search domain from it when resolv.conf has none */
   hostname: string;
+  /**
+   * What the kernel answers while the library sorts its addresses (core/addrsort.ts): the source
+   * address for each destination, the interface addresses. Undefined: a dual-stack host that
+   * reaches every destination (DUAL_STACK_HOST).
+   */
+  host?: SortHost | undefined;
+  /** /etc/gai.conf (glibc's sorting tables); undefined: no file, the built-in tables */
+  gaiConf?: string | undefined;
 }
 
 export interface QueryInfo {
@@ -174,4 +182,27 @@ export interface Trace {
   queued_ms?: number;
   queries: TraceQuery[];
   warnings: string[];
+}
+
+// What the kernel tells a library that sorts its addresses (core/addrsort.ts).
+
+/** One address on an interface (`ip -o addr`). */
+export interface LocalAddress {
+  address: string;
+  prefixLen: number;
+  dev: string;
+  /** IFA_F_DEPRECATED (or OPTIMISTIC, which glibc treats alike) */
+  deprecated?: boolean;
+  /** IFA_F_HOMEADDRESS (Mobile IPv6) */
+  home?: boolean;
+  /** the interface is a tunnel (ipip, sit, ip6tnl): not native transport for glibc's rule 7 */
+  tunnel?: boolean;
+}
+
+/** What the libraries ask the kernel while sorting. */
+export interface SortHost {
+  /** the source address connect() + getsockname() gives for a destination; null: connect fails */
+  sourceOf(dest: string): string | null;
+  /** the interface addresses (glibc's RTM_GETADDR dump); absent: none known */
+  addresses?: readonly LocalAddress[];
 }

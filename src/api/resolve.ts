@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { isTsnetError, TargetError, TsnetError } from '../errors.js';
-import { emulatorFor, MODES, parseScenario, simulateRounds, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
+import { emulatorFor, hostOf, MODES, parseScenario, simulateRounds, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
 import { lookupBurstReal, lookupReal } from '../driver/real-driver.js';
 import { validateLookupName } from '../config/validate.js';
 import { enterNetnsForGood } from '../ns/enter.js';
@@ -28,6 +28,7 @@ export interface ResolveOptions {
   repeat?: string | undefined;
   concurrency?: string | undefined;
   port?: string | undefined;
+  gaiConf?: string | undefined;
 }
 
 const FAMILIES = ['any', 'inet', 'inet6'];
@@ -91,6 +92,9 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
     nsswitch: o.nsswitch !== undefined ? readInput(o.nsswitch, 'nsswitch') : target ? target.nsswitch : readOptional('/etc/nsswitch.conf'),
     env: parseEnv(o.env ?? []),
     hostname: target?.hostname ?? osHostname(),
+    // the host's /etc/gai.conf: processes in a tsnet container or most images read their own,
+    // which is usually Debian's all-commented file (the built-in tables) or absent
+    gaiConf: o.gaiConf !== undefined ? readInput(o.gaiConf, 'gai-conf') : readOptional('/etc/gai.conf'),
   };
   const request = { name: o.name, family, canonname: o.canonname ?? false };
   const rounds = Array.from({ length: repeat }, () => Array.from({ length: concurrency }, () => request));
@@ -101,6 +105,7 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
       // A file, or the JSON itself when it starts with "{".
       const text = o.simulate.trimStart().startsWith('{') ? o.simulate : readInput(o.simulate, 'simulate');
       scenario = parseScenario(JSON.parse(text));
+      if (scenario.network) input.host = hostOf(scenario.network);
     } catch (err) {
       if (err instanceof TsnetError) throw err;
       throw new TsnetError('TSNET_USAGE', `scenario ${o.simulate}: ${(err as Error).message}`);

@@ -16,6 +16,7 @@ interface ResolveCliOptions extends EngineCliOptions {
   repeat?: string;
   concurrency?: string;
   port?: string;
+  gaiConf?: string;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
     .option('--resolv-conf <file>', 'resolv.conf the emulated process reads (default: the container\'s, else /etc/resolv.conf)')
     .option('--hosts <file>', 'hosts file (default: the container\'s, else /etc/hosts)')
     .option('--nsswitch <file>', 'nsswitch.conf (default: the container\'s, else /etc/nsswitch.conf)')
+    .option('--gai-conf <file>', 'gai.conf: glibc\'s address-sorting tables (default /etc/gai.conf)')
     .option('--env <KEY=VALUE>', 'environment of the emulated process (repeatable): RES_OPTIONS, LOCALDOMAIN, EVENTLET_NO_GREENDNS, GODEBUG, UV_THREADPOOL_SIZE; the caller\'s own environment is never used', collect)
     .addOption(new Option('--family <family>', 'address family asked for').choices(['any', 'inet', 'inet6']).default('any'))
     .option('--canonname', 'ask for the canonical name too (AI_CANONNAME)')
@@ -50,7 +52,7 @@ export function registerResolveCommand(program: Command, ctx: CliContext): void 
       const traces = await runResolve(
         {
           name, mode: o.mode, in: o.in, netns: o.netns, resolvConf: o.resolvConf, hosts: o.hosts, nsswitch: o.nsswitch,
-          env: o.env, family: o.family, canonname: o.canonname, simulate: o.simulate, repeat: o.repeat, concurrency: o.concurrency, port: o.port,
+          env: o.env, family: o.family, canonname: o.canonname, simulate: o.simulate, repeat: o.repeat, concurrency: o.concurrency, port: o.port, gaiConf: o.gaiConf,
         },
         { ...(await ctx.deps()), engines: engineOptions(o) },
       );

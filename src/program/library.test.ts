@@ -3,7 +3,8 @@
 // the real Go program, in test/netns/program.test.ts; here each rule once).
 import { describe, expect, it } from 'vitest';
 import type { ElfInfo } from './elf.js';
-import { goDebugNetdns, goResolver, goUnknownResolvConf } from './go-resolver.js';
+import { goDebugNetdns, goResolverChoice } from '../../resolvers/go.js';
+import { parseGoConfig } from '../../resolvers/core/config.js';
 import { identifyLibrary, type ProgramFacts } from './library.js';
 import { mappedFiles } from './maps.js';
 
@@ -42,17 +43,16 @@ describe('identifyLibrary', () => {
     expect(identifyLibrary(facts({ elf: undefined, elfProblem: 'not an ELF file', maps: [] })).evidence[0]).toMatch(/not an ELF file/);
   });
 
-  it('Go without cgo: Go\'s own resolver, the glibc row only as the closest, clearly labelled', () => {
+  it('Go without cgo: Go\'s own resolver, the go emulator', () => {
     const g = identifyLibrary(facts({ elf: elf(undefined), maps: maps('/app'), goBinary: true, go: { version: 'go1.19.8', path: 'x', settings: new Map([['CGO_ENABLED', '0']]) } }));
-    expect(g).toMatchObject({ library: 'go', mode: 'glibc', approximate: true });
+    expect(g).toMatchObject({ library: 'go', mode: 'go', approximate: false });
     expect(g.summary).toBe("Go go1.19.8, Go's own resolver");
-    expect(g.notes.join(' ')).toMatch(/no emulator for Go's resolver/);
   });
 
   it('Go with cgo: Go\'s resolver by default (glibc for .local names); the C library when something forces cgo', () => {
     const cgo = { goBinary: true, go: { version: 'go1.19.8', path: 'x', settings: new Map([['CGO_ENABLED', '1']]) } };
     const byDefault = identifyLibrary(facts(cgo));
-    expect(byDefault).toMatchObject({ library: 'go', mode: 'glibc', approximate: true });
+    expect(byDefault).toMatchObject({ library: 'go', mode: 'go-cgo', approximate: false });
     expect(byDefault.summary).toMatch(/Go's own resolver \(glibc 2\.36 for names ending in \.local/);
     const forced = identifyLibrary(facts({ ...cgo, env: { RES_OPTIONS: 'timeout:1' } }));
     expect(forced).toMatchObject({ library: 'go', mode: 'glibc', approximate: false, summary: 'Go go1.19.8, cgo resolver: getaddrinfo of glibc 2.36' });
@@ -61,8 +61,10 @@ describe('identifyLibrary', () => {
 
   it('Node: the libc under it, the threadpool size (libuv clamps 1..1024), advice for Node only', () => {
     const n = identifyLibrary(facts({ exe: '/usr/bin/node', env: { UV_THREADPOOL_SIZE: '64' } }));
-    expect(n).toMatchObject({ library: 'node', mode: 'glibc', threadpool: 64 });
+    expect(n).toMatchObject({ library: 'node', mode: 'node', threadpool: 64 });
     expect(identifyLibrary(facts({ exe: '/usr/local/bin/node', env: { UV_THREADPOOL_SIZE: '0' } })).threadpool).toBe(1);
+    // atoi: not a number is 0, which libuv makes 1
+    expect(identifyLibrary(facts({ exe: '/usr/local/bin/node', env: { UV_THREADPOOL_SIZE: 'many' } })).threadpool).toBe(1);
     expect(identifyLibrary(facts({ exe: '/usr/local/bin/node', env: { UV_THREADPOOL_SIZE: '5000' } })).threadpool).toBe(1024);
     expect(identifyLibrary(facts({ exe: '/usr/local/bin/node' })).threadpool).toBe(4);
     expect(identifyLibrary(facts({ exe: '/opt/app', maps: maps('/usr/lib/libnode.so.108', '/usr/lib/x86_64-linux-gnu/libc.so.6') })).library).toBe('node');
@@ -80,8 +82,11 @@ describe('identifyLibrary', () => {
   });
 });
 
-describe('goResolver (Go 1.19 src/net/conf.go)', () => {
-  const base = { cgo: true, netgo: false, env: {}, resolvConf: 'nameserver 10.0.0.1\noptions ndots:2 timeout:1 rotate\n', nsswitch: 'hosts: files dns\n' };
+describe('goResolverChoice (Go 1.19 src/net/conf.go)', () => {
+  const defaults = { cgo: true, netgo: false, env: {} as Record<string, string>, resolvConf: 'nameserver 10.0.0.1\noptions ndots:2 timeout:1 rotate\n', nsswitch: 'hosts: files dns\n' };
+  const base = defaults;
+  const goResolver = (i: typeof defaults) => goResolverChoice({ cgo: i.cgo, netgo: i.netgo }, { ...i, hostname: 'h' });
+  const goUnknownResolvConf = (text: string) => parseGoConfig(text, 'h').unknown;
 
   it('no cgo, netgo, GODEBUG=netdns=go: Go always; GODEBUG=netdns=cgo: the C library', () => {
     expect(goResolver({ ...base, cgo: false }).resolver).toBe('go');

@@ -3,7 +3,8 @@
 // it saw; a program without evidence is "unclassified", never guessed. PURE.
 import type { ElfInfo } from './elf.js';
 import type { GoBuildInfo } from './go-buildinfo.js';
-import { goResolver } from './go-resolver.js';
+import { goResolverChoice } from '../../resolvers/go.js';
+import { poolSize } from '../../resolvers/node.js';
 import { mapped, mappedLibc, type Mapping } from './maps.js';
 
 export type LibraryKind = 'glibc' | 'musl' | 'go' | 'eventlet' | 'node' | 'python' | 'unclassified';
@@ -75,13 +76,11 @@ function nodeRule(f: ProgramFacts): ProgramLibrary | undefined {
   const lib = mapped(f.maps, /^libnode\.so/);
   if (!/^(node|nodejs)$/.test(base(f.exe)) && !lib) return undefined;
   const libc = libcOf(f);
-  const raw = Number.parseInt(f.env.UV_THREADPOOL_SIZE ?? '', 10);
-  // libuv (1.44, Node 20's): a value below 1 is 1, above 1024 is 1024; unset or not a number: 4.
-  const threadpool = Number.isNaN(raw) ? 4 : Math.min(1024, Math.max(1, raw));
+  const threadpool = poolSize(f.env.UV_THREADPOOL_SIZE, () => {});
   return {
     library: 'node',
-    summary: `Node.js (dns.lookup → getaddrinfo of ${libc ? named(libc) : 'an unidentified C library'} on libuv's threadpool of ${threadpool})`,
-    mode: libc?.kind,
+    summary: `Node.js (dns.lookup → getaddrinfo of ${libc ? named(libc) : 'an unidentified C library'} on libuv's threadpool of ${threadpool}, ${Math.floor((threadpool + 1) / 2)} lookups at once)`,
+    mode: libc?.kind === 'glibc' ? 'node' : libc?.kind === 'musl' ? 'node-musl' : undefined,
     approximate: false,
     libc: libc && { kind: libc.kind, version: libc.version },
     threadpool,
@@ -129,7 +128,7 @@ function goRule(f: ProgramFacts): ProgramLibrary | undefined {
   // No build setting (old or trimmed build info): a Go binary with a loader was linked with cgo.
   const cgo = cgoSetting !== undefined ? cgoSetting === '1' : f.elf?.interpreter !== undefined;
   const netgo = (settings.get('-tags') ?? '').split(',').includes('netgo');
-  const choice = goResolver({ cgo, netgo, env: f.env, resolvConf: f.resolvConf, nsswitch: f.nsswitch });
+  const choice = goResolverChoice({ cgo, netgo }, { env: f.env, resolvConf: f.resolvConf, nsswitch: f.nsswitch, hostname: '' }); // the hostname only feeds the default search list
   const libc = libcOf(f);
   const version = f.go?.version ?? 'version unknown';
   const evidence = [
@@ -137,27 +136,17 @@ function goRule(f: ProgramFacts): ProgramLibrary | undefined {
     ...(libc ? [libc.evidence] : ['no ELF interpreter (statically linked)']),
     ...(f.env.GODEBUG !== undefined ? [`GODEBUG=${f.env.GODEBUG}`] : []),
   ];
-  if (choice.resolver === 'cgo' && libc) {
-    return {
-      library: 'go',
-      summary: `Go ${version}, cgo resolver: getaddrinfo of ${named(libc)}`,
-      mode: libc.kind,
-      approximate: false,
-      libc: { kind: libc.kind, version: libc.version },
-      evidence: [...evidence, ...choice.why],
-      notes: [],
-    };
-  }
+  const base = { library: 'go' as const, libc: libc && { kind: libc.kind, version: libc.version }, evidence: [...evidence, ...choice.why] };
+  // every lookup goes to the C library: that library's own emulator is exact
+  if (choice.resolver === 'cgo' && libc) return { ...base, summary: `Go ${version}, cgo resolver: getaddrinfo of ${named(libc)}`, mode: libc.kind, approximate: false, notes: [] };
+  const cgoToo = cgo && !netgo && choice.cgoFor.length > 0 && libc !== undefined;
   return {
-    library: 'go',
-    summary: `Go ${version}, Go's own resolver${choice.cgoFor.length > 0 && libc ? ` (${named(libc)} for ${choice.cgoFor.join(', ')})` : ''}`,
-    mode: 'glibc',
-    approximate: true,
-    libc: libc && { kind: libc.kind, version: libc.version },
-    evidence: [...evidence, ...choice.why],
-    notes: [
-      "tsnet has no emulator for Go's resolver yet: the glibc row is the closest emulated behaviour (servers in order with timeout and attempts, A and AAAA in parallel), not Go's own timing — Go uses a fixed timeout per try, no timeout<<i backoff, and separate sockets per type",
-    ],
+    ...base,
+    summary: `Go ${version}, Go's own resolver${cgoToo ? ` (${named(libc)} for ${choice.cgoFor.join(', ')})` : ''}`,
+    mode: cgo && !netgo ? 'go-cgo' : 'go',
+    // go-cgo hands its few cgo lookups to the glibc emulator
+    approximate: cgoToo && libc.kind !== 'glibc',
+    notes: cgoToo && libc.kind !== 'glibc' ? [`go-cgo emulates the names Go hands to the C library with glibc; this program's is ${named(libc)}`] : [],
   };
 }
 

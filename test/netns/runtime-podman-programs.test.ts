@@ -93,12 +93,12 @@ describe.skipIf(!isRoot)('diagnose podman:NAME names the program\'s resolver lib
     expect(r.program).toMatchObject({ library: 'glibc', mode: 'glibc', summary: `glibc ${ldd}` });
   });
 
-  it('Go, CGO_ENABLED=0: Go\'s own resolver, the closest emulated row labelled so', async () => {
+  it('Go, CGO_ENABLED=0: Go\'s own resolver, the go emulator\'s row leads', async () => {
     const r = await diagnose('gopure');
-    expect(r.program).toMatchObject({ library: 'go', approximate: true });
+    expect(r.program).toMatchObject({ library: 'go', mode: 'go', approximate: false });
     expect(r.program!.libc).toBeUndefined();
     expect(r.program!.evidence.join(' ')).toMatch(/CGO_ENABLED=0/);
-    expect(r.rows[0]!.lead).toBe('closest');
+    expect(r.rows[0]!.lead).toBe('program');
   });
 
   it('Go with cgo: named as a cgo build on glibc (Go\'s resolver unless something forces cgo: nothing does here)', async () => {
