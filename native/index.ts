@@ -19,6 +19,7 @@ export {
   udpSocket,
   udpDualStackSocket,
   udpConnect,
+  udpSourceFor,
   closeFd,
   udpSend,
   udpSendTo,

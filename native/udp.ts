@@ -15,6 +15,7 @@ const decl = {
   send: 'long send(int fd, const void *buf, size_t len, int flags)',
   sendto: 'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
   close: 'int close(int fd)',
+  getsockname: 'int getsockname(int fd, void *addr, void *len)',
   ifNameToIndex: 'unsigned int if_nametoindex(const char *name)',
 } as const;
 
@@ -71,6 +72,28 @@ export function udpDualStackSocket(): number {
 /** connect(2) on a UDP socket: a route lookup, no packet. Throws SyscallError. */
 export function udpConnect(fd: number, sa: SockAddr): void {
   if (fn(decl.connect)(fd, sa, sa.length) < 0) throw new SyscallError('connect', errno());
+}
+
+/**
+ * The local address the kernel picks for `sa`, asked as glibc, musl and Go ask it while sorting
+ * getaddrinfo results: a UDP socket of the address's family, connect() (a route lookup and a
+ * source address choice; a UDP connect sends no packet), getsockname(), close. `bytes` has 4 or
+ * 16 bytes; `scopeId` is the sockaddr_in6 scope id (0 for IPv4). Throws SyscallError naming the
+ * call that failed ('socket', 'connect' or 'getsockname'); the socket is closed either way.
+ */
+export function udpSourceFor(sa: SockAddr): { bytes: Uint8Array; scopeId: number } {
+  const fd = udpSocket(sa);
+  try {
+    udpConnect(fd, sa);
+    const out = Buffer.alloc(28);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(out.length);
+    if (fn(decl.getsockname)(fd, out, len) < 0) throw new SyscallError('getsockname', errno());
+    const v6 = out.readUInt16LE(0) === AF_INET6;
+    return v6 ? { bytes: Uint8Array.from(out.subarray(8, 24)), scopeId: out.readUInt32LE(24) } : { bytes: Uint8Array.from(out.subarray(4, 8)), scopeId: 0 };
+  } finally {
+    fn(decl.close)(fd);
+  }
 }
 
 /** Closes a descriptor nobody else owns yet (one Node has not taken over). */

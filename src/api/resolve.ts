@@ -5,6 +5,7 @@ import { hostname as osHostname } from 'node:os';
 import { isTsnetError, TargetError, TsnetError } from '../errors.js';
 import { emulatorFor, hostOf, MODES, parseScenario, simulateRounds, type Family, type LibraryInput, type Trace } from '../../resolvers/index.js';
 import { lookupBurstReal, lookupReal } from '../driver/real-driver.js';
+import { kernelSortHost } from '../net/local-net.js';
 import { validateLookupName } from '../config/validate.js';
 import { enterNetnsForGood } from '../ns/enter.js';
 import { checkTarget } from '../engines/target.js';
@@ -122,6 +123,8 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
       throw err;
     }
   } else if (o.netns !== undefined) enterNetnsForGood(o.netns);
+  // the libraries sort addresses with the kernel's help (connect + getsockname): this namespace's
+  input.host = kernelSortHost();
   const warnings: string[] = [];
   const process = emulator.createProcess({ input, random: Math.random, warn: (m) => warnings.push(m) });
   const traces: Trace[] = [];

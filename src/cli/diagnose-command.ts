@@ -16,7 +16,7 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
     .argument('[names...]', 'names to look up (default: its recent lookups from the stub log, else its --add-host names and neighbours)')
     .option('--pid <pid>', 'diagnose any process\'s network namespace and files');
   addEngineOptions(command)
-    .option('--modes <list>', 'emulators to run: glibc,musl,eventlet,eventlet-0.24', 'glibc,musl,eventlet')
+    .option('--modes <list>', 'emulators to run: glibc,musl,eventlet,eventlet-0.24,go,go-cgo,node,node-musl', 'glibc,musl,eventlet,go')
     .option('--family <family>', 'any, inet or inet6', 'any')
     .option('--what-if <change>', 'predict the effect of a change: "options timeout:1", "nameserver-order 2,1", "nameserver-remove 1", "nameserver-add IP", "search a b", "env K=V" (repeatable)', collect)
     .option('--no-live', 'predict only, no packets sent')

@@ -57,7 +57,8 @@ export interface Report {
   exitCode: number;
 }
 
-const DEFAULT_MODES = ['glibc', 'musl', 'eventlet'];
+/** the C libraries, eventlet and Go's own resolver; node is glibc's getaddrinfo on a thread pool, shown when the program is Node */
+const DEFAULT_MODES = ['glibc', 'musl', 'eventlet', 'go'];
 
 /**
  * Why diagnose cannot look a name up, beyond validateLookupName's rules: the simulated network's

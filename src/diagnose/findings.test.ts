@@ -346,7 +346,7 @@ describe('configuration advisories', () => {
   it('4 nameservers: more-than-3-nameservers (warning) names the ignored one', () => {
     const servers = [GOOD, '10.0.0.3', '10.0.0.4', '10.0.0.5'];
     const f = only(diagnose({ conf: conf(servers), servers: Object.fromEntries(servers.map((s) => [s, 'answer'])) }), 'more-than-3-nameservers');
-    expect(f).toMatchObject({ severity: 'warning', evidence: ['ignored by glibc/musl: 10.0.0.5'] });
+    expect(f).toMatchObject({ severity: 'warning', evidence: ['ignored by glibc/musl/Go: 10.0.0.5'] });
   });
 
   it('timeout:5 with a dead first server: eventlet-timeout-ge-5 first (error: eventlet fails), then blackholed-nameserver', () => {

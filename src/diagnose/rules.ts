@@ -165,7 +165,10 @@ function closedNameserver(ctx: Context, server: string, qs: DirectQuery[]): Foun
   const c = costs(ctx, fix);
   const ws = waits(ctx, c);
   const unconnected = 'its unconnected socket never sees the ICMP error';
-  const why = { waits: { musl: unconnected, eventlet: unconnected, 'eventlet-0.24': unconnected }, not: { glibc: 'it sees the ICMP error', musl: 'it asks every server at once' } };
+  const why = {
+    waits: { musl: unconnected, eventlet: unconnected, 'eventlet-0.24': unconnected },
+    not: { glibc: 'it sees the ICMP error', musl: 'it asks every server at once', go: 'it sees the ICMP error: a connected socket per query', 'go-cgo': 'it sees the ICMP error' },
+  };
   return {
     id: 'closed-nameserver',
     // nothing else to ask: the lookups fail, not just slow down
@@ -273,14 +276,14 @@ function conntrackRace(ctx: Context): Found {
     severity: repeated && ws.some((w) => w.ms >= 1000) ? 'error' : 'warning',
     title: `the second of two queries sent together to ${servers.join(', ')} is lost and the same query sent again is answered — the conntrack race behind DNAT (Kubernetes' 5-second delays): ${whoWaits(ws, {
       waits: { glibc: "the lost query's timeout, then a retry one query at a time", musl: 'until its next resend', 'eventlet-nogreendns': 'it calls glibc' },
-      not: { eventlet: 'one socket per query, one query at a time', 'eventlet-0.24': 'one socket per query, one query at a time' },
+      not: { eventlet: 'one socket per query, one query at a time', 'eventlet-0.24': 'one socket per query, one query at a time', go: 'A and AAAA each from a socket of their own', 'go-cgo': 'A and AAAA each from a socket of their own' },
     })}`,
     evidence: [
       `${lost.length} ${lost.length === 1 ? 'query' : 'queries'} lost right behind another to the same server and answered when sent again (first: ${first.q.qtype} ${first.q.qname} to ${first.q.server} at ${first.q.t_ms.toFixed(0)} ms in ${first.row.label})${repeated ? '' : ' — once: it could be chance'}`,
       ...observedLine(ctx, 'lost right behind another and answered when sent again', ctx.observed.flatMap((t) => racedQueries(t))),
     ],
     modes: costs(ctx, 'options single-request-reopen'),
-    fix: `glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet does not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library. Predicted: ${predictions(ctx)}`,
+    fix: `glibc: "options single-request-reopen" (A and AAAA one after the other, each from a new socket) or "options use-vc" (TCP); musl 1.2.3 honours neither and eventlet and Go do not need them: a node-local resolver that pods reach without DNAT (NodeLocal DNSCache) removes the race for every library. Predicted: ${predictions(ctx)}`,
     whatIf: 'options single-request-reopen',
   };
 }
@@ -312,7 +315,7 @@ function aaaaServfail(ctx: Context): Found {
     title: 'AAAA queries get SERVFAIL while A queries are answered',
     evidence: [`${servfail.length} AAAA SERVFAIL replies${muslFailed ? '; musl failed the lookup (EAI_AGAIN) although A had answers' : ''}`],
     modes: costs(ctx, null),
-    fix: "fix the upstream's AAAA handling (it should answer NOERROR with no records); glibc and eventlet return the IPv4 answer, musl fails the whole lookup",
+    fix: "fix the upstream's AAAA handling (it should answer NOERROR with no records); glibc, eventlet and Go return the IPv4 answer, musl fails the whole lookup",
     whatIf: null,
   };
 }
@@ -324,7 +327,7 @@ function truncationWithoutTcp(ctx: Context): Found {
   return {
     id: 'truncation-without-tcp',
     severity: ctx.rows.some((r) => r.mode === 'musl' && r.traces.some((t) => t.result.error)) ? 'error' : 'warning',
-    title: 'replies are truncated (TC=1): glibc and eventlet retry over TCP, musl 1.2.3 uses the truncated reply as it is',
+    title: 'replies are truncated (TC=1): glibc, eventlet and Go retry over TCP, musl 1.2.3 uses the truncated reply as it is',
     evidence: truncated.slice(0, 3).map((x) => `${x.row.label}: ${x.q.qtype} ${x.q.qname} from ${x.q.server} truncated`),
     modes: costs(ctx, null),
     fix: 'make the answer fit 512 bytes (fewer records), or use musl ≥ 1.2.4 (TCP fallback)',
@@ -390,8 +393,8 @@ function moreThan3Nameservers(ctx: Context): Found {
   return {
     id: 'more-than-3-nameservers',
     severity: 'warning',
-    title: `${ctx.servers.length} nameservers: glibc and musl use only the first 3; eventlet (dnspython) uses all of them`,
-    evidence: [`ignored by glibc/musl: ${ctx.servers.slice(3).join(', ')}`],
+    title: `${ctx.servers.length} nameservers: glibc, musl and Go use only the first 3; eventlet (dnspython) uses all of them`,
+    evidence: [`ignored by glibc/musl/Go: ${ctx.servers.slice(3).join(', ')}`],
     modes: [],
     fix: 'keep at most 3 nameserver lines',
     whatIf: null,

@@ -206,3 +206,126 @@ export function decodeRoute(data: Buffer): RouteInfo | undefined {
     oif: oif ? oif.readUInt32LE(0) : undefined,
   };
 }
+
+// ---- both families: addresses, routes and link types for readLocalNet (src/net/local-net.ts) ----
+// decodeAddr/decodeRoute above stay IPv4-only (the IPAM reads them); these decode every family.
+
+export const AF_INET6 = 10;
+
+export const IFA_FLAGS = 8;
+export const IFA_F_SECONDARY = 0x01;
+export const IFA_F_NODAD = 0x02;
+export const IFA_F_OPTIMISTIC = 0x04;
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_HOMEADDRESS = 0x10;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+export const IFA_F_PERMANENT = 0x80;
+
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_MULTIPATH = 9;
+export const RTM_F_CLONED = 0x200;
+
+/** ifinfomsg.ifi_type (linux/if_arp.h) of the tunnels glibc's check_native.c calls not native */
+export const ARPHRD_TUNNEL = 768;
+export const ARPHRD_TUNNEL6 = 769;
+export const ARPHRD_SIT = 776;
+
+/** struct ifaddrmsg of an address dump: one family, or AF_UNSPEC for all */
+export const ifaddrmsgDump = (family: number) => struct(8, [['u8', 0, family]]);
+
+/** struct rtmsg of a route dump: one family, or AF_UNSPEC for all (every table) */
+export const rtmsgDump = (family: number) => struct(12, [['u8', 0, family]]);
+
+/** A link as decodeLink reads it, with ifi_type (ARPHRD_*). */
+export interface LinkEntry extends LinkInfo {
+  type: number;
+}
+
+export function decodeLinkEntry(data: Buffer): LinkEntry {
+  return { ...decodeLink(data), type: data.readUInt16LE(2) };
+}
+
+/** One RTM_NEWADDR of either family. */
+export interface AddrEntry {
+  family: typeof AF_INET | typeof AF_INET6;
+  index: number;
+  prefixLen: number;
+  /** IFA_LOCAL, else IFA_ADDRESS (on a point-to-point link IFA_ADDRESS is the peer): 4 or 16 bytes */
+  address: Uint8Array;
+  /** the IFA_FLAGS attribute when present (32 bits), else ifa_flags (the low 8) */
+  flags: number;
+  scope: number;
+}
+
+export function decodeAddrEntry(data: Buffer): AddrEntry | undefined {
+  if (data.length < 8) return undefined;
+  const family = data.readUInt8(0);
+  if (family !== AF_INET && family !== AF_INET6) return undefined;
+  const attrs = parseAttrs(data, 8);
+  const a = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+  const size = family === AF_INET ? 4 : 16;
+  if (!a || a.length < size) return undefined;
+  const flagsAttr = attrs.get(IFA_FLAGS);
+  return {
+    family,
+    index: data.readUInt32LE(4),
+    prefixLen: data.readUInt8(1),
+    address: Uint8Array.from(a.subarray(0, size)),
+    flags: flagsAttr && flagsAttr.length >= 4 ? flagsAttr.readUInt32LE(0) : data.readUInt8(2),
+    scope: data.readUInt8(3),
+  };
+}
+
+/** One RTM_NEWROUTE of either family. */
+export interface RouteEntry {
+  family: typeof AF_INET | typeof AF_INET6;
+  /** RTA_DST, or all zeros (a default route has none): 4 or 16 bytes */
+  dst: Uint8Array;
+  dstLen: number;
+  /** RTA_TABLE when present, else rtm_table */
+  table: number;
+  /** rtm_type: RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE... */
+  type: number;
+  protocol: number;
+  scope: number;
+  /** rtm_flags (RTM_F_CLONED marks a cached exception, not a route of the table) */
+  flags: number;
+  /** RTA_OIF, else the first next hop's interface of RTA_MULTIPATH */
+  oif: number | undefined;
+  gateway: Uint8Array | undefined;
+  prefsrc: Uint8Array | undefined;
+  priority: number | undefined;
+}
+
+/** struct rtnexthop: rtnh_len u16, rtnh_flags u8, rtnh_hops u8, rtnh_ifindex i32 */
+function firstHopOif(mp: Buffer | undefined): number | undefined {
+  return mp && mp.length >= 8 ? mp.readInt32LE(4) : undefined;
+}
+
+export function decodeRouteEntry(data: Buffer): RouteEntry | undefined {
+  if (data.length < 12) return undefined;
+  const family = data.readUInt8(0);
+  if (family !== AF_INET && family !== AF_INET6) return undefined;
+  const size = family === AF_INET ? 4 : 16;
+  const attrs = parseAttrs(data, 12);
+  const bytes = (b: Buffer | undefined) => (b && b.length >= size ? Uint8Array.from(b.subarray(0, size)) : undefined);
+  const table = attrs.get(RTA_TABLE);
+  const oif = attrs.get(RTA_OIF);
+  const prio = attrs.get(RTA_PRIORITY);
+  return {
+    family,
+    dst: bytes(attrs.get(RTA_DST)) ?? new Uint8Array(size),
+    dstLen: data.readUInt8(1),
+    table: table && table.length >= 4 ? table.readUInt32LE(0) : data.readUInt8(4),
+    protocol: data.readUInt8(5),
+    scope: data.readUInt8(6),
+    type: data.readUInt8(7),
+    flags: data.readUInt32LE(8),
+    oif: oif && oif.length >= 4 ? oif.readUInt32LE(0) : firstHopOif(attrs.get(RTA_MULTIPATH)),
+    gateway: bytes(attrs.get(RTA_GATEWAY)),
+    prefsrc: bytes(attrs.get(RTA_PREFSRC)),
+    priority: prio && prio.length >= 4 ? prio.readUInt32LE(0) : undefined,
+  };
+}

@@ -83,6 +83,25 @@ export class RtnlSocket {
       .filter((r): r is nl.RouteInfo => r !== undefined);
   }
 
+  /** Every link with its ifi_type (readLocalNet's interface names and tunnel test). */
+  dumpLinks(): nl.LinkEntry[] {
+    return this.query(nl.RTM_GETLINK, nl.NLM_F_DUMP, [nl.ifinfomsg(0)], nl.RTM_NEWLINK, 'list links').map(nl.decodeLinkEntry);
+  }
+
+  /** Every address of `family` (AF_UNSPEC: IPv4 and IPv6), in the kernel's order. listAddresses stays IPv4-only. */
+  dumpAddresses(family = nl.AF_UNSPEC): nl.AddrEntry[] {
+    return this.query(nl.RTM_GETADDR, nl.NLM_F_DUMP, [nl.ifaddrmsgDump(family)], nl.RTM_NEWADDR, 'list addresses')
+      .map(nl.decodeAddrEntry)
+      .filter((a): a is nl.AddrEntry => a !== undefined);
+  }
+
+  /** Every route of `family` (AF_UNSPEC: both) in every table, in the kernel's order. listRoutes stays IPv4-only. */
+  dumpRoutes(family = nl.AF_UNSPEC): nl.RouteEntry[] {
+    return this.query(nl.RTM_GETROUTE, nl.NLM_F_DUMP, [nl.rtmsgDump(family)], nl.RTM_NEWROUTE, 'list routes')
+      .map(nl.decodeRouteEntry)
+      .filter((r): r is nl.RouteEntry => r !== undefined);
+  }
+
   /**
    * A bridge with a fixed, random, locally administered MAC: without one Linux gives the bridge
    * the lowest MAC of its ports, so it changes when that container leaves and the others keep

@@ -81,8 +81,9 @@ describe('compareRuns', () => {
     expect(compareRuns(glibcFirstBlackholed, within).match).toBe(true);
   });
 
-  it('compares results as address sets with canonical IPv6, and errors by name', () => {
-    expect(sameResult({ addresses: ['fd00:50:0::5', '10.50.0.5'], error: null }, { addresses: ['10.50.0.5', 'FD00:50::5'], error: null })).toBe(true);
+  it('compares results as ordered addresses (applications connect to the first) with canonical IPv6, and errors by name', () => {
+    expect(sameResult({ addresses: ['fd00:50:0::5', '10.50.0.5'], error: null }, { addresses: ['FD00:50::5', '10.50.0.5', 'fd00:50::5'], error: null })).toBe(true);
+    expect(sameResult({ addresses: ['fd00:50:0::5', '10.50.0.5'], error: null }, { addresses: ['10.50.0.5', 'FD00:50::5'], error: null })).toBe(false);
     expect(sameResult({ addresses: ['10.50.0.5'], error: null }, { addresses: ['10.50.0.5', 'fd00:50::5'], error: null })).toBe(false);
     const c = compareRuns([fail([], 0)], [fail([], 0, 'EAI_NONAME')]);
     expect(c.first).toBe('result: real EAI_AGAIN, emulated EAI_NONAME');

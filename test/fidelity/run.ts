@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import type { Trace } from '../../resolvers/core/types.js';
 import { DnsCapture, type WireRecord } from '../../src/capture/capture.js';
 import { inNetns } from '../../src/ns/enter.js';
+import { readLocalNet } from '../../src/net/local-net.js';
 import {
   checkClaim,
   compareRuns,
@@ -31,7 +32,7 @@ import {
   type PlanQuery,
   mergeBurst,
 } from './compare.js';
-import { DEFAULT_NSSWITCH, renderResolvConf, type FidelityScenario, type Library } from './scenarios.js';
+import { DEFAULT_GAI_CONF, DEFAULT_NSSWITCH, renderResolvConf, type FidelityScenario, type Library } from './scenarios.js';
 import { trackChild, type Lane, type Topology } from './topology.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -327,12 +328,14 @@ interface UnitFiles {
   resolvConf: string;
   hosts: string;
   nsswitch: string;
+  /** bind-mounted over /etc/gai.conf (libc-bin ships one on Debian: a mount needs a target) */
+  gaiConf: string;
   simulate: string;
 }
 
 const CHILD_TIMEOUT_MS = 120_000;
 const MOUNT_SCRIPT =
-  'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/nsswitch.conf && shift 3 && exec "$@"';
+  'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/nsswitch.conf && mount --bind "$4" /etc/gai.conf && shift 4 && exec "$@"';
 
 const libraryEnv = (s: FidelityScenario, lib: Library): Record<string, string> => ({
   ...(s.env ?? {}),
@@ -391,7 +394,7 @@ function laneServers(s: FidelityScenario, lane: Lane): Map<string, string> {
 
 async function runReal(tools: Tools, lane: Lane, s: FidelityScenario, lib: Library, f: UnitFiles): Promise<{ rec: RunRecord; starts: number[]; window: [number, number] }> {
   const cmd = realCommand(tools, s, lib);
-  const args = ['netns', 'exec', lane.clientNs, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'sh', f.resolvConf, f.hosts, f.nsswitch, ...cmd];
+  const args = ['netns', 'exec', lane.clientNs, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', MOUNT_SCRIPT, 'sh', f.resolvConf, f.hosts, f.nsswitch, f.gaiConf, ...cmd];
   const env = { PATH, LANG: 'C.UTF-8', ...libraryEnv(s, lib) };
   const r = await runChild('ip', args, env, CHILD_TIMEOUT_MS);
   const rec: RunRecord = { status: 'ok', lookups: [], command: [...Object.entries(libraryEnv(s, lib)).map(([k, v]) => `${k}=${v}`), 'ip', ...args], wallMs: r.endedAt - r.startedAt };
@@ -443,7 +446,7 @@ async function runTsnet(
   workDir: string,
   timeoutMs: number,
 ): Promise<{ rec: RunRecord; traces: Trace[]; window: [number, number] }> {
-  const args = [tools.cli, 'resolve', s.name, '--mode', modeOf(lib), ...where, '--resolv-conf', f.resolvConf, '--hosts', f.hosts, '--nsswitch', f.nsswitch];
+  const args = [tools.cli, 'resolve', s.name, '--mode', modeOf(lib), ...where, '--resolv-conf', f.resolvConf, '--hosts', f.hosts, '--nsswitch', f.nsswitch, '--gai-conf', f.gaiConf];
   for (const [k, v] of Object.entries(libraryEnv(s, lib))) args.push('--env', `${k}=${v}`);
   args.push('--family', s.family, '--repeat', String(s.repeat), '--json');
   if ((s.concurrency ?? 1) > 1) args.push('--concurrency', String(s.concurrency));
@@ -494,14 +497,18 @@ export async function runRow(ctx: UnitContext, s: FidelityScenario, lib: Library
     resolvConf: join(dir, 'resolv.conf'),
     hosts: join(dir, 'hosts'),
     nsswitch: join(dir, 'nsswitch.conf'),
+    gaiConf: join(dir, 'gai.conf'),
     simulate: join(dir, 'scenario.json'),
   };
   writeFileSync(files.resolvConf, resolvConf);
   writeFileSync(files.hosts, s.hosts);
   writeFileSync(files.nsswitch, s.nsswitch ?? DEFAULT_NSSWITCH);
+  writeFileSync(files.gaiConf, s.gaiConf ?? DEFAULT_GAI_CONF);
   const simServers: Record<string, string> = {};
   for (const [slot, b] of Object.entries(s.servers)) simServers[lane.server(slot)] = b;
-  writeFileSync(files.simulate, JSON.stringify({ servers: simServers, zone: s.zone }, null, 2));
+  // the client's addresses and routes: the simulated run sorts addresses as on the lane (its source model)
+  const network = inNetns(lane.clientNsPath, readLocalNet);
+  writeFileSync(files.simulate, JSON.stringify({ servers: simServers, zone: s.zone, network }, null, 2));
 
   const servers = laneServers(s, lane);
   const label = (addr: string) => servers.get(addr) ?? addr;

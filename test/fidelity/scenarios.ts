@@ -44,6 +44,8 @@ export interface FidelityScenario {
   hosts: string;
   /** nsswitch.conf text; default "hosts: files dns" (Debian 12's line) */
   nsswitch?: string;
+  /** /etc/gai.conf text (glibc's sorting tables); default: comments only */
+  gaiConf?: string;
   /** environment of the resolving process (RES_OPTIONS, LOCALDOMAIN, ...) */
   env?: Record<string, string>;
   /** slot ("1".."9") → `tsnet fake-dns` behaviour */
@@ -72,6 +74,8 @@ export interface FidelityScenario {
 }
 
 export const DEFAULT_NSSWITCH = 'hosts: files dns\n';
+/** Debian 12's /etc/gai.conf has only comments: glibc's built-in tables */
+export const DEFAULT_GAI_CONF = '# Debian 12: every line commented out\n';
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 const V4 = '10.50.0.5';
 const V6 = 'fd00:50::5';
@@ -704,6 +708,7 @@ export const SCENARIOS: FidelityScenario[] = [
   ...wider(),
   ...goScenarios(),
   ...nodeScenarios(),
+  ...orderScenarios(),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1142,6 +1147,41 @@ function nodeScenarios(): FidelityScenario[] {
       repeat: 3,
       concurrency: 2,
       libraries: ['node'],
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address order: what the application connects to first. The client routes 10.50.0.0/16 and
+// fd00:50::/32 (topology.ts); fd00:99::/32 and 10.99.0.0/16 are unreachable from it.
+
+function orderScenarios(): FidelityScenario[] {
+  const one = 'nameserver {ns1}\nsearch fy.test\n';
+  const libs: Library[] = [...ALL, ...GO, 'node'];
+  return [
+    wide({
+      id: 'order-v6-unreachable',
+      description: 'A 10.50.0.5 and AAAA fd00:99::5, which the client has no route to: the sorting libraries put the reachable IPv4 first (RFC 3484/6724 rule 1); eventlet does not sort (AAAA first)',
+      resolvConf: one,
+      zone: [`${DB}=A:${V4}`, `${DB}=AAAA:fd00:99::5`],
+      name: DB,
+      libraries: libs,
+    }),
+    wide({
+      id: 'order-v4-unreachable',
+      description: 'A 10.99.0.5 (no route) and AAAA fd00:50::5: IPv6 first everywhere; musl and Go, whose table ranks a ULA below IPv4, move it up by rule 1 alone',
+      resolvConf: one,
+      zone: [`${DB}=A:10.99.0.5`, `${DB}=AAAA:${V6}`],
+      name: DB,
+      libraries: libs,
+    }),
+    wide({
+      id: 'order-gai-conf-v4-first',
+      description: 'gai.conf "precedence ::ffff:0:0/96 100" (the usual "prefer IPv4" edit): glibc puts IPv4 first; any precedence line replaces the whole default table',
+      resolvConf: one,
+      gaiConf: 'precedence ::ffff:0:0/96 100\n',
+      name: DB,
+      libraries: ['glibc', 'eventlet-nogreendns', 'node'],
     }),
   ];
 }

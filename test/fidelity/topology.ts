@@ -2,9 +2,9 @@
 // veth pair that is created directly inside them (the host never holds either end, so no packet
 // of the suite ever reaches the host's own stack). The server end holds 10.X.Y.1..9/24 — the
 // fake nameservers — and the client end 10.X.Y.100/24; and the same in IPv6, in a ULA /64 of the
-// lane's own (fdGG:GGGG:GGLL::1..9 and ::100, `nodad` so they are usable at once). Nothing else
-// is routed: a query to any other address fails with "network unreachable" inside the client
-// namespace.
+// lane's own (fdGG:GGGG:GGLL::1..9 and ::100, `nodad` so they are usable at once). The zones'
+// answers (10.50.0.0/16, fd00:50::/32) are routed on-link for address sorting; nothing else is
+// routed: a query to any other address fails with "network unreachable" inside the client namespace.
 //
 // Every name carries a random `fy<hex>` prefix. destroy() deletes everything this module made;
 // a process 'exit' guard (and SIGINT/SIGTERM/SIGHUP) does the same synchronously if the suite
@@ -15,6 +15,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { addressText, ipv6Bytes } from '../../resolvers/core/address.js';
 
 export const SERVER_SLOTS = 9;
+/** routed in every client namespace (the scenarios' answers live here) */
+export const ZONE_ROUTE_V4 = '10.50.0.0/16';
+export const ZONE_ROUTE_V6 = 'fd00:50::/32';
 export const CLIENT_HOST = 100;
 
 export interface Lane {
@@ -171,6 +174,12 @@ export class Topology {
     // IPv6: no duplicate address detection (a tentative address cannot be bound or sent from).
     for (let i = 1; i <= SERVER_SLOTS; i++) ipNetns(serverNs, ['ip', '-6', 'addr', 'add', `${lane.server(`${i}v6`)}/64`, 'dev', sv, 'nodad']);
     ipNetns(clientNs, ['ip', '-6', 'addr', 'add', `${lane.client6}/64`, 'dev', cv, 'nodad']);
+    // The zones' application addresses are routed on-link (nothing ever connects to them): the
+    // client is a dual-stack host, so getaddrinfo's sorting (RFC 3484/6724) decides the order by
+    // its tables, as on a real one, instead of a tie between two unreachable addresses (where Go's
+    // order is whichever of its A and AAAA goroutines finished first). UNROUTED_* stay unreachable.
+    ipNetns(clientNs, ['ip', 'route', 'add', ZONE_ROUTE_V4, 'dev', cv]);
+    ipNetns(clientNs, ['ip', '-6', 'route', 'add', ZONE_ROUTE_V6, 'dev', cv]);
     // "closed" servers answer with ICMP port unreachable: no rate limit inside this namespace, so
     // a busy scenario never sees a reply silently suppressed (per-netns sysctls).
     for (const key of ['net.ipv4.icmp_ratelimit=0', 'net.ipv4.icmp_msgs_per_sec=100000', 'net.ipv6.icmp.ratelimit=0']) {
