@@ -54,6 +54,11 @@ export interface Context {
   program: ProgramLibrary | undefined;
   /** the application's own lookups seen on the wire (diagnose --observe); empty without */
   observed: Trace[];
+  /**
+   * Live runs: each returned address → the source the target's kernel picks for it (connect, no
+   * packet), null when the target has no route to it. Undefined when not measured live.
+   */
+  sources: Map<string, string | null> | undefined;
 }
 
 function total(r: ModeRow): number {

@@ -2,6 +2,7 @@
 // time went, and predict what each fix would change.
 import { TsnetError } from '../errors.js';
 import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.js';
+import { kernelSortHost } from '../net/local-net.js';
 import { MODES, parseScenario, type Family, type Trace } from '../../resolvers/index.js';
 import { validateLookupName } from '../config/validate.js';
 import { parseResolvConf } from '../files/resolvconf.js';
@@ -137,9 +138,15 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
   for (const w of whatIfs) for (const r of plan.filter((p) => p.path === 'direct')) w.apply(r.input);
 
   let rows: ModeRow[];
+  let sources: Map<string, string | null> | undefined;
   if (o.live) {
     enter(target);
+    // the libraries sort what they return with the target's routes (connect + getsockname, no packet)
+    const host = kernelSortHost();
+    for (const r of plan) r.input.host = host;
     rows = await measure(plan, names.list, family, onProgress);
+    const returned = new Set(rows.flatMap((r) => r.traces.flatMap((t) => t.result.addresses)));
+    sources = new Map([...returned].map((a) => [a, host.sourceOf(a)]));
   } else {
     // Prediction only: every server answers, as far as we know without measuring.
     const servers = Object.fromEntries(
@@ -148,7 +155,7 @@ export async function runDiagnose(o: DiagnoseOptions, deps: Deps, onProgress?: (
     rows = predict(plan.filter((r) => r.path === 'direct'), names.list, family, parseScenario({ servers, zone: names.list.map((n) => `${n.replace(/\.$/, '')}=A:192.0.2.1`) }));
   }
 
-  const findings = findFindings(rows, names.list, family, program, observed ? observedTraces(observed) : []);
+  const findings = findFindings(rows, names.list, family, program, observed ? observedTraces(observed) : [], sources);
   const direct = rows.filter((r) => r.path === 'direct');
   const scenario = parseScenario(inferScenario(rows.flatMap((r) => r.traces), configuredServers(rows)));
   const whatIf = whatIfs.map((w) => {

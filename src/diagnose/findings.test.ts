@@ -7,6 +7,7 @@ import { LIBRARY_RULES, parseResolverConfig } from '../../resolvers/core/config.
 import { emulatorFor, parseScenario, seededRandom, simulateLookups } from '../../resolvers/index.js';
 import { concernsProgram, configuredServers, findFindings, type Finding } from './findings.js';
 import type { ProgramLibrary } from '../program/library.js';
+import type { SortHost } from '../../resolvers/core/types.js';
 import { RULES } from './rules.js';
 import type { ModeRow } from './run.js';
 import { parseWhatIf } from './whatif.js';
@@ -19,6 +20,8 @@ interface Scenario {
   modes?: string[];
   hosts?: string;
   nsswitch?: string;
+  /** the kernel's answers while the libraries sort (a live run's target) */
+  host?: SortHost;
 }
 
 const ZONE = ['db.example=A:192.0.2.10', 'db.example=AAAA:2001:db8::10'];
@@ -27,7 +30,7 @@ const GOOD = '10.0.0.2';
 
 /** The direct rows a live diagnose would have measured, here from the simulated driver. */
 function simulate(s: Scenario): ModeRow[] {
-  const input = { resolvConf: s.conf, hosts: s.hosts ?? '', nsswitch: s.nsswitch, env: {}, hostname: 'app' };
+  const input = { resolvConf: s.conf, hosts: s.hosts ?? '', nsswitch: s.nsswitch, env: {}, hostname: 'app', host: s.host };
   const scenario = parseScenario({ servers: s.servers, zone: s.zone ?? ZONE });
   const requests = (s.names ?? ['db.example']).map((name) => ({ name, family: 'any' as const, canonname: false }));
   return (s.modes ?? ['glibc', 'musl', 'eventlet']).map((mode) => ({
@@ -80,6 +83,7 @@ describe('the rule table', () => {
       'attemptsZero',
       'rotate',
       'eachNameInHosts', // nsswitchDnsFirst, hostsShadow, eventlet024Hosts
+      'firstAddressUnroutable',
       'nodeThreadpool',
     ]);
   });
@@ -419,9 +423,10 @@ const diagnoseFor = (s: Scenario, program: ProgramLibrary) => findFindings(simul
 
 describe('node-threadpool', () => {
   it('a Node.js program whose lookups take a second or more: a warning naming its threadpool size', () => {
-    const f = only(diagnoseFor(blackholeFirst, programOf('node', 'glibc', 8)), 'node-threadpool');
+    const f = only(diagnoseFor({ ...blackholeFirst, modes: ['node', 'glibc', 'musl'] }, programOf('node', 'node', 8)), 'node-threadpool');
     expect(f.severity).toBe('warning');
-    expect(f.title).toMatch(/threadpool of 8/);
+    expect(f.title).toMatch(/threadpool of 8, at most 4 at once/);
+    expect(f.title).toMatch(/8 at once end in 2 waves/);
     expect(f.fix).toMatch(/UV_THREADPOOL_SIZE \(e\.g\. 16\)/);
   });
 
@@ -431,8 +436,39 @@ describe('node-threadpool', () => {
   });
 
   it('silent when its own library\'s lookups are fast (musl races past the dead server)', () => {
-    expect(ids(diagnoseFor(blackholeFirst, programOf('node', 'musl')))).not.toContain('node-threadpool');
-    expect(ids(diagnoseFor(withOne('delay:300'), programOf('node', 'glibc')))).not.toContain('node-threadpool');
+    expect(ids(diagnoseFor({ ...blackholeFirst, modes: ['node-musl', 'glibc'] }, programOf('node', 'node-musl')))).not.toContain('node-threadpool');
+    expect(ids(diagnoseFor({ ...withOne('delay:300'), modes: ['node', 'musl'] }, programOf('node', 'node')))).not.toContain('node-threadpool');
+  });
+});
+
+describe('first-address-unroutable', () => {
+  // the target has IPv4 only: no route to the AAAA answer
+  const sources = new Map<string, string | null>([['192.0.2.10', '10.0.0.9'], ['2001:db8::10', null]]);
+  const v4Only: SortHost = { sourceOf: (a) => (sources.has(a) ? sources.get(a)! : a) };
+  const run = (s: Scenario, map = sources, program?: ProgramLibrary) => findFindings(simulate({ ...s, host: v4Only, modes: ['glibc', 'musl', 'eventlet', 'go'] }), ['db.example'], 'any', program, [], map);
+
+  it('eventlet does not sort: it returns the unroutable AAAA first; the sorting libraries put it last and are not named', () => {
+    const f = only(run(healthy), 'first-address-unroutable');
+    expect(f.severity).toBe('warning');
+    expect(f.title).toMatch(/^db\.example: eventlet returns 2001:db8::10 first, and the target has no route to it/);
+    expect(f.evidence).toContain('glibc returns 192.0.2.10 first (it sorts unreachable addresses last)');
+    expect(f.fix).toMatch(/IPv6 connectivity/);
+  });
+
+  it('the program\'s runtime is named: Go races the families', () => {
+    expect(only(run(healthy, sources, programOf('go', 'go')), 'first-address-unroutable').title).toMatch(/fast fallback/);
+  });
+
+  it('no route to any address: every library named (a warning: the lookups themselves succeeded)', () => {
+    const none = new Map<string, string | null>([['192.0.2.10', null], ['2001:db8::10', null]]);
+    const f = only(run(healthy, none), 'first-address-unroutable');
+    expect(f.severity).toBe('warning');
+    expect(f.title).toMatch(/no route to any address glibc, musl, eventlet, go returned/);
+  });
+
+  it('silent when the first address is routable, and without a live run (no sources)', () => {
+    expect(ids(run(healthy, new Map([['192.0.2.10', '10.0.0.9'], ['2001:db8::10', '2001:db8::9']])))).not.toContain('first-address-unroutable');
+    expect(ids(diagnose(healthy))).not.toContain('first-address-unroutable');
   });
 });
 

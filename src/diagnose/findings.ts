@@ -11,7 +11,7 @@ import type { ProgramLibrary } from '../program/library.js';
 
 export { configuredServers, type Finding } from './context.js';
 
-function context(rows: ModeRow[], names: string[], family: Family, program: ProgramLibrary | undefined, observed: Trace[]): Context | undefined {
+function context(rows: ModeRow[], names: string[], family: Family, program: ProgramLibrary | undefined, observed: Trace[], sources: Map<string, string | null> | undefined): Context | undefined {
   const direct = rows.filter((r) => r.path === 'direct');
   const input = direct[0]?.input ?? rows[0]?.input;
   if (!input) return undefined;
@@ -26,6 +26,7 @@ function context(rows: ModeRow[], names: string[], family: Family, program: Prog
     queries: direct.flatMap((row) => row.traces.flatMap((t) => t.queries.map((q) => ({ row, t, q })))),
     program,
     observed,
+    sources,
   };
 }
 
@@ -46,8 +47,8 @@ export function concernsProgram(f: Finding, program: ProgramLibrary | undefined)
 }
 const NOTICEABLE_MS = 100;
 
-export function findFindings(rows: ModeRow[], names: string[], family: Family, program?: ProgramLibrary, observed: Trace[] = []): Finding[] {
-  const ctx = context(rows, names, family, program, observed);
+export function findFindings(rows: ModeRow[], names: string[], family: Family, program?: ProgramLibrary, observed: Trace[] = [], sources?: Map<string, string | null>): Finding[] {
+  const ctx = context(rows, names, family, program, observed, sources);
   if (!ctx) return [];
   // What concerns the program's own library first (the headline is its worst finding); then most
   // severe first; among equals, the specific mechanism before the general symptom, then the costliest.

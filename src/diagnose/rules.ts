@@ -35,6 +35,7 @@ export const RULES: Rule[] = [
   attemptsZero,
   rotate,
   eachNameInHosts(nsswitchDnsFirst, hostsShadow, eventlet024Hosts),
+  firstAddressUnroutable,
   nodeThreadpool,
 ];
 
@@ -510,6 +511,61 @@ function eventlet024Hosts(ctx: Context, name: string): Found {
  * A slow lookup also stalls a Node.js application beyond the lookup: dns.lookup runs getaddrinfo
  * on libuv's threadpool, shared with file I/O and crypto. Only for a target that runs Node.
  */
+// ---- what the application connects to ---------------------------------------------------------
+
+/** How the program's runtime connects when the first address fails: Node and Go race the families. */
+function connectsHow(ctx: Context): string {
+  const lib = ctx.program?.library;
+  if (lib === 'node') return "this Node.js program's net.connect tries the addresses in turn, racing the families (autoSelectFamily, 250 ms per attempt)";
+  if (lib === 'go') return "this Go program's dialer starts the other family 300 ms after the first (fast fallback) and fails an unroutable address at once";
+  return 'a client that connects to each address in turn (C, Python, Node and Go do) fails it at once with ENETUNREACH and goes on; one that uses only the first address (gethostbyname, socket.gethostbyname) cannot connect';
+}
+
+/**
+ * A library returns first an address the target has no route to (decided by the kernel's source
+ * selection, no packet sent): sorting libraries put such addresses last (RFC 3484/6724 rule 1), so
+ * it is the ones that do not sort (eventlet: AAAA first) — or every address is unroutable.
+ */
+function firstAddressUnroutable(ctx: Context): Found {
+  const sources = ctx.sources;
+  if (!sources) return undefined;
+  const out: Finding[] = [];
+  for (const name of ctx.names) {
+    const hits = ctx.rows
+      .filter((r) => r.path === 'direct')
+      .map((r) => ({ row: r, addrs: r.traces.find((t) => t.name === name)?.result.addresses ?? [] }))
+      .filter(({ addrs }) => addrs.length > 0 && sources.get(addrs[0]!) === null);
+    if (hits.length === 0) continue;
+    const none = hits.filter(({ addrs }) => addrs.every((a) => sources.get(a) === null));
+    const some = hits.filter((h) => !none.includes(h));
+    const first = hits[0]!.addrs[0]!;
+    out.push({
+      id: 'first-address-unroutable',
+      // the lookups succeeded: a connectivity problem the name's answers reveal, not a DNS failure
+      severity: 'warning',
+      title:
+        none.length > 0
+          ? `${name}: the target has no route to any address ${none.map((h) => h.row.label).join(', ')} returned (${none[0]!.addrs.join(', ')}): connecting fails with ENETUNREACH`
+          : `${name}: ${some.map((h) => h.row.label).join(', ')} return${some.length === 1 ? 's' : ''} ${first} first, and the target has no route to it — ${connectsHow(ctx)}`,
+      evidence: [
+        ...hits.map(({ row, addrs }) => `${row.label} returns ${addrs.join(', ')}`),
+        `no route from the target to ${[...new Set(hits.flatMap((h) => h.addrs.filter((a) => sources.get(a) === null)))].join(', ')} (the kernel's source selection; no packet sent)`,
+        ...ctx.rows.filter((r) => r.path === 'direct' && !hits.some((h) => h.row === r)).flatMap((r) => {
+          const addrs = r.traces.find((t) => t.name === name)?.result.addresses ?? [];
+          return addrs.length > 0 ? [`${r.label} returns ${addrs[0]} first (it sorts unreachable addresses last)`] : [];
+        }).slice(0, 3),
+      ],
+      modes: [],
+      fix:
+        first.includes(':')
+          ? 'give the target IPv6 connectivity (an address and a route), or have the name publish no AAAA record for clients without IPv6; a client that wants IPv4 only can ask for AF_INET'
+          : 'give the target a route to this IPv4 address, or publish addresses it can reach',
+      whatIf: null,
+    });
+  }
+  return out;
+}
+
 function nodeThreadpool(ctx: Context): Found {
   const program = ctx.program;
   if (program?.library !== 'node') return undefined;
@@ -517,10 +573,11 @@ function nodeThreadpool(ctx: Context): Found {
   const slowest = own.flatMap((r) => r.traces.map((t) => ({ label: r.label, ms: t.elapsed_ms }))).reduce((a, b) => (b.ms > a.ms ? b : a), { label: '', ms: 0 });
   if (slowest.ms < 1000) return undefined;
   const pool = program.threadpool ?? 4;
+  const atOnce = Math.floor((pool + 1) / 2);
   return {
     id: 'node-threadpool',
     severity: 'warning',
-    title: `this Node.js program's lookups take up to ${fmt(slowest.ms)} (${slowest.label}), and dns.lookup runs getaddrinfo on libuv's threadpool of ${pool}: ${pool} slow lookups at once also stall its file I/O, crypto and every other lookup`,
+    title: `this Node.js program's lookups take up to ${fmt(slowest.ms)} (${slowest.label}), and dns.lookup runs getaddrinfo on libuv's threadpool of ${pool}, at most ${atOnce} at once (lookups are "slow I/O": half the pool): a burst of lookups queues behind the slow ones — 8 at once end in ${Math.ceil(8 / atOnce)} waves — and they share the pool with file I/O and crypto`,
     evidence: [`slowest lookup: ${fmt(slowest.ms)}`, `UV_THREADPOOL_SIZE ${program.threadpool === 4 ? 'unset or 4' : `= ${pool}`}`],
     modes: [],
     fix: `fix the DNS cost above; meanwhile raise UV_THREADPOOL_SIZE (e.g. ${Math.max(16, pool * 2)}) or use dns.resolve* (c-ares) for hot paths`,

@@ -102,7 +102,7 @@ describe.skipIf(!isRoot)('tsnet diagnose: bad input is refused clearly, with not
     expect(res.stderr).toBe('');
     expect(report!.live).toBe(false);
     expect(report!.target.nameservers).toEqual([d().addr('blackhole'), d().addr('answer')]);
-    expect(report!.rows.map((r) => r.label)).toEqual(['glibc', 'musl', 'eventlet']);
+    expect(report!.rows.map((r) => r.label)).toEqual(['glibc', 'musl', 'eventlet', 'go']);
     // simulated: every server answers, as far as anything is known without measuring
     for (const r of report!.rows) expect(r.traces[0]!.result.addresses.length, r.label).toBeGreaterThan(0);
     expect(await state()).toEqual(before);

@@ -339,6 +339,22 @@ describe.skipIf(!isRoot)('tsnet diagnose names the cause (real namespaces, fake 
     await d().rmApp(app);
   });
 
+  it('an IPv4-only container and a name with an AAAA: the sorting libraries return the routable IPv4 first, eventlet the AAAA (first-address-unroutable names it); the kernel says so, no packet sent', async () => {
+    const app = await d().app('v4only', { dns: [d().addr('answer')], options: ['timeout:1'] });
+    // the oracle for "no route": the kernel of the container's namespace, asked by ip(8)
+    const routed = async (addr: string) => (await d().lab.cli(['exec', app, '--', 'ip', 'route', 'get', addr])).code === 0;
+    expect(await routed('192.0.2.10')).toBe(true);
+    expect(await routed('2001:db8::10')).toBe(false);
+    const { report, res } = await diagnose([app, 'db.example']);
+    const s = summary(report, res);
+    for (const m of ['glibc', 'musl', 'go']) expect(row(report, m).traces[0]!.result.addresses, `${m}; ${s}`).toEqual(['192.0.2.10', '2001:db8::10']);
+    expect(row(report, 'eventlet').traces[0]!.result.addresses, s).toEqual(['2001:db8::10', '192.0.2.10']);
+    const f = finding(report, 'first-address-unroutable');
+    expect(f, s).toMatchObject({ severity: 'warning' });
+    expect(f!.title, s).toMatch(/^db\.example: eventlet returns 2001:db8::10 first, and the target has no route to it/);
+    await d().rmApp(app);
+  });
+
   describe('--pid: a process in a namespace made outside tsnet, with its own resolv.conf', () => {
     // The namespace reaches the upstream container over a veth of its own; the nameserver address
     // exists only on that veth (a /32 in the lab's subnet, so even a wrong path stays on the lab).
