@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveCommand } from '../../test/support/lab.js';
 import { readElf } from './elf.js';
 import { isGoBinary, parseModinfo, readGoBuildInfo } from './go-buildinfo.js';
 import { glibcVersion, muslVersion } from './libc-version.js';
@@ -26,14 +27,7 @@ const goBuild = (cmd: string, args: string[], opts: { cwd: string; env: NodeJS.P
     throw new Error(`${cmd} ${args.join(' ')}: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
   }
 };
-const have = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+const have = haveCommand;
 
 beforeAll(() => {
   writeFileSync(join(dir, 'gai.c'), C);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostOf, parseGaiConf, routeSource, sortGlibc, sortGo, sortMusl, type LocalAddress, type LocalNet } from '../../resolvers/core/addrsort.js';
-import { isRoot } from '../support/lab.js';
+import { haveCommand, isRoot } from '../support/lab.js';
 
 const REF = resolve(import.meta.dirname, '../fidelity/ref/gai.c');
 const GO_PROGRAM = `package main
@@ -88,14 +88,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 const sh = (cmd: string, args: string[], input?: string) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input === undefined ? {} : { input }) });
-const have = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+const have = haveCommand;
 
 describe.skipIf(!isRoot || !have('gcc'))('address order of the real libraries in a namespace (resolvers/core/addrsort.ts)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsnaddr-'));

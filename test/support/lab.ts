@@ -7,6 +7,16 @@ import { join, resolve } from 'node:path';
 import { Paths } from '../../src/state/paths.js';
 
 export const isRoot = process.getuid?.() === 0;
+
+/** Whether a command is on PATH (a test that needs it skips or fails with a clear reason). */
+export function haveCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 export const CLI = resolve(import.meta.dirname, '../../dist/tsnet.js');
 /** The CNI plugin's own entry, what `tsnet cni install` points a runtime at. */
 export const CNI_PLUGIN = resolve(import.meta.dirname, '../../dist/cni-plugin.cjs');
