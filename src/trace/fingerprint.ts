@@ -30,6 +30,8 @@ export const STRATEGIES: Strategy[] = [
   { id: 'glibc+use-vc', mode: 'glibc', resOptions: 'use-vc' },
   { id: 'musl', mode: 'musl' },
   { id: 'eventlet', mode: 'eventlet' },
+  // Go's own resolver: A and AAAA at once, each from a socket of its own, a flat timeout per try
+  { id: 'go', mode: 'go' },
 ];
 
 /** Lookups replayed at most (the first ones): the verdict's work stays bounded on a long, busy capture. */
