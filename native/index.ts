@@ -16,6 +16,7 @@ export {
 export {
   sockAddr,
   ifNameToIndex,
+  scopeIdOf,
   udpSocket,
   udpDualStackSocket,
   udpConnect,

@@ -49,6 +49,11 @@ export function ifNameToIndex(name: string): number {
   return fn(decl.ifNameToIndex)(name);
 }
 
+/** The scope id of an IPv6 %zone: a number as written, else the interface's index (0 when there is none: the kernel then refuses a link-local address). */
+export function scopeIdOf(zone: string | undefined): number {
+  return zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) >>> 0 : ifNameToIndex(zone);
+}
+
 /** A non-blocking, close-on-exec UDP socket of the address's family (glibc's send_dg flags). */
 export function udpSocket(sa: SockAddr): number {
   const fd = fn(decl.socket)(sa.readUInt16LE(0), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -2,7 +2,8 @@
 // case); the real Go is the oracle in the fidelity suite (test/fidelity, libraries go and go-cgo).
 import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { go, goCgo, isDomainName } from './go.js';
+import { go, goCgo, goDebugNetdns, isDomainName } from './go.js';
+import { parseGoConfig } from './core/config.js';
 import { seededRandom, simulateLookup } from './core/sim.js';
 import type { Emulator, Trace } from './core/types.js';
 import { NS1, NS2, NS3, inputOf, ns, plan, requestOf, scenarioOf, type EmulatorCase } from '../test/support/emulator-case.js';
@@ -159,6 +160,49 @@ describe('go-cgo: when Go hands the lookup to the C library (conf.go hostLookupO
     const sockets = new Set(simulateLookup(goCgo.createProcess({ input: inputOf(c), random: seededRandom(7), warn: () => {} }), requestOf(c), scenarioOf(c, ZONE), { mode: 'go-cgo' }).sockets);
     if (t.queries.length > 0) expect(sockets.size === 1).toBe(libc);
     else expect(libc).toBe(true); // glibc answers the hostname itself (myhostname is not emulated: UNAVAIL, no query either)
+  });
+});
+
+describe('go: what the review found against the Go 1.19 source', () => {
+  it('GODEBUG as internal/godebug and goDebugNetDNS read it: the first netdns= at a comma, split at the first "+", the later part wins', () => {
+    expect(['netdns=go+cgo', '1+go+2', 'x=1, netdns=go', 'netdns=2', 'http2client=0,netdns=1+cgo', 'netdns=go,netdns=cgo', 'xnetdns=cgo'].map((v) => goDebugNetdns(v.includes('netdns') ? v : `netdns=${v}`))).toEqual([
+      'cgo', undefined, undefined, undefined, 'cgo', 'go', undefined,
+    ]);
+  });
+
+  it('GODEBUG=netdns=cgo without cgo: Go resolves itself, files then DNS, nsswitch.conf not read (forceCgoLookupHost)', () => {
+    const t = one({ resolv: ns(NS1), servers: { [NS1]: 'answer' }, name: 'db.example', hosts: '10.9.9.9 db.example\n', nsswitch: 'hosts: dns files\n', env: { GODEBUG: 'netdns=cgo' } });
+    expect(t.queries).toEqual([]);
+    expect(t.result.addresses).toEqual(['10.9.9.9']);
+  });
+
+  it('a search name dnsmessage cannot pack (an empty label) fails at once, nothing sent; the walk goes on', () => {
+    const t = one({ resolv: `${ns(NS1)}search ..\n`, servers: { [NS1]: 'answer' }, name: 'db', zone: ['db=A:10.3.3.3'] });
+    expect(t.queries.map((q) => q.qname)).toEqual(['db', 'db']);
+    expect(t.result.addresses).toEqual(['10.3.3.3']);
+    expect(t.elapsed_ms).toBeLessThan(1);
+  });
+
+  it('an IPv4-mapped AAAA answer is IPv4 to Go: printed dotted, dropped by LookupIP("ip6")\'s filter, kept by an AF_INET one', () => {
+    const zone = ['db.example=AAAA:::ffff:10.2.3.4'];
+    expect(one({ resolv: ns(NS1), servers: { [NS1]: 'answer' }, name: 'db.example', zone }).result.addresses).toEqual(['10.2.3.4']);
+    expect(one({ resolv: ns(NS1), servers: { [NS1]: 'answer' }, name: 'db.example', family: 'inet6', zone }).result).toEqual({ addresses: [], error: 'EAI_FAIL' });
+    expect(one({ resolv: ns(NS1), servers: {}, name: '::ffff:10.2.3.4', family: 'inet' }).result.addresses).toEqual(['10.2.3.4']);
+  });
+
+  it('a hostile resolv.conf cannot make tsnet work without end: a lookup stops at 10 000 queries or an hour, said so', () => {
+    const many = one({ resolv: `${ns(NS1)}options attempts:${'9'.repeat(30)}\n`, servers: { [NS1]: 'closed' }, name: 'db.example.' });
+    expect(many.result.error).toBe('EAI_AGAIN');
+    expect(many.queries.length).toBeGreaterThan(10_000);
+    expect(many.queries.length).toBeLessThan(10_010);
+    expect(many.warnings.join(' ')).toMatch(/tsnet stopped this lookup after 10000 queries/);
+    const long = one({ resolv: `${ns(NS1)}options timeout:99999999\n`, servers: {}, name: 'db.example.' });
+    expect(long.elapsed_ms).toBe(3600_000);
+    expect(long.warnings.join(' ')).toMatch(/after 3600 s/);
+  });
+
+  it('resolv.conf numbers saturate at 0xFFFFFF as parse.go dtoi does', () => {
+    expect(parseGoConfig(`options timeout:${'9'.repeat(400)} attempts:00000000003 ndots:99\n`, 'h')).toMatchObject({ timeout: 0xffffff, attempts: 3, ndots: 15 });
   });
 });
 

@@ -38,7 +38,7 @@
  * resolv.conf and hosts (input is static), singleflight merging of concurrent identical lookups,
  * StrictErrors, mDNS sources, IDNA.
  */
-import { canonicalAddress, isIPv4, isIPv6 } from './core/address.js';
+import { addressText, canonicalAddress, ipv6Bytes, isIPv4, isIPv6, splitZone, v4MappedBytes } from './core/address.js';
 import { DUAL_STACK_HOST, sortGo, type SortHost } from './core/addrsort.js';
 import { parseGoConfig, type GoResolverConfig } from './core/config.js';
 import { machineFromCoroutine, parallel, type Coroutine, type Io, type Task } from './core/coroutine.js';
@@ -100,10 +100,24 @@ function createProcess(ctx: ProcessContext, cgo: boolean): EmulatedProcess {
   };
 }
 
-/** conf.go goDebugNetDNS: the mode of GODEBUG's netdns ("go", "cgo"), with or without a debug level. */
+/**
+ * conf.go goDebugNetDNS over internal/godebug get: the first "netdns=" at the start or after a
+ * comma (no trimming), its value up to the next comma, split at the FIRST '+' only — each part a
+ * debug level (starts with a digit) or the mode, the later part winning: "go+cgo" is cgo,
+ * "1+go+2" is the mode "go+2", which is neither.
+ */
 export function goDebugNetdns(godebug: string | undefined): 'go' | 'cgo' | undefined {
-  const value = godebug?.split(',').map((kv) => kv.trim()).find((kv) => kv.startsWith('netdns='))?.slice('netdns='.length);
-  const mode = value?.split('+').find((p) => p !== '' && !/^\d/.test(p));
+  const s = godebug ?? '';
+  let value: string | undefined;
+  for (let i = 0; i < s.length - 'netdns'.length - 1 && value === undefined; i++) {
+    if ((i > 0 && s[i - 1] !== ',') || !s.startsWith('netdns=', i)) continue;
+    value = s.slice(i + 'netdns='.length).split(',')[0]!;
+  }
+  if (value === undefined) return undefined;
+  const plus = value.indexOf('+');
+  const parts = plus < 0 ? [value] : [value.slice(0, plus), value.slice(plus + 1)];
+  let mode: string | undefined;
+  for (const p of parts) if (p !== '' && !/^[0-9]/.test(p)) mode = p;
   return mode === 'go' || mode === 'cgo' ? mode : undefined;
 }
 
@@ -147,6 +161,8 @@ function decide(proc: Pick<GoProcess, 'cfg' | 'nss' | 'env'>, build: GoBuild): G
 function cgoReasons(proc: Pick<GoProcess, 'cfg' | 'nss' | 'env'>): string[] {
   const env = proc.env;
   const why = [
+    // forceCgoLookupHost: a build without cgo then resolves itself, files then DNS
+    ...(goDebugNetdns(env.GODEBUG) === 'cgo' ? ['GODEBUG=netdns=cgo'] : []),
     ...(['RES_OPTIONS', 'HOSTALIASES'] as const).filter((k) => (env[k] ?? '') !== '').map((k) => `${k} is set`),
     ...('LOCALDOMAIN' in env ? ['LOCALDOMAIN is set'] : []),
     ...proc.cfg.unknown.map((u) => `resolv.conf has ${u}, which Go does not understand`),
@@ -202,8 +218,17 @@ const libcError = (e: ResolveError | null): ResolveError | null => (e === null |
 const ERRORS: Record<GoError, ResolveError> = { notfound: 'EAI_NONAME', temporary: 'EAI_AGAIN', timeout: 'EAI_AGAIN', other: 'EAI_FAIL' };
 const fail = (error: ResolveError): LookupResult => ({ addresses: [], error });
 
-/** Go's ParseIP: a strict dotted quad or IPv6 (a %zone allowed); printed as Go prints it. */
-const goLiteral = (name: string): string | undefined => (isIPv4(name) ? name : isIPv6(name) ? canonicalAddress(name) : undefined);
+/**
+ * An IP as Go prints it (IP.String): an IPv4-mapped IPv6 address is IPv4 to Go — printed as a
+ * dotted quad and counted as IPv4 by LookupIP's family filter (ipsock.go ipv4only: To4() != nil).
+ */
+function goIP(text: string): string {
+  const bytes = ipv6Bytes(splitZone(text).address);
+  const v4 = bytes && v4MappedBytes(bytes);
+  return v4 ? addressText(v4) : (canonicalAddress(text) ?? text);
+}
+/** Go's ParseIP: a strict dotted quad or IPv6 (a %zone allowed). */
+const goLiteral = (name: string): string | undefined => (isIPv4(name) || isIPv6(name) ? goIP(name) : undefined);
 const ofFamily = (family: Family) => (a: string) => family === 'any' || (family === 'inet') === !a.includes(':');
 
 function* lookup(io: Io, proc: GoProcess, req: LookupRequest, order: Exclude<Order, 'cgo'>): Coroutine {
@@ -234,20 +259,22 @@ function* fromDns(io: Io, proc: GoProcess, name: string, family: Family): Task<{
   const rooted = name.endsWith('.');
   const names = /\.onion\.?$/i.test(name) || name.length > 254 || (name.length === 254 && rooted) ? [] : candidates(name, cfg.search, cfg.ndots, 'glibc').filter((c) => c.asIs || c.qname.length + 1 <= 254);
   for (const c of names) {
-    const lane: Outcome[] = []; // completion order, as the goroutines' channel delivers it
+    const lane: Array<{ qtype: QType; outcome: Outcome }> = []; // completion order, as the goroutines' channel delivers it
     const ask = (qtype: QType): Task<void> =>
       (function* () {
-        lane.push(yield* tryOneName(io, proc, c.qname, qtype));
+        lane.push({ qtype, outcome: yield* tryOneName(io, proc, c.qname, qtype) });
       })();
     if (cfg.flags.has('single-request')) for (const q of qtypes) yield* ask(q);
     else yield* parallel(io, qtypes.map(ask));
     const addrs: string[] = [];
-    for (const r of lane) {
+    for (const { qtype, outcome: r } of lane) {
       if ('error' in r) {
         if (lastErr === undefined || (c.asIs && !rooted)) lastErr = r.error;
         continue;
       }
-      for (const rec of r.reply.records) if (rec.type === 'A' || rec.type === 'AAAA') addrs.push(canonicalAddress(rec.data) ?? rec.data);
+      // skipToAnswer left the parser on the first record of the asked type: what comes before is not read
+      const records = r.reply.records.slice(r.reply.records.findIndex((rec) => rec.type === qtype));
+      for (const rec of records) if (rec.type === 'A' || rec.type === 'AAAA') addrs.push(goIP(rec.data));
     }
     if (addrs.length > 0) return { addrs: sortGo(addrs, proc.host), error: lastErr };
   }
@@ -284,6 +311,8 @@ function* tryOneName(io: Io, proc: GoProcess, qname: string, qtype: QType): Task
 
 /** dnsclient_unix.go exchange: one query on a new UDP socket, then over TCP if truncated. */
 function* exchange(io: Io, proc: GoProcess, server: string, qname: string, qtype: QType): Task<Outcome> {
+  // newRequest: dnsmessage cannot pack an empty label or one over 63 bytes — an error, nothing sent
+  if (qname !== '' && !qname.replace(/\.$/, '').split('.').every((l) => l.length > 0 && l.length <= 63)) return { error: 'other' };
   const id = Math.floor(proc.random() * 65536);
   const query = { qname, qtype, id, bytes: encodeQuery(id, qname, qtype, { edns: EDNS_SIZE }) };
   const timeout = proc.cfg.timeout * 1000;

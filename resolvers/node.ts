@@ -19,7 +19,7 @@
  * AI_V4MAPPED), --dns-result-order=ipv4first, other work sharing the pool.
  */
 import { isIPv4, isIPv6 } from './core/address.js';
-import { threadPool, type ThreadPool } from './core/pool.js';
+import { slowWorkAtOnce, threadPool, type ThreadPool } from './core/pool.js';
 import { glibc } from './glibc.js';
 import { musl } from './musl.js';
 import type { EmulatedProcess, Emulator, LookupRequest, MachineAction, ProcessContext, ResolverMachine } from './core/types.js';
@@ -38,17 +38,27 @@ export const nodeMusl: Emulator = {
   createProcess: (ctx) => nodeProcess(ctx, musl),
 };
 
-/** libuv threadpool.c init_threads: atoi(UV_THREADPOOL_SIZE), 0 → 1, capped at 1024. */
-export function poolSize(value: string | undefined, warn: (m: string) => void): number {
+/**
+ * libuv threadpool.c init_threads: `nthreads = atoi(val)` into an UNSIGNED int, then 0 → 1 and
+ * anything above 1024 → 1024. atoi is glibc's (int) strtol: leading spaces, a sign, digits
+ * (saturating at the long's range), the low 32 bits kept — so "-3" is 4294967293 → 1024 threads and
+ * "4294967297" is 1.
+ */
+export function poolSize(value: string | undefined): number {
   if (value === undefined) return 4;
-  const n = /^\s*[-+]?\d+/.test(value) ? parseInt(value, 10) : 0;
-  if (n < 0) warn(`UV_THREADPOOL_SIZE=${value}: libuv starts no worker thread and every dns.lookup waits forever; emulated as 1 thread`);
-  return Math.min(MAX_THREADPOOL_SIZE, Math.max(1, n));
+  const m = /^[ \t\n\v\f\r]*([-+]?)(\d+)/.exec(value);
+  if (!m) return 1;
+  const LONG_MAX = 2n ** 63n - 1n;
+  let long = BigInt(m[2]!.slice(0, 25)); // 25 digits are past the long's range already
+  if (long > LONG_MAX) long = m[1] === '-' ? LONG_MAX + 1n : LONG_MAX; // strtol saturates (LONG_MIN, LONG_MAX)
+  if (m[1] === '-') long = -long;
+  const unsigned = Number(BigInt.asUintN(32, long));
+  return unsigned === 0 ? 1 : Math.min(MAX_THREADPOOL_SIZE, unsigned);
 }
 
 function nodeProcess(ctx: ProcessContext, libc: Emulator): EmulatedProcess {
-  const size = poolSize(ctx.input.env.UV_THREADPOOL_SIZE, ctx.warn);
-  const pool: ThreadPool = threadPool(size, Math.floor((size + 1) / 2));
+  const size = poolSize(ctx.input.env.UV_THREADPOOL_SIZE);
+  const pool: ThreadPool = threadPool(size, slowWorkAtOnce(size));
   const main = libc.createProcess(ctx);
   const threads = new Map<number, EmulatedProcess>();
   const onThread = (i: number) => threads.get(i) ?? threads.set(i, main.thread?.() ?? main).get(i)!;

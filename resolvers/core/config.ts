@@ -196,12 +196,24 @@ export interface GoResolverConfig extends ResolverConfig {
  * tcp; any other option or keyword is remembered as unknown. No nameserver → 127.0.0.1 and ::1;
  * no search → the domain of the hostname (dnsDefaultSearch).
  */
+/** parse.go dtoi: the leading decimal digits (none = 0), saturating at big = 0xFFFFFF. */
+function goDtoi(s: string): number {
+  let n = 0;
+  for (const c of s) {
+    if (c < '0' || c > '9') break;
+    n = n * 10 + (c.charCodeAt(0) - 48);
+    if (n >= 0xffffff) return 0xffffff;
+  }
+  return n;
+}
+
 export function parseGoConfig(text: string, hostname: string): GoResolverConfig {
   const cfg: GoResolverConfig = { nameservers: [], ignoredNameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, flags: new Set(), unknown: [] };
-  const dtoi = (s: string) => (/^\d+/.exec(s) ? parseInt(/^\d+/.exec(s)![0], 10) : 0);
+  const dtoi = goDtoi;
   for (const line of text.split('\n')) {
     if (line.startsWith(';') || line.startsWith('#')) continue;
-    const [keyword, ...f] = line.split(/[ \t\r\f\v]+/).filter(Boolean);
+    // getFields: split at " \r\t\n" only (a form feed is part of a field)
+    const [keyword, ...f] = line.split(/[ \t\r\n]+/).filter(Boolean);
     if (keyword === undefined) continue;
     switch (keyword) {
       case 'nameserver': {

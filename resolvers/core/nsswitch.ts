@@ -57,23 +57,24 @@ export interface GoNssSource {
  */
 export function parseGoNssHosts(text: string | undefined): GoNssSource[] | { error: string } | undefined {
   if (text === undefined) return undefined;
-  const sources: GoNssSource[] = [];
+  // parse.go trimSpace: only " \t\n\r" (not the other Unicode spaces String.trim would take)
+  const trim = (x: string) => x.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+  const hosts: GoNssSource[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*$/s, '').trim();
+    const line = trim(raw.replace(/#.*$/s, ''));
     if (line === '') continue;
     const colon = line.indexOf(':');
     if (colon < 0) return { error: `nsswitch.conf: no colon on line "${line}"` };
-    if (line.slice(0, colon).trim() !== 'hosts') continue;
-    let rest = line.slice(colon + 1);
-    for (rest = rest.trim(); rest !== ''; rest = rest.trim()) {
+    // every line is parsed (a bad criterion on a passwd: line is an error for the whole file)
+    const sources: GoNssSource[] = [];
+    for (let rest = trim(line.slice(colon + 1)); rest !== ''; rest = trim(rest)) {
       const sp = rest.indexOf(' ');
-      const name = sp < 0 ? rest : rest.slice(0, sp);
-      rest = sp < 0 ? '' : rest.slice(sp + 1).trim();
-      const source: GoNssSource = { name, criteria: [] };
+      const source: GoNssSource = { name: sp < 0 ? rest : rest.slice(0, sp), criteria: [] };
+      rest = sp < 0 ? '' : trim(rest.slice(sp + 1));
       if (rest.startsWith('[')) {
         const close = rest.indexOf(']');
         if (close < 0) return { error: 'nsswitch.conf: unclosed criterion bracket' };
-        for (const f of rest.slice(1, close).split(/[ \t]+/).filter(Boolean)) {
+        for (const f of rest.slice(1, close).split(/[ \t\n\r]+/).filter(Boolean)) {
           const negate = f.startsWith('!');
           const body = (negate ? f.slice(1) : f).toLowerCase();
           const eq = body.indexOf('=');
@@ -84,6 +85,7 @@ export function parseGoNssHosts(text: string | undefined): GoNssSource[] | { err
       }
       sources.push(source);
     }
+    if (trim(line.slice(0, colon)) === 'hosts') hosts.push(...sources);
   }
-  return sources;
+  return hosts;
 }

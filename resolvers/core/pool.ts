@@ -8,6 +8,9 @@
 // finishes one goes straight on to the next waiting job; an idle thread waits on a condition
 // variable and the one waiting longest is woken first (modelled as a FIFO of idle threads).
 
+/** libuv's cap on slow I/O work (getaddrinfo) running at once: half the pool, rounded up. */
+export const slowWorkAtOnce = (threads: number) => Math.floor((threads + 1) / 2);
+
 export interface ThreadPool {
   /** worker threads */
   threads: number;

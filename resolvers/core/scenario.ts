@@ -58,6 +58,15 @@ export function parseScenario(spec: unknown): Scenario {
   return { servers, zone, rttMs, network: parseNetwork(s.network) };
 }
 
+/** A route's "dst": true for IPv6, false for IPv4, undefined when it is not a prefix. */
+function routeFamily(dst: string): boolean | undefined {
+  if (dst === 'default') return false;
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(dst);
+  const bytes = m ? addressBytes(m[1]!) : undefined;
+  if (!m || !bytes || Number(m[2]) > bytes.length * 8) return undefined;
+  return bytes.length === 16;
+}
+
 /** The scenario's "network": {"addresses": [{address, prefixLen, dev}], "routes": [{dst, dev, src?}]}. */
 function parseNetwork(v: unknown): LocalNet | undefined {
   if (v === undefined) return undefined;
@@ -71,6 +80,9 @@ function parseNetwork(v: unknown): LocalNet | undefined {
   }
   for (const r of n.routes) {
     if (typeof r?.dst !== 'string' || typeof r.dev !== 'string') throw bad('every route needs "dst" ("default", "::/0" or PREFIX/LEN) and "dev"');
+    const v6 = routeFamily(r.dst);
+    if (v6 === undefined) throw bad(`route "${r.dst}": "dst" must be "default", "::/0" or an address/length within its family`);
+    if (r.src !== undefined && (typeof r.src !== 'string' || addressBytes(r.src)?.length !== (v6 ? 16 : 4))) throw bad(`route "${r.dst}": "src" must be an address of the route's family`);
   }
   return { addresses: n.addresses, routes: n.routes };
 }

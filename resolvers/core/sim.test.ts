@@ -99,3 +99,23 @@ describe('simulated network: race-drop', () => {
     expect(plan(t)).toEqual(['AAAA:answer@0', 'A:answer@0']);
   });
 });
+
+describe('a scenario\'s "network" (hostile JSON: one clear error, never a hang)', () => {
+  const net = (routes: unknown[], addresses: unknown[] = [{ address: '10.0.0.2', prefixLen: 24, dev: 'eth0' }]) => () => parseScenario({ servers: {}, network: { addresses, routes } });
+  it.each([
+    [[{ dst: '10.1.1.0/Infinity', dev: 'eth0' }], /dst/],
+    [[{ dst: '10.1.1.0/1e999', dev: 'eth0' }], /dst/],
+    [[{ dst: '10.1.1.0/x', dev: 'eth0' }], /dst/],
+    [[{ dst: '10.1.1.0/33', dev: 'eth0' }], /dst/],
+    [[{ dst: 'fd00::/129', dev: 'eth0' }], /dst/],
+    [[{ dst: 'default', dev: 'eth0', src: 'nope' }], /src/],
+    [[{ dst: 'default', dev: 'eth0', src: 5 }], /src/],
+    [[{ dst: '::/0', dev: 'eth0', src: '10.0.0.2' }], /src/],
+    [[{ dst: 'default' }], /dev/],
+  ])('%j is refused', (routes, message) => expect(net(routes)).toThrow(message));
+  it('bad addresses are refused; a good network is kept', () => {
+    expect(net([], [{ address: '10.0.0.2', prefixLen: 40, dev: 'eth0' }])).toThrow(/prefixLen/);
+    expect(net([], [{ address: 'x', prefixLen: 8, dev: 'eth0' }])).toThrow(/not an IP address/);
+    expect(net([{ dst: 'default', dev: 'eth0', src: '10.0.0.2' }, { dst: 'fd00::/64', dev: 'eth0' }])().network?.routes).toHaveLength(2);
+  });
+});

@@ -10,11 +10,26 @@ interface Pending {
   sentAt: number;
 }
 
+/**
+ * What a driver lets one lookup cost before it stops it (EAI_AGAIN, and a warning saying so): a
+ * hostile configuration can ask for more than any real network needs — Go takes `attempts` and
+ * `timeout` up to 16 777 215 (its resolv.conf parser's saturation), 16 million queries to a
+ * refusing server or 194 days of waiting.
+ */
+export const MAX_LOOKUP_QUERIES = 10_000;
+export const MAX_LOOKUP_MS = 3600_000;
+export const stoppedWarning = (why: string) => `tsnet stopped this lookup after ${why}: the configuration would have it go on (reported as EAI_AGAIN)`;
+
 export class TraceRecorder {
   private readonly queries: TraceQuery[] = [];
   private readonly pending: Pending[] = [];
 
   constructor(private readonly start: number) {}
+
+  /** Queries recorded so far (drivers stop a lookup that goes past MAX_LOOKUP_QUERIES). */
+  get count(): number {
+    return this.queries.length;
+  }
 
   /** `key` names the socket or connection the query went out on. */
   sent(now: number, key: string, server: string, transport: Transport, qname: string, qtype: QType, id: number): void {

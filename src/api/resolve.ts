@@ -93,9 +93,9 @@ export async function runResolve(o: ResolveOptions, deps: Deps): Promise<Trace[]
     nsswitch: o.nsswitch !== undefined ? readInput(o.nsswitch, 'nsswitch') : target ? target.nsswitch : readOptional('/etc/nsswitch.conf'),
     env: parseEnv(o.env ?? []),
     hostname: target?.hostname ?? osHostname(),
-    // the host's /etc/gai.conf: processes in a tsnet container or most images read their own,
-    // which is usually Debian's all-commented file (the built-in tables) or absent
-    gaiConf: o.gaiConf !== undefined ? readInput(o.gaiConf, 'gai-conf') : readOptional('/etc/gai.conf'),
+    // the target's gai.conf; on the host, the host's; a simulation has none unless given (its
+    // result must not depend on the machine it runs on)
+    gaiConf: o.gaiConf !== undefined ? readInput(o.gaiConf, 'gai-conf') : target ? target.gaiConf : o.simulate !== undefined ? undefined : readOptional('/etc/gai.conf'),
   };
   const request = { name: o.name, family, canonname: o.canonname ?? false };
   const rounds = Array.from({ length: repeat }, () => Array.from({ length: concurrency }, () => request));

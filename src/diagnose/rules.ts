@@ -7,6 +7,7 @@ import { parseNssHosts } from '../../resolvers/core/nsswitch.js';
 import { countDots } from '../../resolvers/core/search.js';
 import type { LibraryInput, ScenarioSpec, Trace, TraceQuery } from '../../resolvers/index.js';
 import { quantile } from '../quantile.js';
+import { slowWorkAtOnce } from '../../resolvers/core/pool.js';
 import { racedQueries } from './race.js';
 import { costs, nameserverLines, type Context, type DirectQuery, type Finding, type ModeCost } from './context.js';
 
@@ -507,10 +508,6 @@ function eventlet024Hosts(ctx: Context, name: string): Found {
 
 // ---- the application's runtime ----------------------------------------------------------------
 
-/**
- * A slow lookup also stalls a Node.js application beyond the lookup: dns.lookup runs getaddrinfo
- * on libuv's threadpool, shared with file I/O and crypto. Only for a target that runs Node.
- */
 // ---- what the application connects to ---------------------------------------------------------
 
 /** How the program's runtime connects when the first address fails: Node and Go race the families. */
@@ -566,6 +563,10 @@ function firstAddressUnroutable(ctx: Context): Found {
   return out;
 }
 
+/**
+ * A slow lookup also stalls a Node.js application beyond the lookup: dns.lookup runs getaddrinfo
+ * on libuv's threadpool, shared with file I/O and crypto. Only for a target that runs Node.
+ */
 function nodeThreadpool(ctx: Context): Found {
   const program = ctx.program;
   if (program?.library !== 'node') return undefined;
@@ -573,7 +574,7 @@ function nodeThreadpool(ctx: Context): Found {
   const slowest = own.flatMap((r) => r.traces.map((t) => ({ label: r.label, ms: t.elapsed_ms }))).reduce((a, b) => (b.ms > a.ms ? b : a), { label: '', ms: 0 });
   if (slowest.ms < 1000) return undefined;
   const pool = program.threadpool ?? 4;
-  const atOnce = Math.floor((pool + 1) / 2);
+  const atOnce = slowWorkAtOnce(pool);
   return {
     id: 'node-threadpool',
     severity: 'warning',

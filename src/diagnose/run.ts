@@ -27,9 +27,9 @@ export function directInput(t: Target, env: Record<string, string> = {}): Librar
       search: { values: r.dns.search },
       options: { values: r.dns.options },
     });
-    return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname };
+    return { resolvConf: text, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname, gaiConf: t.gaiConf };
   }
-  return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname };
+  return { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env, hostname: t.hostname, gaiConf: t.gaiConf };
 }
 
 export function planRows(t: Target, modes: string[], env: Record<string, string> = {}): Omit<ModeRow, 'traces'>[] {
@@ -40,7 +40,7 @@ export function planRows(t: Target, modes: string[], env: Record<string, string>
       mode: r.dns.mode,
       label: `${r.dns.mode} → stub`,
       path: 'stub',
-      input: { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname },
+      input: { resolvConf: t.resolvConf, hosts: t.hosts, nsswitch: t.nsswitch, env: {}, hostname: t.hostname, gaiConf: t.gaiConf },
     });
   }
   return rows;

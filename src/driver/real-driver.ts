@@ -12,10 +12,10 @@
 // descriptor is handed to dgram, whose recvmsg reports replies and ICMP errors on the loop.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { closeFd, errnoName, ifNameToIndex, prepareClock, prepareUdp, sleepUntil, sockAddr, udpConnect, udpDualStackSocket, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
+import { closeFd, errnoName, scopeIdOf, prepareClock, prepareUdp, sleepUntil, sockAddr, udpConnect, udpDualStackSocket, udpSend, udpSendMany, udpSendTo, udpSocket, type SockAddr } from '../../native/index.js';
 import { ipv4Bytes, ipv6Bytes, splitZone } from '../../resolvers/core/address.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
-import { TraceRecorder } from '../../resolvers/core/trace.js';
+import { MAX_LOOKUP_MS, MAX_LOOKUP_QUERIES, stoppedWarning, TraceRecorder } from '../../resolvers/core/trace.js';
 import { PoolQueue } from '../../resolvers/core/pool.js';
 import type { EmulatedProcess, LookupRequest, LookupResult, MachineAction, MachineEvent, ResolverMachine, Trace } from '../../resolvers/core/types.js';
 
@@ -31,12 +31,13 @@ export interface RealRunOptions {
 const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
 
 export function lookupReal(process: EmulatedProcess, request: LookupRequest, opts: RealRunOptions): Promise<Trace> {
-  return runMachine(() => process.lookup(request), request, opts, undefined);
+  return runMachine(() => process.lookup(request), request, opts, undefined, false);
 }
 
-function runMachine(make: () => ResolverMachine, request: LookupRequest, opts: RealRunOptions, calledAt: number | undefined): Promise<Trace> {
+/** `calledAt`: when the caller asked (the trace counts from there); `queued`: it waited for a worker since. */
+function runMachine(make: () => ResolverMachine, request: LookupRequest, opts: RealRunOptions, calledAt: number | undefined, queued: boolean): Promise<Trace> {
   warmUp();
-  return new Promise((resolve, reject) => new RealRun(make(), request, opts, calledAt, resolve, reject).start());
+  return new Promise((resolve, reject) => new RealRun(make(), request, opts, calledAt, queued, resolve, reject).start());
 }
 
 /**
@@ -47,27 +48,27 @@ function runMachine(make: () => ResolverMachine, request: LookupRequest, opts: R
 export async function lookupBurstReal(process: EmulatedProcess, requests: LookupRequest[], opts: RealRunOptions): Promise<Trace[]> {
   const calledAt = performance.now();
   const w = process.workers;
-  if (!w) return Promise.all(requests.map((r) => runMachine(() => (process.thread?.() ?? process).lookup(r), r, opts, calledAt)));
+  if (!w) return Promise.all(requests.map((r) => runMachine(() => (process.thread?.() ?? process).lookup(r), r, opts, calledAt, false)));
   const queue = new PoolQueue<number>(w.pool);
   const out: Promise<Trace>[] = new Array(requests.length);
   const settle = new Map<number, (t: Promise<Trace>) => void>();
-  const start = (list: Array<{ job: number; thread: number }>) => {
+  const start = (list: Array<{ job: number; thread: number }>, queued: boolean) => {
     for (const { job, thread } of list) {
-      const run = runMachine(() => w.lookupOn(thread, requests[job]!), requests[job]!, opts, calledAt);
-      // the thread is free when its lookup ends, however it ends
-      void run.then(() => start(queue.finished(thread)), () => start(queue.finished(thread)));
+      const run = runMachine(() => w.lookupOn(thread, requests[job]!), requests[job]!, opts, calledAt, queued);
+      // the thread is free when its lookup ends, however it ends; what it takes next has waited
+      void run.then(() => start(queue.finished(thread), true), () => start(queue.finished(thread), true));
       settle.get(job)!(run);
     }
   };
   requests.forEach((r, i) => {
     const direct = w.direct(r);
-    if (direct) out[i] = runMachine(() => direct, r, opts, calledAt);
+    if (direct) out[i] = runMachine(() => direct, r, opts, calledAt, false);
     else {
       out[i] = new Promise<Trace>((res) => settle.set(i, (t) => res(t)));
       queue.submit(i);
     }
   });
-  start(queue.startable());
+  start(queue.startable(), false);
   return Promise.all(out);
 }
 
@@ -106,8 +107,7 @@ function sockAddrOf(to: string, port: number, v4Mapped = false): SockAddr | unde
   const bytes = ipv4Bytes(to) ?? ipv6Bytes(address);
   // A zone is an interface name or index (node:net's rule); an unknown one gives scope 0, and the
   // kernel refuses the link-local send.
-  const scope = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : ifNameToIndex(zone);
-  const sa = bytes && sockAddr(bytes, port, scope, v4Mapped);
+  const sa = bytes && sockAddr(bytes, port, scopeIdOf(zone), v4Mapped);
   addresses.set(key, sa);
   return sa;
 }
@@ -154,6 +154,8 @@ class RealRun {
   private readonly sendErrors: Array<{ socket: number; code: string }> = [];
   private result: LookupResult | undefined;
   private failed = false;
+  /** why the driver ended the lookup itself (a warning in the trace) */
+  private stopped: string | undefined;
   /**
    * How late the timer being delivered woke (0 otherwise): the emulator's clock runs that much
    * behind during the step, so its decisions (musl's whole-ms budget, glibc's next deadline) are
@@ -165,8 +167,10 @@ class RealRun {
     private readonly machine: ResolverMachine,
     private readonly request: LookupRequest,
     private readonly opts: RealRunOptions,
-    /** when the caller asked, if the lookup then waited for a worker (the trace counts from there) */
+    /** when the caller asked (the trace counts from there) */
     private readonly calledAt: number | undefined,
+    /** it waited for a worker thread since (queued_ms) */
+    private readonly queued: boolean,
     private readonly resolve: (t: Trace) => void,
     private readonly reject: (err: unknown) => void,
   ) {
@@ -175,13 +179,19 @@ class RealRun {
 
   start(): void {
     this.apply(this.machine.start(this.started, () => performance.now() - this.lag));
-    if (this.opts.deadlineMs === undefined || this.over()) return;
-    const deadline = setTimeout(() => {
-      if (this.over()) return;
-      this.result = { addresses: [], error: 'EAI_AGAIN' };
-      this.finish();
-    }, this.opts.deadlineMs);
+    if (this.over()) return;
+    // every lookup has a deadline: the caller's (the stub's bound), else MAX_LOOKUP_MS
+    const ms = this.opts.deadlineMs ?? MAX_LOOKUP_MS;
+    const deadline = setTimeout(() => this.stop(this.opts.deadlineMs === undefined ? stoppedWarning(`${ms / 1000} s`) : undefined), ms);
     this.timers.set(-1, () => clearTimeout(deadline));
+  }
+
+  /** Ends the lookup now with EAI_AGAIN (a deadline, a runaway query count), saying why when `why`. */
+  private stop(why: string | undefined): void {
+    if (this.over()) return;
+    if (why) this.stopped = why;
+    this.result = { addresses: [], error: 'EAI_AGAIN' };
+    this.finish();
   }
 
   private over = () => this.result !== undefined || this.failed;
@@ -218,6 +228,7 @@ class RealRun {
       }
       for (let f = this.after.shift(); f; f = this.after.shift()) f();
       if (this.result !== undefined) this.finish();
+      else if (this.recorder.count > MAX_LOOKUP_QUERIES) this.stop(stoppedWarning(`${MAX_LOOKUP_QUERIES} queries`));
     } catch (err) {
       this.after.length = 0;
       this.failed = true;
@@ -322,7 +333,8 @@ class RealRun {
     };
     const remaining = at - performance.now();
     if (remaining > 3) {
-      const t = setTimeout(check, Math.floor(remaining - 2.5));
+      // Node's timers take at most 2^31 - 1 ms (a longer delay fires at once): a far deadline re-arms
+      const t = setTimeout(check, Math.min(2 ** 31 - 1, Math.floor(remaining - 2.5)));
       this.timers.set(id, () => ((live = false), clearTimeout(t)));
     } else if (sleepUntil(at, check)) {
       this.timers.set(id, () => (live = false));
@@ -445,8 +457,8 @@ class RealRun {
   private finish(): void {
     this.release();
     const { request, opts } = this;
-    const trace = this.recorder.finish(performance.now(), opts.mode, request.name, request.family, this.result!, opts.warnings);
-    const queued = this.calledAt === undefined ? 0 : Math.round((this.started - this.calledAt) * 1000) / 1000;
+    const trace = this.recorder.finish(performance.now(), opts.mode, request.name, request.family, this.result!, this.stopped ? [...opts.warnings, this.stopped] : opts.warnings);
+    const queued = this.queued && this.calledAt !== undefined ? Math.round((this.started - this.calledAt) * 1000) / 1000 : 0;
     this.resolve(queued > 0 ? { ...trace, queued_ms: queued } : trace);
   }
 }

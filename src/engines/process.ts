@@ -1,5 +1,5 @@
 // What a running process sees of DNS: its network namespace and its resolv.conf, hosts,
-// nsswitch.conf and hostname, read inside its own root (/proc/PID/root, links never followed out
+// nsswitch.conf, gai.conf and hostname, read inside its own root (/proc/PID/root, links never followed out
 // to the host's files). The one reading behind `diagnose --pid`, runtime targets and
 // `resolve --in`.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ export interface ProcessView {
   resolvConf: string;
   hosts: string;
   nsswitch: string | undefined;
+  /** /etc/gai.conf (glibc's address-sorting tables); undefined when the process has none */
+  gaiConf: string | undefined;
   hostname: string;
 }
 
@@ -67,6 +69,7 @@ export function processView(pid: number): ProcessView {
     resolvConf: readInRoot(root, '/etc/resolv.conf', 'resolv.conf', false),
     hosts: readInRoot(root, '/etc/hosts', 'hosts file', true) ?? '',
     nsswitch: readInRoot(root, '/etc/nsswitch.conf', 'nsswitch.conf', true),
+    gaiConf: readInRoot(root, '/etc/gai.conf', 'gai.conf', true),
     hostname,
   };
 }

@@ -21,6 +21,8 @@ export interface Target {
   resolvConf: string;
   hosts: string;
   nsswitch: string | undefined;
+  /** /etc/gai.conf as the target's processes read it; undefined: none (glibc's built-in tables) */
+  gaiConf: string | undefined;
   hostname: string;
   record: ContainerRecord | undefined;
   /** the process whose namespace and files these are; undefined for a tsnet container (no process) */
@@ -61,6 +63,8 @@ export function containerTarget(deps: Deps, ref: string): Target {
     resolvConf: read(record.files.resolvConf, 'resolv.conf'),
     hosts: read(record.files.hosts, 'hosts file'),
     nsswitch: readOptional(record.files.nsswitch),
+    // a tsnet container has no root of its own: its processes read the host's
+    gaiConf: readOptional('/etc/gai.conf'),
     hostname: record.hostname,
     record,
     pid: undefined,
@@ -76,6 +80,7 @@ function processTarget(pid: number, label: string | undefined, runtime: RuntimeC
     resolvConf: view.resolvConf,
     hosts: view.hosts,
     nsswitch: view.nsswitch,
+    gaiConf: view.gaiConf,
     hostname: view.hostname,
     record: undefined,
     pid,

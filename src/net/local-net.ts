@@ -88,9 +88,8 @@ export function kernelSource(dest: string): string | null {
   const bytes = addressBytes(dest);
   if (!bytes) return null;
   const { zone } = splitZone(dest);
-  const scopeId = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : native.ifNameToIndex(zone);
   try {
-    return addressText(native.udpSourceFor(native.sockAddr(bytes, 9, scopeId >>> 0)).bytes);
+    return addressText(native.udpSourceFor(native.sockAddr(bytes, 9, native.scopeIdOf(zone))).bytes);
   } catch (err) {
     if (err instanceof native.SyscallError && (err.syscall === 'connect' || (err.syscall === 'socket' && err.code === 'EAFNOSUPPORT'))) return null;
     throw err;

@@ -5,6 +5,7 @@ import type { ElfInfo } from './elf.js';
 import type { GoBuildInfo } from './go-buildinfo.js';
 import { goResolverChoice } from '../../resolvers/go.js';
 import { poolSize } from '../../resolvers/node.js';
+import { slowWorkAtOnce } from '../../resolvers/core/pool.js';
 import { mapped, mappedLibc, type Mapping } from './maps.js';
 
 export type LibraryKind = 'glibc' | 'musl' | 'go' | 'eventlet' | 'node' | 'python' | 'unclassified';
@@ -76,10 +77,10 @@ function nodeRule(f: ProgramFacts): ProgramLibrary | undefined {
   const lib = mapped(f.maps, /^libnode\.so/);
   if (!/^(node|nodejs)$/.test(base(f.exe)) && !lib) return undefined;
   const libc = libcOf(f);
-  const threadpool = poolSize(f.env.UV_THREADPOOL_SIZE, () => {});
+  const threadpool = poolSize(f.env.UV_THREADPOOL_SIZE);
   return {
     library: 'node',
-    summary: `Node.js (dns.lookup → getaddrinfo of ${libc ? named(libc) : 'an unidentified C library'} on libuv's threadpool of ${threadpool}, ${Math.floor((threadpool + 1) / 2)} lookups at once)`,
+    summary: `Node.js (dns.lookup → getaddrinfo of ${libc ? named(libc) : 'an unidentified C library'} on libuv's threadpool of ${threadpool}, ${slowWorkAtOnce(threadpool)} lookups at once)`,
     mode: libc?.kind === 'glibc' ? 'node' : libc?.kind === 'musl' ? 'node-musl' : undefined,
     approximate: false,
     libc: libc && { kind: libc.kind, version: libc.version },

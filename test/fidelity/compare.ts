@@ -131,7 +131,6 @@ export function relabelRotation(run: LookupObservation[], servers: string[]): Lo
   return run.map((l) => ({ ...l, queries: l.queries.map((q) => ({ ...q, server: map(q.server) })) }));
 }
 
-/** The per-lookup verdict; `prefix` names the lookup in messages. */
 /** Two bursts: the same number of lookups, the k-th fastest within tolerance of the other's, the same results. */
 function compareBurst(real: NonNullable<LookupObservation['burst']>, other: NonNullable<LookupObservation['burst']>, o: CompareOptions, diff: (m: string) => void): void {
   const [rn, on] = o.names ?? ['real', 'emulated'];
@@ -142,6 +141,7 @@ function compareBurst(real: NonNullable<LookupObservation['burst']>, other: NonN
   if (off >= 0) diff(`burst times (fastest first): ${rn} ${real.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms; ${on} ${other.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms`);
 }
 
+/** The per-lookup verdict; `prefix` names the lookup in messages. */
 function compareLookup(real: LookupObservation, other: LookupObservation, o: CompareOptions, prefix: string, out: Comparison): void {
   const [rn, on] = o.names ?? ['real', 'emulated'];
   const labels = o.labels ?? {};

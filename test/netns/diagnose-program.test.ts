@@ -121,7 +121,7 @@ describe.skipIf(!isRoot)('diagnose --pid names the program\'s resolver library',
     const r = await diagnose(await start([bin.musl!]));
     const pkg = /^Version: (\d+\.\d+\.\d+)/m.exec(execFileSync('dpkg', ['-s', 'musl'], { encoding: 'utf8' }))![1];
     expect(r.program).toMatchObject({ library: 'musl', mode: 'musl', summary: `musl ${pkg}` });
-    expect(r.rows.map((x) => x.mode)).toEqual(['musl', 'glibc', 'eventlet']);
+    expect(r.rows.map((x) => x.mode)).toEqual(['musl', 'glibc', 'eventlet', 'go']);
     expect(r.rows[0]!.lead).toBe('program');
   });
 

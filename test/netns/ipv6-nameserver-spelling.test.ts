@@ -80,7 +80,7 @@ describe.skipIf(!isRoot)('an IPv6 nameserver written non-canonically in resolv.c
     expect(daemons).toEqual([]);
   });
 
-  it.each(['musl', 'glibc', 'eventlet'])('tsnet resolve --mode %s: the lookup succeeds and its trace shows every query answered by the canonical address', async (mode) => {
+  it.each(['musl', 'glibc', 'eventlet', 'go'])('tsnet resolve --mode %s: the lookup succeeds and its trace shows every query answered by the canonical address', async (mode) => {
     const r = await lab.cli(['resolve', '--mode', mode, '--in', client, '--resolv-conf', resolvConf, '--json', 'db.example']);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const trace = JSON.parse(r.stdout) as TraceJson;
