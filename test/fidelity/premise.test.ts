@@ -2,7 +2,7 @@
 // two fresh-clone CI runs (2026-12-03): one on time (it overshot: 8 AAAA), one 4 ms late at its
 // second resend (it gave up at 1000 ms: 7 AAAA).
 import { describe, expect, it } from 'vitest';
-import { chainLateness, realStall, serverLate } from './run.js';
+import { chainLateness, realStall, serverLate, slowReactions } from './run.js';
 
 describe('fidelity: a timing-margin scenario\'s premise, read off the real wire', () => {
   it('on time: under a millisecond of lateness (the run that overshot)', () => {
@@ -57,5 +57,28 @@ describe('fidelity: the fake server answering the real run late (serverLate)', (
 
   it('a delay the scenario has is not lateness', () => {
     expect(serverLate([{ key: 'A www@ns1', rtt: 1500.4 }], [{ key: 'A www@ns1', rtt: 1500.2 }])).toBeUndefined();
+  });
+});
+
+describe('fidelity: a run slow at every step after a reply (slowReactions)', () => {
+  // search-six × glibc in a fresh-clone run (e8276ee): seven names walked, each asked the moment the
+  // last one's NXDOMAIN came; the emulator's CLI (at 2 cores, 3 lanes) ~9 ms behind at each step
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const sim = [{ sends: names.map((n, k) => ({ t: k * 0.4, key: `A ${n}@ns1` })), replies: names.map((_, k) => k * 0.4 + 0.4) }];
+  const run = (step: number) => [{ sends: names.map((n, k) => ({ t: k * step, key: `A ${n}@ns1` })), replies: names.map((_, k) => k * step + 0.3) }];
+
+  it('each step a few ms late, 25 ms or more in all: the process was not running', () => {
+    const s = slowReactions(run(9.4), sim, 'emulator');
+    expect(s).toMatchObject({ kind: 'emulator', query: '6 sends that follow a reply' });
+    expect(s!.lateMs).toBeCloseTo(6 * (9.4 - 0.3 - 1), 6);
+  });
+
+  it('a normal pace is not slow (the first millisecond of each step is free)', () => {
+    expect(slowReactions(run(1.5), sim, 'library')).toBeUndefined();
+  });
+
+  it('sends on timers do not count, however late', () => {
+    const timers = [{ sends: names.map((n, k) => ({ t: k * 1000, key: `A ${n}@ns1` })), replies: [] }];
+    expect(slowReactions(run(1100), timers, 'library')).toBeUndefined();
   });
 });

@@ -60,6 +60,9 @@ const SCENARIOS: Scenario[] = [
   { what: 'global IPv4 + ULA, A first', addresses: [...lo, v4, ula, ll], routes: defaultRoute, hosts: ['10.50.0.5', 'fd00:50::5'] },
   { what: 'global IPv4 + ULA, AAAA first', addresses: [...lo, v4, ula, ll], routes: defaultRoute, hosts: ['fd00:50::5', '10.50.0.5'] },
   { what: 'no IPv6 route', addresses: [...lo, v4], routes: defaultRoute, hosts: ['fd00:50::5', '10.50.0.5'] },
+  // both unusable (rule 1 ties): what decides is the rest of each library's rules
+  { what: 'no route to either family', addresses: [...lo, v4, ula, ll], routes: [], hosts: ['10.99.0.5', 'fd00:99::5'] },
+  { what: 'no route to either family, AAAA first', addresses: [...lo, v4, ula, ll], routes: [], hosts: ['fd00:99::5', '10.99.0.5'] },
   { what: 'IPv4 rule 9 with an IPv6 address (prefix lengths known)', addresses: [...lo, v4, ll], routes: defaultRoute, hosts: ['10.9.9.9', '10.50.0.77', '10.50.0.2', 'fd00:50::5'] },
   { what: 'IPv4 rule 9 without IPv6 (prefix length 0)', addresses: [...lo, v4], routes: defaultRoute, hosts: ['10.9.9.9', '10.50.0.77', '10.50.0.2', 'fd00:50::5'] },
   { what: 'loopback and global, both families', addresses: [...lo, v4, ula, ll], routes: defaultRoute, hosts: ['10.50.0.5', 'fd00:50::5', '::1', '127.0.0.1', '2001:db8::1'] },
