@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  mergeBurst,
   checkClaim,
   compareRuns,
   formatPlan,
@@ -200,5 +201,22 @@ describe('compareRuns: the canonical name', () => {
     expect(compareRuns(real, [ok([q(0, 'A')], 1)]).first).toBe('canonical name: real "db.fy.test", emulated null');
     expect(compareRuns([{ ...ok([q(0, 'A')], 1), canonname: null }], [ok([q(0, 'A')], 1)]).match).toBe(true);
     expect(timingOnly(compareRuns(real, [ok([q(0, 'A')], 1)]))).toBe(false);
+  });
+});
+
+describe('bursts (lookups called at once): results and times fastest first, queries matched in any order', () => {
+  // node-burst-8 × node in a fresh-clone run (6774cf6): the emulated wave's second lookup reached
+  // the wire 20 ms after the first; the real one's two lookups went together
+  const lookup = (start: number, elapsed: number) => ok([q(start, 'A', 'ns1'), q(start, 'AAAA', 'ns1'), q(start + 1000, 'A', 'ns2'), q(start + 1000, 'AAAA', 'ns2')], elapsed);
+  const real = mergeBurst([lookup(0, 1001), lookup(0, 1001), lookup(1001, 2002), lookup(1001, 2002)]);
+  it('interleaved differently within tolerance: a match', () => {
+    const emulated = mergeBurst([lookup(0, 1001), lookup(20, 1021), lookup(1001, 2002), lookup(1021, 2022)]);
+    expect(compareRuns([real], [emulated]).differences).toEqual([]);
+  });
+  it('a query sent too late, or a lookup missing, is a difference', () => {
+    const late = mergeBurst([lookup(0, 1001), lookup(0, 1001), lookup(1001, 2002), lookup(1301, 2302)]);
+    expect(compareRuns([real], [late]).first).toMatch(/^burst/);
+    const three = mergeBurst([lookup(0, 1001), lookup(0, 1001), lookup(1001, 2002)]);
+    expect(compareRuns([real], [three]).differences.join(' ')).toMatch(/burst: real 4 lookups, emulated 3/);
   });
 });

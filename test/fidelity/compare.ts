@@ -141,6 +141,29 @@ function compareBurst(real: NonNullable<LookupObservation['burst']>, other: NonN
   if (off >= 0) diff(`burst times (fastest first): ${rn} ${real.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms; ${on} ${other.map((x) => Math.round(x.elapsed_ms)).join(', ')} ms`);
 }
 
+/**
+ * A burst's queries: the same ones, each within tolerance of its partner's time — in no particular
+ * order: which of the lookups running at once gets to the wire first is the scheduler's doing
+ * (seen: the second lookup of an emulated wave 20 ms behind the first), and each lookup's own
+ * order is what every other scenario checks.
+ */
+function compareBurstQueries(R: PlanQuery[], E: PlanQuery[], o: CompareOptions, diff: (m: string) => void): void {
+  const [rn, on] = o.names ?? ['real', 'emulated'];
+  const labels = o.labels ?? {};
+  if (R.length !== E.length) diff(`burst queries: ${rn} ${R.length}, ${on} ${E.length}`);
+  const used = E.map(() => false);
+  for (const r of R) {
+    let best = -1;
+    E.forEach((e, i) => {
+      if (!used[i] && keyOf(e) === keyOf(r) && (best < 0 || Math.abs(e.t_ms - r.t_ms) < Math.abs(E[best]!.t_ms - r.t_ms))) best = i;
+    });
+    if (best < 0 || Math.abs(E[best]!.t_ms - r.t_ms) > tolerance(r.t_ms, o)) {
+      return diff(`burst: ${rn} sent ${describeQuery(r, labels)} at ${Math.round(r.t_ms)} ms, ${on} ${best < 0 ? 'never' : `its nearest at ${Math.round(E[best]!.t_ms)} ms`}`);
+    }
+    used[best] = true;
+  }
+}
+
 /** The per-lookup verdict; `prefix` names the lookup in messages. */
 function compareLookup(real: LookupObservation, other: LookupObservation, o: CompareOptions, prefix: string, out: Comparison): void {
   const [rn, on] = o.names ?? ['real', 'emulated'];
@@ -148,8 +171,12 @@ function compareLookup(real: LookupObservation, other: LookupObservation, o: Com
   const burst = o.burstMs ?? 20;
   const diff = (m: string) => out.differences.push(`${prefix}${m}`);
 
-  if (real.burst && other.burst) compareBurst(real.burst, other.burst, o, diff);
-  else if (!sameResult(real, other)) diff(`result: ${rn} ${describeResult(real)}, ${on} ${describeResult(other)}`);
+  if (real.burst && other.burst) {
+    compareBurst(real.burst, other.burst, o, diff);
+    compareBurstQueries(real.queries, other.queries, o, diff);
+    return;
+  }
+  if (!sameResult(real, other)) diff(`result: ${rn} ${describeResult(real)}, ${on} ${describeResult(other)}`);
   const [rc, oc] = [real.canonname ?? null, other.canonname ?? null];
   if (rc !== oc) diff(`canonical name: ${rn} ${JSON.stringify(rc)}, ${on} ${JSON.stringify(oc)}`);
 
