@@ -41,7 +41,7 @@
 import { addressText, canonicalAddress, ipv6Bytes, isIPv4, isIPv6, splitZone, v4MappedBytes } from './core/address.js';
 import { DUAL_STACK_HOST, sortGo, type SortHost } from './core/addrsort.js';
 import { parseGoConfig, type GoResolverConfig } from './core/config.js';
-import { machineFromCoroutine, parallel, type Coroutine, type Io, type Task } from './core/coroutine.js';
+import { machineFromCoroutine, mapResult, parallel, type Coroutine, type Io, type Task } from './core/coroutine.js';
 import { goHostsLookup } from './core/hosts.js';
 import { parseGoNssHosts, type GoNssSource } from './core/nsswitch.js';
 import { candidates } from './core/search.js';
@@ -207,10 +207,7 @@ function standardCriterion(c: GoNssSource['criteria'][number], last: boolean): b
 
 /** cgo_unix.go cgoLookupIPCNAME: getaddrinfo, its order kept; EAI_NONAME is "not found", EAI_AGAIN temporary. */
 function viaLibc(libc: EmulatedProcess, req: LookupRequest): ResolverMachine {
-  const inner = libc.lookup({ ...req, canonname: true });
-  const map = (actions: ReturnType<ResolverMachine['start']>) =>
-    actions.map((a) => (a.type === 'done' ? { ...a, result: { addresses: a.result.addresses, error: libcError(a.result.error), canonname: null } } : a));
-  return { start: (now, clock) => map(inner.start(now, clock)), handle: (now, ev) => map(inner.handle(now, ev)) };
+  return mapResult(libc.lookup({ ...req, canonname: true }), (r) => ({ addresses: r.addresses, error: libcError(r.error), canonname: null }));
 }
 
 const libcError = (e: ResolveError | null): ResolveError | null => (e === null || e === 'EAI_NONAME' || e === 'EAI_AGAIN' || e === 'SIGFPE' ? e : 'EAI_FAIL');

@@ -19,6 +19,7 @@
  * AI_V4MAPPED), --dns-result-order=ipv4first, other work sharing the pool.
  */
 import { isIPv4, isIPv6 } from './core/address.js';
+import { mapResult } from './core/coroutine.js';
 import { slowWorkAtOnce, threadPool, type ThreadPool } from './core/pool.js';
 import { glibc } from './glibc.js';
 import { musl } from './musl.js';
@@ -83,21 +84,12 @@ function nodeLiteral(req: LookupRequest): ResolverMachine | undefined {
 }
 
 /** getaddrinfo's result as dns.lookup hands it on. */
-function viaPool(inner: ResolverMachine): ResolverMachine {
-  const map = (actions: MachineAction[]) =>
-    actions.map((a) => (a.type === 'done' ? { ...a, result: { addresses: a.result.addresses, error: a.result.error === 'EAI_NODATA' ? 'EAI_NONAME' : a.result.error, canonname: null } } : a));
-  return { start: (now, clock) => map(inner.start(now, clock)), handle: (now, ev) => map(inner.handle(now, ev)) };
-}
+const viaPool = (inner: ResolverMachine): ResolverMachine =>
+  mapResult(inner, (r) => ({ addresses: r.addresses, error: r.error === 'EAI_NODATA' ? 'EAI_NONAME' : r.error, canonname: null }));
 
-/** Calls `release` once, when the machine finishes. */
-function releasing(inner: ResolverMachine, release: () => void): ResolverMachine {
-  let released = false;
-  const watch = (actions: MachineAction[]) => {
-    if (!released && actions.some((a) => a.type === 'done')) {
-      released = true;
-      release();
-    }
-    return actions;
-  };
-  return { start: (now, clock) => watch(inner.start(now, clock)), handle: (now, ev) => watch(inner.handle(now, ev)) };
-}
+/** Calls `release` when the machine finishes (a machine finishes once). */
+const releasing = (inner: ResolverMachine, release: () => void): ResolverMachine =>
+  mapResult(inner, (r) => {
+    release();
+    return r;
+  });

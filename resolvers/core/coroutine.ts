@@ -116,3 +116,12 @@ export function* parallel<T>(io: Io, tasks: Task<T>[]): Task<T[]> {
   }
   return results;
 }
+
+/**
+ * A machine that is `inner` with its result passed through `f` when it finishes (once) — one
+ * library's getaddrinfo as another layer hands it on (Go's cgo path, Node's dns.lookup).
+ */
+export function mapResult(inner: ResolverMachine, f: (r: LookupResult) => LookupResult): ResolverMachine {
+  const map = (actions: MachineAction[]) => actions.map((a) => (a.type === 'done' ? { ...a, result: f(a.result) } : a));
+  return { start: (now, clock) => map(inner.start(now, clock)), handle: (now, ev) => map(inner.handle(now, ev)) };
+}
