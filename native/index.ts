@@ -24,9 +24,9 @@ export {
   closeFd,
   udpSend,
   udpSendTo,
-  udpSendMany,
   prepareUdp,
   type SockAddr,
   type Errno,
 } from './udp.js';
 export { sleepUntil, prepareClock } from './clock.js';
+export { udpSendMany } from './mmsg.js';

@@ -18,6 +18,11 @@ export interface Koffi {
   array(type: unknown, length: number): unknown;
   pointer(type: unknown): unknown;
   address(value: unknown): bigint;
+  /** native memory that never moves (freed with `free`) */
+  alloc(type: string, length: number): unknown;
+  free(ptr: unknown): void;
+  /** an ArrayBuffer over `length` bytes of native memory (no copy) */
+  view(ptr: unknown, length: number): ArrayBuffer;
 }
 
 let koffi: Koffi | undefined;

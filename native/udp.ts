@@ -5,7 +5,8 @@
 // anything. Receiving stays with Node: the driver hands the descriptor to dgram
 // (`bind({ fd })`), whose recvmsg reports replies and ICMP errors on the event loop.
 import { SyscallError } from './errno.js';
-import { errno, fn, loadKoffi } from './koffi.js';
+import { errno, fn } from './koffi.js';
+import { prepareMmsg } from './mmsg.js';
 import { AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from './constants.js';
 
 const decl = {
@@ -119,41 +120,8 @@ export function udpSendTo(fd: number, buf: Buffer, sa: SockAddr): Errno {
   return fn(decl.sendto)(fd, buf, buf.length, MSG_NOSIGNAL, sa, sa.length) < 0 ? errno() : 0;
 }
 
-let sendmmsgFn: ((...args: unknown[]) => number) | undefined;
-function sendmmsgDecl(): (...args: unknown[]) => number {
-  if (!sendmmsgFn) {
-    const koffi = loadKoffi();
-    const iovec = koffi.struct('tsnet_iovec', { iov_base: 'void *', iov_len: 'size_t' });
-    const msghdr = koffi.struct('tsnet_msghdr', {
-      msg_name: 'void *',
-      msg_namelen: 'uint32_t',
-      msg_iov: koffi.pointer(iovec),
-      msg_iovlen: 'size_t',
-      msg_control: 'void *',
-      msg_controllen: 'size_t',
-      msg_flags: 'int',
-    });
-    koffi.struct('tsnet_mmsghdr', { msg_hdr: msghdr, msg_len: 'unsigned int' });
-    sendmmsgFn = fn('int sendmmsg(int fd, tsnet_mmsghdr *msgs, unsigned int vlen, int flags)');
-  }
-  return sendmmsgFn;
-}
-
 /** Declares every call of this module now (the first declarations cost ~1 ms), loading koffi if needed. */
 export function prepareUdp(): void {
   for (const d of Object.values(decl)) fn(d);
-  sendmmsgDecl();
-}
-
-/**
- * sendmmsg(2) on a connected socket, MSG_NOSIGNAL: the number of datagrams the kernel took (it
- * stops at the first that fails and reports that failure only when none went), or the errno.
- */
-export function udpSendMany(fd: number, bufs: Buffer[]): { sent: number; errno: Errno } {
-  const msgs = bufs.map((b) => ({
-    msg_hdr: { msg_name: null, msg_namelen: 0, msg_iov: [{ iov_base: b, iov_len: b.length }], msg_iovlen: 1, msg_control: null, msg_controllen: 0, msg_flags: 0 },
-    msg_len: 0,
-  }));
-  const n = sendmmsgDecl()(fd, msgs, msgs.length, MSG_NOSIGNAL);
-  return n < 0 ? { sent: 0, errno: errno() } : { sent: n, errno: 0 };
+  prepareMmsg();
 }

