@@ -739,7 +739,8 @@ async function scenario(name, methods, file, fixedRate, extra = {}) {
   for (const c of CLIENTS) {
     for (let r = 0; r < REPEAT; r++) for (const m of methods) await one(m, 'qps', { clients: c });
   }
-  for (const m of methods) await one(m, 'latency', { clients: 1, rate: fixedRate, verbose: true });
+  // the fixed-rate runs too are repeated, interleaved: p99 is the median of REPEAT runs
+  for (let r = 0; r < REPEAT; r++) for (const m of methods) await one(m, 'latency', { clients: 1, rate: fixedRate, verbose: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,7 +824,18 @@ function cell(scen, method, c) {
     rows,
   };
 }
-const latRow = (scen, method) => results.find((r) => r.scenario === scen && r.method === method && r.kind === 'latency');
+/** The fixed-rate runs of a method: each percentile the median over the runs; `p99s` every run's p99. */
+function latRow(scen, method) {
+  const rows = results.filter((r) => r.scenario === scen && r.method === method && r.kind === 'latency' && r.latency);
+  if (!rows.length) return undefined;
+  const pick = (k) => median(rows.map((r) => r.latency[k]));
+  return {
+    qps: median(rows.map((r) => r.qps)),
+    serverCpuPct: median(rows.map((r) => r.serverCpuPct)),
+    latency: { p50: pick('p50'), p99: pick('p99'), p999: pick('p999'), max: pick('max') },
+    p99s: rows.map((r) => r.latency.p99),
+  };
+}
 const codesText = (codes) =>
   Object.entries(codes ?? {})
     .map(([k, v]) => `${k} ${v}`)
@@ -845,7 +857,7 @@ function scenarioTables(L, scen, methods, title, rate) {
     });
     const lat = latRow(scen, m);
     const latText = lat?.latency
-      ? `${fmtMs(lat.latency.p50)} / ${fmtMs(lat.latency.p99)} / ${fmtMs(lat.latency.p999)} / ${fmtMs(lat.latency.max)} ` +
+      ? `${fmtMs(lat.latency.p50)} / ${fmtMs(lat.latency.p99)}${lat.p99s.length > 1 ? ` [${lat.p99s.map(fmtMs).join(', ')}]` : ''} / ${fmtMs(lat.latency.p999)} / ${fmtMs(lat.latency.max)} ` +
         `(${fmtQps(lat.qps)}; ${lat.serverCpuPct ?? '–'}%)`
       : '–';
     L.push(`| ${m} | ${cells.join(' | ')} | ${latText} |`);
@@ -881,7 +893,7 @@ function markdown(report) {
   L.push(
     `Load average at start ${env.loadavgStart}, at end ${report.loadavgEnd ?? '–'}. dnsperf: -l ${DURATION} s, ` +
       `default -q 100 outstanding, 1 send + 1 receive thread, UDP, A queries. Cells: qps, median of ${REPEAT} run(s)` +
-      `${REPEAT > 1 ? ' [every run]' : ''}, methods interleaved · server CPU (median) · server CPU time per answered query ` +
+      `${REPEAT > 1 ? ' [every run]' : ''}, methods interleaved; the fixed-rate latency runs too (each percentile the median of ${REPEAT}${REPEAT > 1 ? ', [every run\'s p99]' : ''}) · server CPU (median) · server CPU time per answered query ` +
       `(median; this one does not depend on how hard the client could push). "server CPU" is the server process's ` +
       `user+sys time over the run's wall time (100% = one core; node's helper threads count too). ` +
       (PIN

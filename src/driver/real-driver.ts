@@ -26,6 +26,22 @@ export interface RealRunOptions {
   warnings: string[];
   /** give up with EAI_AGAIN after this long (the stub's bound on a TCP exchange, which has no resolver timeout) */
   deadlineMs?: number | undefined;
+  /** where UDP sockets come from when not made for the lookup (the stub's pool: src/stub/upstream-sockets.ts) */
+  udpSockets?: UdpSocketSource | undefined;
+}
+
+/** A socket lent for one lookup: made (and connected) already, Node receiving on it. */
+export interface LentSocket {
+  readonly fd: number;
+  /** the lookup's handlers, until it gives the socket back */
+  attach(onMessage: (bytes: Buffer, rinfo: dgram.RemoteInfo) => void, onError: (err: NodeJS.ErrnoException) => void): void;
+  /** `clean`: every query sent on it was answered and nothing failed (it may serve another lookup) */
+  giveBack(clean: boolean): void;
+}
+
+export interface UdpSocketSource {
+  /** A socket connected to `connect` (or unconnected: of `family`, or dual-stack); undefined: make one. Throws SyscallError. */
+  take(want: { connect: SockAddr | undefined; family: 'udp4' | 'udp6'; dualStack: boolean }): LentSocket | undefined;
 }
 
 const family = (addr: string) => (addr.includes(':') ? 'udp6' : 'udp4');
@@ -122,6 +138,10 @@ interface UdpEntry {
   dualStack: boolean;
   /** why the socket could not be made or connected: every send on it fails with this */
   broken: string | undefined;
+  /** a socket lent by opts.udpSockets, with the queries on it not answered yet and whether anything failed */
+  lent?: LentSocket | undefined;
+  unanswered: number;
+  failed: boolean;
 }
 
 type ActionOf<T extends MachineAction['type']> = Extract<MachineAction, { type: T }>;
@@ -242,7 +262,7 @@ class RealRun {
 
   private readonly carryOut: { [T in Exclude<MachineAction['type'], 'udp-send'>]: (a: ActionOf<T>) => void } = {
     'udp-open': (a) => {
-      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, dualStack: a.dualStack === true, broken: undefined };
+      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, dualStack: a.dualStack === true, broken: undefined, unanswered: 0, failed: false };
       this.udp.set(a.socket, entry);
       if (a.connect) this.open(a.socket, entry, a.connect);
     },
@@ -355,7 +375,14 @@ class RealRun {
       entry.broken = 'EINVAL';
       return;
     }
+    const kind = entry.dualStack ? 'udp6' : family(to);
     try {
+      entry.lent = this.opts.udpSockets?.take({ connect: entry.connect ? sa : undefined, family: kind, dualStack: entry.dualStack });
+      if (entry.lent) {
+        entry.fd = entry.lent.fd;
+        entry.lent.attach((bytes, rinfo) => this.udpMessage(id, entry, bytes, rinfo), (err) => this.udpError(id, entry, err));
+        return;
+      }
       entry.fd = entry.dualStack ? udpDualStackSocket() : udpSocket(sa);
       if (entry.connect) udpConnect(entry.fd, sa);
     } catch (err) {
@@ -365,26 +392,36 @@ class RealRun {
     }
     this.after.push(() => {
       if (this.udp.get(id) !== entry) return; // closed in the same batch: closeUdp has the descriptor
-      const sock = dgram.createSocket(entry.dualStack ? 'udp6' : family(to));
+      const sock = dgram.createSocket(kind);
       sock.bind({ fd: entry.fd }); // synchronous for a descriptor: uv_udp_open, then recvmsg
       entry.sock = sock;
-      sock.on('message', (bytes, rinfo) => {
-        // An unconnected socket hears anyone: the emulator decides (musl ignores another source
-        // port, dnspython's UnexpectedSource ends the try). A connected one only hears its server.
-        // A dual-stack socket hears IPv4 servers as ::ffff:a.b.c.d: the emulator knows them as a.b.c.d.
-        const from = entry.dualStack && rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.') ? rinfo.address.slice(7) : rinfo.address;
-        if (rinfo.port !== this.opts.port) this.deliver({ type: 'udp', socket: id, from, bytes, wrongPort: true });
-        else this.deliver({ type: 'udp', socket: id, from, bytes });
-      });
-      // recvmsg's error: an ICMP error on a connected socket (ECONNREFUSED = port unreachable)
-      sock.on('error', (err: NodeJS.ErrnoException) => this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' }));
+      sock.on('message', (bytes, rinfo) => this.udpMessage(id, entry, bytes, rinfo));
+      sock.on('error', (err: NodeJS.ErrnoException) => this.udpError(id, entry, err));
     });
   }
 
+  private udpMessage(id: number, entry: UdpEntry, bytes: Buffer, rinfo: dgram.RemoteInfo): void {
+    entry.unanswered--;
+    // An unconnected socket hears anyone: the emulator decides (musl ignores another source
+    // port, dnspython's UnexpectedSource ends the try). A connected one only hears its server.
+    // A dual-stack socket hears IPv4 servers as ::ffff:a.b.c.d: the emulator knows them as a.b.c.d.
+    const from = entry.dualStack && rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.') ? rinfo.address.slice(7) : rinfo.address;
+    if (rinfo.port !== this.opts.port) this.deliver({ type: 'udp', socket: id, from, bytes, wrongPort: true });
+    else this.deliver({ type: 'udp', socket: id, from, bytes });
+  }
+
+  /** recvmsg's error: an ICMP error on a connected socket (ECONNREFUSED = port unreachable). */
+  private udpError(id: number, entry: UdpEntry, err: NodeJS.ErrnoException): void {
+    entry.failed = true;
+    this.deliver({ type: 'udp-error', socket: id, code: err.code ?? 'EIO' });
+  }
+
   private closeUdp(entry: UdpEntry): void {
-    if (entry.sock) entry.sock.close();
+    if (entry.lent) entry.lent.giveBack(!entry.failed && entry.unanswered === 0);
+    else if (entry.sock) entry.sock.close();
     else if (entry.fd >= 0) closeFd(entry.fd);
     entry.sock = undefined;
+    entry.lent = undefined;
     entry.fd = -1;
   }
 
@@ -427,10 +464,14 @@ class RealRun {
       // call began, a later one when the call returned (it left in between, after any such pause).
       const returned = sent > 1 ? performance.now() : at;
       for (let k = 0; k < sent; k++) this.recordSent(k === 0 ? at : returned, batch[done + k]!);
+      entry.unanswered += sent;
       done += sent;
       if (err && err !== EAGAIN && err !== EINTR) break;
     }
-    if (done < batch.length) this.sendErrors.push({ socket: first.socket, code: err ? errnoName(err) : 'EAGAIN' });
+    if (done < batch.length) {
+      entry.failed = true;
+      this.sendErrors.push({ socket: first.socket, code: err ? errnoName(err) : 'EAGAIN' });
+    }
   }
 
   private recordSent(at: number, a: UdpSend): void {

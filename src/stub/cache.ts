@@ -6,6 +6,9 @@ interface Entry {
   bytes: Buffer;
   stored: number;
   expires: number;
+  /** the reply as aged by `agedS` whole seconds: rebuilt once a second, not once a hit */
+  agedS: number;
+  aged: Buffer;
 }
 
 /** The cached reply with its TTLs counted down by the time it has spent in the cache. */
@@ -85,7 +88,12 @@ export class AnswerCache {
     this.map.delete(key); // refresh LRU position
     this.map.set(key, e);
     this.hits++;
-    return aged(e.bytes, Math.floor((now - e.stored) / 1000));
+    const s = Math.floor((now - e.stored) / 1000);
+    if (s !== e.agedS) {
+      e.agedS = s;
+      e.aged = aged(e.bytes, s);
+    }
+    return e.aged;
   }
 
   put(key: string, bytes: Buffer, now: number): void {
@@ -100,7 +108,7 @@ export class AnswerCache {
     const stored = capped(p, bytes, pol.cap);
     if (!stored) return;
     this.map.delete(key);
-    this.map.set(key, { bytes: stored, stored: now, expires: now + pol.ttl * 1000 });
+    this.map.set(key, { bytes: stored, stored: now, expires: now + pol.ttl * 1000, agedS: 0, aged: stored });
     while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
   }
 }

@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { createForwarder, type Forwarder, type ForwardMode } from '../../resolvers/forward.js';
 import { decodeReply, sameName } from '../../resolvers/core/wire.js';
 import type { MachineEvent, QueryInfo, ResolverMachine, Trace } from '../../resolvers/core/types.js';
-import { lookupReal } from '../driver/real-driver.js';
+import { lookupReal, type UdpSocketSource } from '../driver/real-driver.js';
 import { appendOptions } from '../files/resolvconf.js';
 import { stubWorstCaseMs } from '../files/stub-resolv.js';
 
@@ -57,7 +57,7 @@ export class ClientForwarders {
    */
   private readonly worstMs: number;
 
-  constructor(readonly mode: ForwardMode, readonly conf: string, upstreams: string[]) {
+  constructor(readonly mode: ForwardMode, readonly conf: string, upstreams: string[], private readonly sockets?: UdpSocketSource) {
     const ctx = (resolvConf: string) => ({
       input: { resolvConf, hosts: '', nsswitch: undefined, env: {}, hostname: 'tsnet-stub' },
       random: cryptoRandom,
@@ -78,6 +78,7 @@ export class ClientForwarders {
       port: 53,
       warnings: [],
       deadlineMs: this.worstMs,
+      udpSockets: this.sockets,
     });
   }
 }

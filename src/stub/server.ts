@@ -8,6 +8,7 @@ import type { StubClient, StubNetwork, StubView } from './view.js';
 import { FrameDecoder, frame } from '../../resolvers/core/tcp-framing.js';
 import type { TraceQuery } from '../../resolvers/core/types.js';
 import { BatchedUdp } from '../net/udp-batch.js';
+import { UpstreamSockets } from './upstream-sockets.js';
 
 export interface QueryLogLine {
   time: string;
@@ -84,6 +85,8 @@ export interface StubStats {
   sendErrors: number;
   tcp: TcpStats;
   upstreams: Record<string, UpstreamHealth>;
+  /** upstream UDP sockets made, and exchanges that reused one (src/stub/upstream-sockets.ts) */
+  upstreamSockets: { made: number; reused: number };
 }
 
 export interface TcpStats {
@@ -153,6 +156,7 @@ export class StubServer {
   private readonly caches = new Map<string, AnswerCache>();
   private readonly listeners = new Map<string, Listener>();
   private udp: BatchedUdp | undefined;
+  private upstreamSockets: UpstreamSockets | undefined;
   /** every open client connection, of every listener */
   private readonly conns = new Set<TcpConn>();
   private readonly inflight = new Map<string, number>();
@@ -162,6 +166,7 @@ export class StubServer {
     queries: 0, local: 0, forwarded: 0, cached: 0, refused: 0, limited: 0, malformed: 0, spoofed: 0, dropped: 0, denied: 0, sendErrors: 0,
     tcp: { open: 0, peak: 0, refused: 0, refusedPerClient: 0, evicted: 0, closedIdle: 0, closedLifetime: 0, closedOutput: 0 },
     upstreams: {},
+    upstreamSockets: { made: 0, reused: 0 },
   };
 
   constructor(
@@ -260,6 +265,8 @@ export class StubServer {
 
   async close(): Promise<void> {
     for (const a of [...this.listeners.keys()]) await this.unlisten(a);
+    this.upstreamSockets?.close();
+    this.upstreamSockets = undefined;
   }
 
   /**
@@ -445,20 +452,22 @@ export class StubServer {
       this.stats.local++;
       return done(reply(q, d.rcode, d.answers, true), d.source);
     }
-    return this.forward(q, client!, clientAddr, transport, done);
-  }
-
-  private async forward(
-    q: ParsedQuery, client: StubClient, clientAddr: string, transport: 'udp' | 'tcp',
-    done: (out: Buffer, source: QueryLogLine['source'], upstream?: TraceQuery[]) => Buffer,
-  ): Promise<Buffer> {
+    // A cached answer comes back at once, like a local one: no promise for it either.
     const key = `${q.qname}/${q.qtype}`;
-    const cache = client.cacheSize > 0 ? this.cacheFor(client) : undefined;
+    const cache = client!.cacheSize > 0 ? this.cacheFor(client!) : undefined;
     const hit = cache?.get(key, Date.now());
     if (hit) {
       this.stats.cached++;
       return done(withId(hit, q.id), 'cache');
     }
+    return this.forward(q, client!, clientAddr, transport, done, key, cache);
+  }
+
+  private async forward(
+    q: ParsedQuery, client: StubClient, clientAddr: string, transport: 'udp' | 'tcp',
+    done: (out: Buffer, source: QueryLogLine['source'], upstream?: TraceQuery[]) => Buffer,
+    key: string, cache: AnswerCache | undefined,
+  ): Promise<Buffer> {
     const mine = this.inflight.get(clientAddr) ?? 0;
     if (mine >= this.limits.perClientInflight || this.totalInflight >= this.limits.totalInflight || client.upstreams.length === 0) {
       this.stats.limited++;
@@ -470,7 +479,7 @@ export class StubServer {
       this.stats.forwarded++;
       let f = this.forwarders.get(client.address);
       if (!f) {
-        f = new ClientForwarders(client.mode, client.upstreamConf, client.upstreams);
+        f = new ClientForwarders(client.mode, client.upstreamConf, client.upstreams, (this.upstreamSockets ??= new UpstreamSockets(this.stats.upstreamSockets)));
         this.forwarders.set(client.address, f);
       }
       // A fresh random id upstream (cryptographic: forward.ts); the client's own packet otherwise (flags, EDNS size).
