@@ -622,9 +622,19 @@ async function setupUpstream() {
 // measuring
 
 const rss = [];
+/** VmRSS now and VmHWM: the peak since the last row of that process (each row resets it). */
 function rssRow(method, what, pid) {
   const st = procStatus(pid);
+  resetPeak(pid);
   return { method, what, pid, rssKb: st?.rssKb ?? null, hwmKb: st?.hwmKb ?? null, threads: st?.threads ?? null };
+}
+/** "5" to clear_refs resets VmHWM to the current RSS (Linux >= 4.0): each phase gets its own peak. */
+function resetPeak(pid) {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // gone, or an older kernel: the peak is then the process's lifetime one
+  }
 }
 
 function parseDnsperf(out) {
@@ -931,7 +941,7 @@ function markdown(report) {
     }
   }
   L.push(`### Memory (VmRSS / VmHWM of the serving process)`, '');
-  L.push('| method | when | VmRSS | VmHWM (peak) | threads |');
+  L.push('| method | when | VmRSS | VmHWM (peak since the row before) | threads |');
   L.push('|---|---|---:|---:|---:|');
   for (const r of rss) L.push(`| ${r.method} | ${r.what} | ${mib(r.rssKb)} | ${mib(r.hwmKb)} | ${r.threads ?? '–'} |`);
   L.push('');

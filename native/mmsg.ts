@@ -54,8 +54,11 @@ export class MsgRing {
       this.mem.writeBigUInt64LE(base + BigInt(this.iovAt + i * IOVEC), h + 16); // msg_iov
       this.mem.writeBigUInt64LE(1n, h + 24); // msg_iovlen
       this.mem.writeBigUInt64LE(base + BigInt(this.dataAt + i * slotBytes), this.iovAt + i * IOVEC); // iov_base
+      this.mem.writeBigUInt64LE(BigInt(slotBytes), this.iovAt + i * IOVEC + 8); // iov_len (put() sets a send's)
+      this.mem.writeUInt32LE(NAME, h + 8); // msg_namelen
     }
   }
+
 
   /** Slot i's data bytes (a view: valid until the slot is used again). */
   data(i: number, length: number): Buffer {
@@ -78,13 +81,18 @@ export class MsgRing {
     return this.mem.readInt32LE(i * MMSGHDR + 48);
   }
 
-  /** Makes slots [0, n) ready to receive: full-size iovecs and address buffers. */
-  armForReceive(n: number): void {
-    for (let i = 0; i < n; i++) {
-      this.mem.writeUInt32LE(NAME, i * MMSGHDR + 8);
-      this.mem.writeBigUInt64LE(BigInt(this.slotBytes), this.iovAt + i * IOVEC + 8);
-    }
+  /**
+   * Makes the ring ready to receive again: the kernel shortens msg_namelen to each sender's
+   * address (iov_len it leaves alone), so only the slots the last receive filled are reset. A
+   * ring serves one direction: put() (sending) sets lengths of its own.
+   */
+  rearm(): void {
+    for (let i = 0; i < this.received; i++) this.mem.writeUInt32LE(NAME, i * MMSGHDR + 8);
+    this.received = 0;
   }
+
+  /** How many slots the last receive filled. */
+  received = 0;
 
   /**
    * Fills slot i for sending: `bytes` (at most slotBytes) to `to` (a sockaddr, or undefined on a
@@ -107,9 +115,9 @@ export type Failed = { errno: number };
  * the errno of a failure other than EAGAIN.
  */
 export function recvMany(fd: number, ring: MsgRing, n = ring.slots): number | Failed {
-  ring.armForReceive(n);
+  ring.rearm();
   const got = fn(decl.recvmmsg)(fd, ring.ptr, n, MSG_DONTWAIT, null);
-  if (got >= 0) return got;
+  if (got >= 0) return (ring.received = got);
   const e = errno();
   return e === EAGAIN ? 0 : { errno: e };
 }

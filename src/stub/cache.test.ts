@@ -68,3 +68,34 @@ describe('the answer cache never keeps an answer longer than its cap', () => {
     expect(cache.get('db.example/A', 60_001)).toBeUndefined();
   });
 });
+
+describe('aging a cached reply in place (ttlOffsets), dns-packet as the oracle', () => {
+  it('counts down every record of every section, leaves OPT alone, follows compression pointers', () => {
+    const withOpt = dnsPacket.encode({
+      type: 'response', id: 1, flags: dnsPacket.RECURSION_AVAILABLE,
+      questions: [{ type: 'A', name: 'db.example', class: 'IN' }],
+      answers: [{ type: 'CNAME', name: 'db.example', ttl: 300, data: 'real.example' }, { type: 'A', name: 'real.example', ttl: 200, data: '192.0.2.9' }],
+      authorities: [{ type: 'NS', name: 'example', ttl: 900, data: 'ns.example' }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: dnsPacket.DNSSEC_OK, options: [] } as unknown as dnsPacket.Answer],
+    });
+    const cache = new AnswerCache(10);
+    cache.put('k', withOpt, 0);
+    const out = dnsPacket.decode(cache.get('k', 25_500)!);
+    expect([...(out.answers ?? []), ...(out.authorities ?? [])].map((a) => (a as { ttl: number }).ttl)).toEqual([275, 175, 875]);
+    expect((out.additionals?.[0] as { flags?: number }).flags).toBe(dnsPacket.DNSSEC_OK);
+    // a compressed answer (owner = pointer to the question), as real servers send
+    const q = dnsPacket.encode({ type: 'response', id: 2, flags: 0, questions: [{ type: 'A', name: 'c.example', class: 'IN' }] });
+    const rr = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+    const compressed = Buffer.concat([q, rr]);
+    compressed.writeUInt16BE(1, 6);
+    cache.put('c', compressed, 0);
+    expect(dnsPacket.decode(cache.get('c', 10_000)!).answers?.map((a) => (a as { ttl: number }).ttl)).toEqual([50]);
+  });
+
+  it('a reply whose records run past its end is not cached', () => {
+    const broken = answer(60).subarray(0, answer(60).length - 3);
+    const cache = new AnswerCache(10);
+    cache.put('x', Buffer.from(broken), 0);
+    expect(cache.get('x', 0)).toBeUndefined();
+  });
+});

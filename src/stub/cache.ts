@@ -6,22 +6,56 @@ interface Entry {
   bytes: Buffer;
   stored: number;
   expires: number;
+  /** where its TTLs are (ttlOffsets) */
+  ttls: number[];
   /** the reply as aged by `agedS` whole seconds: rebuilt once a second, not once a hit */
   agedS: number;
   aged: Buffer;
 }
 
-/** The cached reply with its TTLs counted down by the time it has spent in the cache. */
-function aged(bytes: Buffer, elapsedS: number): Buffer {
-  if (elapsedS < 1) return bytes;
-  try {
-    const p = dnsPacket.decode(bytes);
-    const age = (rrs: dnsPacket.Answer[] | undefined) =>
-      rrs?.map((a) => (a.type === 'OPT' ? a : { ...a, ttl: Math.max(0, ((a as { ttl?: number }).ttl ?? 0) - elapsedS) })) as dnsPacket.Answer[] | undefined;
-    return dnsPacket.encode({ ...p, answers: age(p.answers) ?? [], authorities: age(p.authorities) ?? [], additionals: p.additionals ?? [] });
-  } catch {
-    return bytes;
+/**
+ * Where each record's TTL sits in a reply (OPT's TTL field is flags: left out), by a walk over
+ * its sections; undefined when the message does not parse. Aging a cached reply is then a copy
+ * and a few writes: decoding and re-encoding it with dns-packet once a second per entry (~30 us
+ * each) stalled a 1000-name cache under 10k queries/s (p99 2.5 ms against 0.4 ms for local names).
+ */
+export function ttlOffsets(b: Buffer): number[] | undefined {
+  if (b.length < 12) return undefined;
+  const skipName = (at: number): number => {
+    for (let hops = 0; hops < 128; hops++) {
+      if (at >= b.length) return -1;
+      const len = b[at]!;
+      if (len === 0) return at + 1;
+      if ((len & 0xc0) === 0xc0) return at + 2 <= b.length ? at + 2 : -1;
+      if (len > 63) return -1;
+      at += 1 + len;
+    }
+    return -1;
+  };
+  let at = 12;
+  for (let q = b.readUInt16BE(4); q > 0; q--) {
+    at = skipName(at);
+    if (at < 0 || at + 4 > b.length) return undefined;
+    at += 4;
   }
+  const out: number[] = [];
+  const records = b.readUInt16BE(6) + b.readUInt16BE(8) + b.readUInt16BE(10);
+  for (let r = 0; r < records; r++) {
+    at = skipName(at);
+    if (at < 0 || at + 10 > b.length) return undefined;
+    if (b.readUInt16BE(at) !== 41) out.push(at + 4);
+    at += 10 + b.readUInt16BE(at + 8);
+    if (at > b.length) return undefined;
+  }
+  return out;
+}
+
+/** The cached reply with its TTLs counted down by the time it has spent in the cache. */
+function aged(bytes: Buffer, offsets: readonly number[], elapsedS: number): Buffer {
+  if (elapsedS < 1 || offsets.length === 0) return bytes;
+  const out = Buffer.from(bytes);
+  for (const at of offsets) out.writeUInt32BE(Math.max(0, out.readUInt32BE(at) - elapsedS), at);
+  return out;
 }
 
 const NEGATIVE_DEFAULT_S = 60;
@@ -91,7 +125,7 @@ export class AnswerCache {
     const s = Math.floor((now - e.stored) / 1000);
     if (s !== e.agedS) {
       e.agedS = s;
-      e.aged = aged(e.bytes, s);
+      e.aged = aged(e.bytes, e.ttls, s);
     }
     return e.aged;
   }
@@ -106,9 +140,10 @@ export class AnswerCache {
     const pol = policy(p);
     if (pol === undefined || pol.ttl <= 0) return;
     const stored = capped(p, bytes, pol.cap);
-    if (!stored) return;
+    const ttls = stored && ttlOffsets(stored);
+    if (!stored || !ttls) return;
     this.map.delete(key);
-    this.map.set(key, { bytes: stored, stored: now, expires: now + pol.ttl * 1000, agedS: 0, aged: stored });
+    this.map.set(key, { bytes: stored, stored: now, expires: now + pol.ttl * 1000, ttls, agedS: 0, aged: stored });
     while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
   }
 }

@@ -187,6 +187,7 @@ class Daemon {
       networks: [...view.networks.values()].filter((n) => clients.some((c) => c.network === n.name)).map((n) => ({ name: n.name, gateway: n.gateway, subnet: n.subnet })),
       containers: clients.map((c) => ({ name: c.name, address: c.address, mode: c.mode, upstreams: c.upstreams })),
       stats: this.server.stats,
+      queryLog: { droppedChars: this.qlog.dropped },
       restarts: this.restarts,
       ...Object.fromEntries(this.services.map((svc) => [svc.name, svc.stats()])),
       updated: new Date().toISOString(),
