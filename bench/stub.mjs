@@ -503,11 +503,12 @@ async function setupTsnet() {
   const net = JSON.parse(fs.readFileSync(path.join(TSNET.root, 'networks', TSNET.network, 'network.json'), 'utf8'));
   TSNET.links.add(net.bridge);
   TSNET.bridge = net.bridge;
-  // Clients: local answers (cl), forwarding with the cache off (fo) and on (fc).
+  // Clients: local answers (cl), forwarding with the cache off (fo; fm in musl mode) and on (fc).
   const glibc = ['--dns-mode', 'glibc', '--dns', TS.upstream];
   const clients = [
     [`${PREFIX}-cl`, glibc],
     [`${PREFIX}-fo`, glibc],
+    [`${PREFIX}-fm`, ['--dns-mode', 'musl', '--dns', TS.upstream]],
     [`${PREFIX}-fc`, [...glibc, '--dns-cache', '10000']],
   ];
   for (const [n, extra] of clients) {
@@ -520,7 +521,7 @@ async function setupTsnet() {
   }
   await waitListening(null, TS.gw, TSNET.stubPid, 'tsnet stub daemon');
   await pin(TSNET.stubPid, PIN?.server, 'tsnet stub daemon');
-  rss.push(rssRow('tsnet', `stub daemon, ${clients.length} glibc containers (before the ${NAMES} names)`, TSNET.stubPid));
+  rss.push(rssRow('tsnet', `stub daemon, ${clients.length} client containers (before the ${NAMES} names)`, TSNET.stubPid));
   // The names every method serves: N glibc containers, W creates at a time.
   note(`tsnet names (x${NAMES}, ${WORKERS} at a time)`, base(glibc).join(' ').replace('<NAME>', `${PREFIX}-n<i>`));
   const t0 = now();
@@ -707,6 +708,7 @@ function target(method, scenario) {
     const client = { local: `${PREFIX}-cl`, 'fwd-off': `${PREFIX}-fo`, 'fwd-on': `${PREFIX}-fc` }[scenario];
     return { ns: NS.ts(client), server: TS.gw, serverPid: TSNET.stubPid };
   }
+  if (method === 'tsnet-musl') return { ns: NS.ts(`${PREFIX}-fm`), server: TS.gw, serverPid: TSNET.stubPid }; // fwd-off only
   if (method === 'aardvark') return { ns: NS.avClient, server: AV.gw, serverPid: state.aardvark.pid };
   return { ns: NS.dmClient, server: DM.gw, serverPid: state.dnsmasq.pid };
 }
@@ -728,11 +730,11 @@ async function scenario(name, methods, file, fixedRate, extra = {}) {
     checkAbort();
     await beforeRun(m);
     const t = target(m, name);
-    const s0 = m === 'tsnet' ? await stubStats() : null;
+    const s0 = m.startsWith('tsnet') ? await stubStats() : null;
     const d0 = m === 'dnsmasq' && extra.dnsmasqCounters ? await dnsmasqCounters(state.dnsmasq) : null;
     const res = await dnsperf({ ...t, file, ...opts });
     const row = { scenario: name, method: m, kind, ...res };
-    if (m === 'tsnet') row.stub = statsDelta(s0, await stubStats());
+    if (m.startsWith('tsnet')) row.stub = statsDelta(s0, await stubStats());
     if (d0) {
       const d1 = await dnsmasqCounters(state.dnsmasq);
       row.dnsmasq = d1 ? { forwarded: d1.forwarded - d0.forwarded, local: d1.local - d0.local } : null;
@@ -873,13 +875,16 @@ function scenarioTables(L, scen, methods, title, rate) {
     L.push(`| ${m} | ${cells.join(' | ')} | ${latText} |`);
   }
   L.push('');
-  if (present.includes('tsnet') && present.length > 1) {
+  const ours = present.filter((m) => m.startsWith('tsnet'));
+  if (ours.length && present.length > ours.length) {
     L.push('| ratio | ' + CLIENTS.map((c) => `qps -c ${c}`).join(' | ') + ' | ' + CLIENTS.map((c) => `CPU µs/query -c ${c}`).join(' | ') + ' | p99 latency |');
     L.push(`|---|${CLIENTS.map(() => '---:').join('|')}|${CLIENTS.map(() => '---:').join('|')}|---:|`);
-    for (const peer of present.filter((m) => m !== 'tsnet')) {
-      const qs = CLIENTS.map((c) => ratio(cell(scen, 'tsnet', c)?.qps, cell(scen, peer, c)?.qps));
-      const us = CLIENTS.map((c) => ratio(cell(scen, 'tsnet', c)?.us, cell(scen, peer, c)?.us));
-      L.push(`| tsnet / ${peer} | ${qs.join(' | ')} | ${us.join(' | ')} | ${ratio(latRow(scen, 'tsnet')?.latency?.p99, latRow(scen, peer)?.latency?.p99)} |`);
+    for (const mine of ours) {
+      for (const peer of present.filter((m) => !m.startsWith('tsnet'))) {
+        const qs = CLIENTS.map((c) => ratio(cell(scen, mine, c)?.qps, cell(scen, peer, c)?.qps));
+        const us = CLIENTS.map((c) => ratio(cell(scen, mine, c)?.us, cell(scen, peer, c)?.us));
+        L.push(`| ${mine} / ${peer} | ${qs.join(' | ')} | ${us.join(' | ')} | ${ratio(latRow(scen, mine)?.latency?.p99, latRow(scen, peer)?.latency?.p99)} |`);
+      }
     }
     L.push('');
   }
@@ -1008,7 +1013,7 @@ async function main(report) {
     if (m === 'aardvark') state.aardvark = s;
     if (m === 'dnsmasq') state.dnsmasq = s.proc;
   }
-  if (has('tsnet')) rss.push(rssRow('tsnet', `stub daemon, ${NAMES} + 3 glibc containers, before any load`, TSNET.stubPid));
+  if (has('tsnet')) rss.push(rssRow('tsnet', `stub daemon, ${NAMES} + 4 client containers, before any load`, TSNET.stubPid));
 
   if (wants('local')) {
     checkAbort();
@@ -1045,7 +1050,9 @@ async function main(report) {
         ]);
         await expectAnswer(`dnsmasq ${scen}`, NS.dmClient, DM.gw, fwdName(0), zoneAddr(1));
       }
-      await scenario(scen, fwdMethods, file, rate, { dnsmasqCounters: true });
+      // musl mode forwards to every server at once, one socket per lookup: measured with the cache off
+      const methods = scen === 'fwd-off' && has('tsnet') ? [...fwdMethods, 'tsnet-musl'] : fwdMethods;
+      await scenario(scen, methods, file, rate, { dnsmasqCounters: true });
       if (has('tsnet')) rss.push(rssRow('tsnet', `after the ${scen} runs`, TSNET.stubPid));
       if (has('dnsmasq')) rss.push(rssRow('dnsmasq', `${scen} forwarder, after its runs`, state.dnsmasq.pid));
     }
