@@ -931,7 +931,7 @@ function markdown(report) {
       );
     }
     const fwdMethods = METHODS.filter((m) => m !== 'aardvark');
-    scenarioTables(L, 'fwd-off', fwdMethods, `Cache off: ${FWD_NAMES} distinct names (tsnet without --dns-cache; dnsmasq --cache-size=0)`, FWD_RATE);
+    scenarioTables(L, 'fwd-off', [...fwdMethods, 'tsnet-musl'], `Cache off: ${FWD_NAMES} distinct names (tsnet without --dns-cache; dnsmasq --cache-size=0)`, FWD_RATE);
     scenarioTables(L, 'fwd-on', fwdMethods, `Cache on: ${HOT_NAMES} hot names (tsnet --dns-cache 10000; dnsmasq --cache-size=10000)`, RATE);
     const hits = results.filter((r) => r.scenario.startsWith('fwd') && (r.stub || r.dnsmasq) && r.kind === 'qps');
     if (hits.length) {

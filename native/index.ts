@@ -16,6 +16,7 @@ export {
 export {
   sockAddr,
   ifNameToIndex,
+  ifIndexToName,
   scopeIdOf,
   udpSocket,
   udpDualStackSocket,
@@ -29,4 +30,4 @@ export {
   type Errno,
 } from './udp.js';
 export { sleepUntil, prepareClock } from './clock.js';
-export { udpSendMany } from './mmsg.js';
+export { udpSendMany, udpHasPending } from './mmsg.js';

@@ -21,12 +21,21 @@ export const MSG_TRUNC = 0x20;
 const EAGAIN = 11;
 
 const decl = {
+  recv: 'long recv(int fd, void *buf, size_t len, int flags)',
+  setsockopt: 'int setsockopt(int fd, int level, int name, const void *value, uint32_t len)',
   recvmmsg: 'int recvmmsg(int fd, void *msgs, unsigned int vlen, int flags, void *timeout)',
   sendmmsg: 'int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)',
   socket: 'int socket(int domain, int type, int protocol)',
   bind: 'int bind(int fd, const void *addr, uint32_t len)',
   close: 'int close(int fd)',
 } as const;
+
+/** The layout above is the LP64 little-endian ABI's (x86_64, aarch64): anything else is refused, not guessed. */
+function checkAbi(): void {
+  if ((process.arch !== 'x64' && process.arch !== 'arm64') || new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) {
+    throw new Error(`native/mmsg.ts: struct mmsghdr is laid out for 64-bit little-endian Linux (x64, arm64), not ${process.arch}`);
+  }
+}
 
 /** n message slots in native memory, each with an address and `slotBytes` of data. */
 export class MsgRing {
@@ -39,6 +48,7 @@ export class MsgRing {
   private readonly dataAt: number;
 
   constructor(readonly slots: number, readonly slotBytes: number) {
+    checkAbi();
     const koffi = loadKoffi();
     const size = slots * (MMSGHDR + IOVEC + NAME) + slots * slotBytes;
     this.ptr = koffi.alloc('uint8_t', size);
@@ -64,6 +74,12 @@ export class MsgRing {
   data(i: number, length: number): Buffer {
     const at = this.dataAt + i * this.slotBytes;
     return this.mem.subarray(at, at + length);
+  }
+
+  /** Slot i's bytes to send, as put() set them. */
+  payload(i: number): Buffer {
+    const at = this.dataAt + i * this.slotBytes;
+    return this.mem.subarray(at, at + Number(this.mem.readBigUInt64LE(this.iovAt + i * IOVEC + 8)));
   }
 
   /** Slot i's address as the kernel wrote it (recv) or as set (send). */
@@ -135,36 +151,40 @@ export function sendMany(fd: number, ring: MsgRing, from: number, to: number): n
   return sent >= 0 ? sent : { errno: errno() };
 }
 
-/**
- * Sends every slot of [0, n), going past a datagram the kernel refuses (one bad destination does
- * not cost the others): the number that failed.
- */
-export function sendAll(fd: number, ring: MsgRing, n: number): number {
-  let failed = 0;
-  for (let i = 0; i < n; ) {
-    const r = sendMany(fd, ring, i, n);
-    if (typeof r === 'number' && r > 0) i += r;
-    else {
-      failed++;
-      i++;
-    }
-  }
-  return failed;
-}
-
 let connectedRing: MsgRing | undefined;
 
 /**
  * sendmmsg(2) on a connected socket (the real driver: A and AAAA in one call, as glibc sends
  * them), MSG_NOSIGNAL: the number of datagrams the kernel took — it stops at the first that fails
- * and reports that failure only when none went — or the errno. At most 4 datagrams of 2048 bytes.
+ * and reports that failure only when none went — or the errno.
  */
 export function udpSendMany(fd: number, bufs: readonly Buffer[]): { sent: number; errno: number } {
-  const ring = (connectedRing ??= new MsgRing(4, 2048));
-  if (bufs.length > ring.slots || bufs.some((b) => b.length > ring.slotBytes)) throw new RangeError('udpSendMany: at most 4 datagrams of 2048 bytes');
+  const longest = Math.max(0, ...bufs.map((b) => b.length));
+  if (!connectedRing || bufs.length > connectedRing.slots || longest > connectedRing.slotBytes) {
+    connectedRing = new MsgRing(Math.max(4, bufs.length), Math.max(2048, longest));
+  }
+  const ring = connectedRing;
   bufs.forEach((b, i) => ring.put(i, b, undefined));
   const sent = fn(decl.sendmmsg)(fd, ring.ptr, bufs.length, MSG_NOSIGNAL);
   return sent >= 0 ? { sent, errno: 0 } : { sent: 0, errno: errno() };
+}
+
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const MSG_PEEK = 2;
+
+/**
+ * Whether anything waits on a socket nobody reads yet: a datagram, or a pending error (an ICMP
+ * error on a connected socket), which this consumes. One recv(MSG_PEEK | MSG_DONTWAIT).
+ */
+export function udpHasPending(fd: number): boolean {
+  return fn(decl.recv)(fd, null, 0, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno() !== EAGAIN;
+}
+
+/** SO_REUSEADDR off: libuv turns it on for a descriptor it is given, so another socket could bind the same port. */
+export function noReuseAddr(fd: number): void {
+  const off = Buffer.alloc(4);
+  if (fn(decl.setsockopt)(fd, SOL_SOCKET, SO_REUSEADDR, off, 4) < 0) throw new SyscallError('setsockopt(SO_REUSEADDR)', errno());
 }
 
 /** A bound, non-blocking, close-on-exec UDP socket on `sa` (a sockaddr: native/udp.ts's sockAddr). Throws SyscallError. */
@@ -179,10 +199,6 @@ export function udpBound(sa: Buffer): number {
   return fd;
 }
 
-/** close(2) of a descriptor nobody else owns yet. */
-export function closeQuietly(fd: number): void {
-  fn(decl.close)(fd);
-}
 
 /** Declares the calls now (a first declaration costs ~0.5 ms). */
 export function prepareMmsg(): void {

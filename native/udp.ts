@@ -18,6 +18,7 @@ const decl = {
   close: 'int close(int fd)',
   getsockname: 'int getsockname(int fd, void *addr, void *len)',
   ifNameToIndex: 'unsigned int if_nametoindex(const char *name)',
+  ifIndexToName: 'void *if_indextoname(unsigned int index, void *name)',
 } as const;
 
 /** A socket address as the kernel takes it (struct sockaddr_in / sockaddr_in6). */
@@ -48,6 +49,14 @@ export function sockAddr(address: Uint8Array, port: number, scopeId = 0, v4Mappe
 /** if_nametoindex(3): the index of an interface, 0 when there is none of that name. */
 export function ifNameToIndex(name: string): number {
   return fn(decl.ifNameToIndex)(name);
+}
+
+/** if_indextoname(3): the interface's name, undefined when there is none of that index. */
+export function ifIndexToName(index: number): string | undefined {
+  const out = Buffer.alloc(16); // IF_NAMESIZE
+  if ((fn(decl.ifIndexToName) as unknown as (i: number, b: Buffer) => unknown)(index, out) === null) return undefined;
+  const end = out.indexOf(0);
+  return out.toString('latin1', 0, end < 0 ? out.length : end);
 }
 
 /** The scope id of an IPv6 %zone: a number as written, else the interface's index (0 when there is none: the kernel then refuses a link-local address). */

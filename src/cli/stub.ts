@@ -23,10 +23,13 @@ export function renderStatus(s: StubStatus): string {
   if (s.stats) {
     const st = s.stats;
     out.push(`queries:    ${st.queries} (local ${st.local}, forwarded ${st.forwarded}, cached ${st.cached}, refused ${st.refused}, over limits ${st.limited}, malformed ${st.malformed}, spoofed replies dropped ${st.spoofed})`);
+    const sockets = st.upstreamSockets;
+    if (sockets && sockets.made + sockets.reused > 0) out.push(`upstream sockets: ${sockets.made} made, ${sockets.reused} exchanges on a reused one`);
     for (const [server, h] of Object.entries(st.upstreams)) {
       out.push(`upstream ${server}: ${h.queries} queries, ${h.timeouts} timeouts, ${h.failures} failures, last rtt ${h.lastRttMs === null ? '-' : `${h.lastRttMs.toFixed(1)} ms`}`);
     }
   }
+  if (s.queryLog && s.queryLog.droppedChars > 0) out.push(`query log:  ${s.queryLog.droppedChars} characters of lines dropped (writing failed and the queue was full)`);
   return out.map(safeLine).join('\n') + '\n';
 }
 

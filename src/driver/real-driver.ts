@@ -138,9 +138,13 @@ interface UdpEntry {
   dualStack: boolean;
   /** why the socket could not be made or connected: every send on it fails with this */
   broken: string | undefined;
-  /** a socket lent by opts.udpSockets, with the queries on it not answered yet and whether anything failed */
+  /**
+   * A socket lent by opts.udpSockets (connected: only its server reaches it); the ids of the
+   * queries sent on it and not answered yet, and whether anything else happened on it (an error,
+   * a datagram that answers none of them): only a socket with neither goes back for another lookup.
+   */
   lent?: LentSocket | undefined;
-  unanswered: number;
+  awaiting?: Set<number> | undefined;
   failed: boolean;
 }
 
@@ -262,7 +266,7 @@ class RealRun {
 
   private readonly carryOut: { [T in Exclude<MachineAction['type'], 'udp-send'>]: (a: ActionOf<T>) => void } = {
     'udp-open': (a) => {
-      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, dualStack: a.dualStack === true, broken: undefined, unanswered: 0, failed: false };
+      const entry: UdpEntry = { fd: -1, sock: undefined, connect: a.connect, dualStack: a.dualStack === true, broken: undefined, failed: false };
       this.udp.set(a.socket, entry);
       if (a.connect) this.open(a.socket, entry, a.connect);
     },
@@ -380,6 +384,7 @@ class RealRun {
       entry.lent = this.opts.udpSockets?.take({ connect: entry.connect ? sa : undefined, family: kind, dualStack: entry.dualStack });
       if (entry.lent) {
         entry.fd = entry.lent.fd;
+        entry.awaiting = new Set();
         entry.lent.attach((bytes, rinfo) => this.udpMessage(id, entry, bytes, rinfo), (err) => this.udpError(id, entry, err));
         return;
       }
@@ -401,7 +406,10 @@ class RealRun {
   }
 
   private udpMessage(id: number, entry: UdpEntry, bytes: Buffer, rinfo: dgram.RemoteInfo): void {
-    entry.unanswered--;
+    if (entry.awaiting) {
+      const answers = rinfo.port === this.opts.port && bytes.length >= 2 && entry.awaiting.delete(bytes.readUInt16BE(0));
+      if (!answers) entry.failed = true;
+    }
     // An unconnected socket hears anyone: the emulator decides (musl ignores another source
     // port, dnspython's UnexpectedSource ends the try). A connected one only hears its server.
     // A dual-stack socket hears IPv4 servers as ::ffff:a.b.c.d: the emulator knows them as a.b.c.d.
@@ -417,11 +425,12 @@ class RealRun {
   }
 
   private closeUdp(entry: UdpEntry): void {
-    if (entry.lent) entry.lent.giveBack(!entry.failed && entry.unanswered === 0);
+    if (entry.lent) entry.lent.giveBack(!entry.failed && entry.awaiting?.size === 0);
     else if (entry.sock) entry.sock.close();
     else if (entry.fd >= 0) closeFd(entry.fd);
     entry.sock = undefined;
     entry.lent = undefined;
+    entry.awaiting = undefined;
     entry.fd = -1;
   }
 
@@ -464,7 +473,7 @@ class RealRun {
       // call began, a later one when the call returned (it left in between, after any such pause).
       const returned = sent > 1 ? performance.now() : at;
       for (let k = 0; k < sent; k++) this.recordSent(k === 0 ? at : returned, batch[done + k]!);
-      entry.unanswered += sent;
+      if (entry.awaiting) for (let k = 0; k < sent; k++) entry.awaiting.add(batch[done + k]!.query.id);
       done += sent;
       if (err && err !== EAGAIN && err !== EINTR) break;
     }

@@ -34,14 +34,17 @@ export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2
   // Synchronous: one write(2) of up to 64 KiB into the page cache (~50 us, 200-600 a second at
   // 100k queries/s). Measured on one core at 93k queries/s: written from libuv's pool, the writes
   // fell behind the loop that fed them (20-30 % of the lines dropped, 82-125 MiB RSS); written
-  // here, none dropped and 65 MiB. The rotated files bound what is dirty (3 x 16 MiB), far below
-  // the kernel's writeback throttling, so a write does not wait for the disk.
+  // here, none dropped and 65 MiB. The trade-off: a file system that stalls (a frozen or failing
+  // disk, the host's writeback throttling when other writers fill the page cache) stalls the
+  // answers with it; the state root is a local directory, and the log's own dirty data is bounded
+  // by the rotation (3 x 16 MiB). docs/stub.md says so.
   const dest = pino.destination({ dest: path, sync: true, mkdir: true, minLength: 0, maxLength: MAX_QUEUED, mode: 0o600 });
   let dropped = 0;
   dest.on('drop', (data: string) => (dropped += data.length));
   dest.on('error', () => {}); // a failed write stays queued (up to MAX_QUEUED) and is tried again with the next
   if (existsSync(path)) chmodSync(path, 0o600);
   let pending = '';
+  let closed = false;
   const hand = () => {
     if (pending.length === 0) return;
     const chunk = pending;
@@ -63,7 +66,7 @@ export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2
     try {
       hand(); // written at once (minLength 0); no flush(): that would fsync each time
     } catch {
-      // not open yet, or a write in flight: the next tick flushes
+      // a failed write stays queued (the 'error' handler): the next tick tries again
     }
   }, 200);
   const sizeTimer = setInterval(() => {
@@ -79,10 +82,12 @@ export function openQueryLog(path: string, maxBytes = 16 * 1024 * 1024, keep = 2
       return dropped;
     },
     write(line) {
+      if (closed) return; // a forwarded query answered while the daemon stops
       pending += `{"level":30,${JSON.stringify(line).slice(1)}\n`;
       if (pending.length >= CHUNK) hand();
     },
     close() {
+      closed = true;
       clearInterval(flushTimer);
       clearInterval(sizeTimer);
       hand();

@@ -265,8 +265,9 @@ export class StubServer {
 
   async close(): Promise<void> {
     for (const a of [...this.listeners.keys()]) await this.unlisten(a);
-    this.upstreamSockets?.close();
+    this.upstreamSockets?.close(); // exchanges still under way give their sockets back to a closed pool: closed
     this.upstreamSockets = undefined;
+    this.forwarders.clear();
   }
 
   /**

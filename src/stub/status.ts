@@ -13,6 +13,8 @@ export interface StubStatus {
   networks: Array<{ name: string; gateway: string; subnet: string }>;
   containers: Array<{ name: string; address: string; mode: string; upstreams: string[] }>;
   stats: StubStats | null;
+  /** the timing log: characters of lines dropped because writing failed and the queue was full */
+  queryLog: { droppedChars: number } | null;
   /** deaths the supervisor restarted the daemon after, newest last */
   restarts: Restart[];
   /** the CNI plugin's requests the daemon ran (src/cli/cni-service.ts), and how long they took in it */
@@ -37,6 +39,7 @@ export function stubStatus(deps: Deps): StubStatus {
     networks: running ? s.networks ?? [] : [],
     containers: running ? s.containers ?? [] : [],
     stats: running ? s.stats ?? null : null,
+    queryLog: running ? s.queryLog ?? null : null,
     restarts: running ? s.restarts ?? [] : [],
     cni: running ? s.cni ?? null : null,
   };

@@ -33,7 +33,7 @@ function pool(limits = { maxUses: 3, idleMs: 200 }): UpstreamSockets {
 
 /** One exchange on a lent socket: send, wait for the echo, give it back as `clean`. */
 async function exchange(pl: UpstreamSockets, port: number, clean = true): Promise<number> {
-  const s = pl.take({ connect: sockAddr(LOOP, port), family: 'udp4', dualStack: false });
+  const s = pl.take({ connect: sockAddr(LOOP, port), family: 'udp4', dualStack: false })!;
   const got = new Promise<void>((ok) => s.attach(() => ok(), () => ok()));
   expect(udpSend(s.fd, Buffer.from('q'))).toBe(0); // on the descriptor, as the real driver sends
   await got;
@@ -78,6 +78,11 @@ describe('UpstreamSockets', () => {
     await new Promise((r) => setTimeout(r, 250));
     await exchange(pl, up.port);
     expect(pl.counts).toEqual({ made: 2, reused: 0 });
+  });
+
+  it('lends no unconnected socket (musl\'s kind hears anyone: made per lookup, not pooled)', () => {
+    const pl = pool();
+    expect(pl.take({ connect: undefined, family: 'udp6', dualStack: true })).toBeUndefined();
   });
 
   it('keeps sockets apart by destination', async () => {

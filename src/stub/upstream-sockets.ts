@@ -1,16 +1,17 @@
-// The stub's upstream sockets: lent to one exchange at a time and reused by a few more, instead
-// of made, wrapped by Node, connected and closed for every forwarded query (measured: a third
-// of a forwarded query's CPU). What the emulated library does per query does not change — the
-// plan, its timers, which server, which socket kind (glibc: connected, one per query; musl: one
-// unconnected dual-stack socket for the lookup) — only where the descriptor comes from.
+// The stub's upstream sockets: connected UDP sockets (glibc's kind) lent to one exchange at a
+// time and reused by a few more, instead of made, wrapped by Node, connected and closed for every
+// forwarded query (measured: a third of a forwarded query's CPU). What the emulated library does
+// per query does not change — the plan, its timers, which server — only where the descriptor
+// comes from. musl's unconnected sockets (they hear anyone who finds the port) are not pooled.
 //
 // Anti-spoofing stays per exchange: a fresh random id (forward.ts) and the question matched, and
 // the port is the kernel's random ephemeral one, living for at most MAX_USES exchanges and
-// IDLE_MS between them. A socket goes back to the pool only clean — every query sent on it was
-// answered, no error — so a late reply, an ICMP error or a stray datagram can never reach the
-// next exchange: such a socket is closed, and so is one that hears anything while idle.
+// IDLE_MS between them; a connected socket hears only its server's address and port. A socket
+// goes back to the pool only clean — every query sent on it answered, nothing else received, no
+// error — and is checked again when lent (a datagram or an ICMP error the kernel holds for it and
+// Node has not read yet): a late reply or an error meant for one exchange never reaches another.
 import * as dgram from 'node:dgram';
-import { closeFd, sockAddr, udpConnect, udpDualStackSocket, udpSocket, type SockAddr } from '../../native/index.js';
+import { closeFd, udpConnect, udpHasPending, udpSocket, type SockAddr } from '../../native/index.js';
 import type { LentSocket, UdpSocketSource } from '../driver/real-driver.js';
 
 /** Exchanges one socket serves before it is closed (a new random port). */
@@ -64,11 +65,13 @@ export class UpstreamSockets implements UdpSocketSource {
     this.sweeper.unref();
   }
 
-  take(want: { connect: SockAddr | undefined; family: 'udp4' | 'udp6'; dualStack: boolean }): LentSocket {
-    const key = want.connect ? want.connect.toString('hex') : want.dualStack ? 'dual' : want.family;
+  take(want: { connect: SockAddr | undefined; family: 'udp4' | 'udp6'; dualStack: boolean }): LentSocket | undefined {
+    if (!want.connect || this.closed) return undefined;
+    const key = want.connect.toString('hex');
     const list = this.idle.get(key);
     for (let p = list?.pop(); p; p = list!.pop()) {
-      if (p.stray || performance.now() - p.idleSince > this.limits.idleMs) {
+      // a datagram or an ICMP error the kernel holds for it and Node has not read yet counts too
+      if (p.stray || performance.now() - p.idleSince > this.limits.idleMs || udpHasPending(p.fd)) {
         p.close();
         continue;
       }
@@ -76,11 +79,11 @@ export class UpstreamSockets implements UdpSocketSource {
       this.counts.reused++;
       return p;
     }
-    return this.make(key, want);
+    return this.make(key, { connect: want.connect, family: want.family });
   }
 
   back(p: Pooled, clean: boolean): void {
-    if (!clean || p.stray || p.uses >= this.limits.maxUses) return p.close();
+    if (this.closed || !clean || p.stray || p.uses >= this.limits.maxUses) return p.close();
     const list = this.idle.get(p.key) ?? [];
     if (list.length >= MAX_IDLE) return p.close();
     p.idleSince = performance.now();
@@ -88,16 +91,19 @@ export class UpstreamSockets implements UdpSocketSource {
     this.idle.set(p.key, list);
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     clearInterval(this.sweeper);
     for (const list of this.idle.values()) for (const p of list) p.close();
     this.idle.clear();
   }
 
-  private make(key: string, want: { connect: SockAddr | undefined; family: 'udp4' | 'udp6'; dualStack: boolean }): Pooled {
-    const fd = want.dualStack ? udpDualStackSocket() : udpSocket(want.connect ?? sockAddr(new Uint8Array(want.family === 'udp4' ? 4 : 16), 0));
+  private make(key: string, want: { connect: SockAddr; family: 'udp4' | 'udp6' }): Pooled {
+    const fd = udpSocket(want.connect);
     try {
-      if (want.connect) udpConnect(fd, want.connect);
+      udpConnect(fd, want.connect);
     } catch (err) {
       closeFd(fd);
       throw err;
