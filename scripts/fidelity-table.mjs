@@ -86,7 +86,7 @@ out.push(
     'made a send that follows a reply at once (a retry without EDNS after FORMERR, the next search name after NXDOMAIN) 25-150 ms after that reply, ' +
     'on a machine where tasks waited for a CPU more than 20 % of the time — it was not running — and that differs in timing only is inconclusive, with the stall; ' +
     'so is one where every such send of the real library or of the emulator\'s CLI came a few ms late, 25 ms or more in all (a slow process, not a stall at one step); ' +
-    'so is one whose fake server answered the real run 25 ms or more later than the scenario says (the same server was not the same for both runs). Each row records the CPU pressure while it ran ' +
+    'so is one whose fake server answered the real run 25 ms or more later than the scenario says, at one reply or a few ms at each (the same server was not the same for both runs), or whose real run was late by 25 ms or more at both ends together (the server at some replies, the library after others). Each row records the CPU pressure while it ran ' +
     '(share of time some task waited for a core, /proc/pressure/cpu) so a timing failure can be read against the machine\'s load.',
 );
 out.push('');

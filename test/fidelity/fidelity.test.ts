@@ -20,7 +20,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIBRARIES, SCENARIOS, validateScenarios, type Library } from './scenarios.js';
-import { buildReferences, haveGo, hostInfo, offPremise, REPO, runMatrix, snapshotCli, type FidelityResults, type RowResult, type Tools } from './run.js';
+import { buildReferences, describeStall, haveGo, hostInfo, offPremise, REPO, runMatrix, snapshotCli, type FidelityResults, type RowResult, type Tools } from './run.js';
 import { onExitCleanup, Topology } from './topology.js';
 import { formatPlan } from './compare.js';
 
@@ -136,11 +136,7 @@ describe.skipIf(skipReason !== null)('fidelity: real libraries vs emulators', ()
           ctx.skip(
             late !== undefined
               ? `inconclusive: the real library's resends ran ${late.toFixed(1)} ms late, off this scenario's premise (on-time wake-ups)\n${why}`
-              : r.stall!.kind !== 'server' && r.stall!.lookup === undefined
-                ? `inconclusive: the ${r.stall!.kind === 'library' ? 'real library' : "emulator's CLI"} made its ${r.stall!.query} ${r.stall!.lateMs.toFixed(1)} ms late in all (it was not running), and the rest differs in timing only\n${why}`
-                : r.stall!.kind === 'library'
-                ? `inconclusive: the real library sent ${r.stall!.query} of lookup ${r.stall!.lookup} ${r.stall!.lateMs.toFixed(1)} ms after the reply that causes it (it was not running), and the rest differs in timing only\n${why}`
-                : `inconclusive: the fake server answered the real run's ${r.stall!.query} ${r.stall!.lateMs.toFixed(1)} ms later than the scenario says (it was not running), and the rest differs in timing only\n${why}`,
+              : `inconclusive: ${describeStall(r.stall!)}, and the rest differs in timing only\n${why}`,
           );
         }
         expect(r.status, why).toBe('pass');

@@ -2,7 +2,7 @@
 // two fresh-clone CI runs (2026-12-03): one on time (it overshot: 8 AAAA), one 4 ms late at its
 // second resend (it gave up at 1000 ms: 7 AAAA).
 import { describe, expect, it } from 'vitest';
-import { chainLateness, realStall, serverLate, slowReactions } from './run.js';
+import { chainLateness, describeStall, realStall, serverLate, slowRealRun, slowReactions } from './run.js';
 
 describe('fidelity: a timing-margin scenario\'s premise, read off the real wire', () => {
   it('on time: under a millisecond of lateness (the run that overshot)', () => {
@@ -87,5 +87,37 @@ describe('fidelity: a run slow at every step after a reply (slowReactions)', () 
   it('sends on timers do not count, however late', () => {
     const timers = [{ sends: names.map((n, k) => ({ t: k * 1000, key: `A ${n}@ns1` })), replies: [] }];
     expect(slowReactions(run(1100), timers, 'library')).toBeUndefined();
+  });
+});
+
+describe('fidelity: a real run slow by small steps at the server, or at both ends (serverLate, slowRealRun)', () => {
+  // truncate-tcp × eventlet in e3067ff's CI run (65 % CPU pressure) and reproduced under load:
+  // every reply of the fake server ~20 ms late, the real Python quick after each
+  const sim = [{ sends: [{ t: 0, key: 'AAAA db@ns1' }, { t: 0.2, key: 'AAAA db@ns1' }, { t: 0.6, key: 'A db@ns1' }, { t: 0.8, key: 'A db@ns1' }], replies: [0.2, 0.6, 0.8, 1.2] }];
+  const simAnswers = [{ key: 'AAAA db@ns1', rtt: 0.2 }, { key: 'AAAA db@ns1', rtt: 0.4 }, { key: 'A db@ns1', rtt: 0.2 }, { key: 'A db@ns1', rtt: 0.4 }];
+  const real = [{ sends: [{ t: 0.9, key: 'AAAA db@ns1' }, { t: 24.4, key: 'AAAA db@ns1' }, { t: 49.0, key: 'A db@ns1' }, { t: 53.2, key: 'A db@ns1' }], replies: [21.0, 44.2, 52.7, 54.9] }];
+  const answered = [{ key: 'AAAA db@ns1', rtt: 20.1 }, { key: 'AAAA db@ns1', rtt: 19.8 }, { key: 'A db@ns1', rtt: 3.7 }, { key: 'A db@ns1', rtt: 1.7 }];
+
+  it('no reply 25 ms late, but 25 ms or more in all: the server was not running', () => {
+    expect(realStall(real, sim)).toBeUndefined();
+    const s = serverLate(answered, simAnswers);
+    expect(s).toMatchObject({ kind: 'server', query: '4 replies' });
+    expect(s!.lateMs).toBeCloseTo(18.9 + 18.4 + 2.5 + 0.3, 6);
+    expect(describeStall(s!)).toMatch(/4 replies 40\.1 ms later in all than the scenario says/);
+  });
+
+  it('the server a little late and the library a little slow, 25 ms or more together', () => {
+    const half = answered.map((a, i) => ({ ...a, rtt: i === 0 ? 16 : a.rtt / 10 }));
+    const slow = [{ sends: [{ t: 1, key: 'AAAA db@ns1' }, { t: 30, key: 'AAAA db@ns1' }, { t: 31, key: 'A db@ns1' }, { t: 32, key: 'A db@ns1' }], replies: [17, 30.5, 31.5, 32.5] }];
+    expect(serverLate(half, simAnswers)).toBeUndefined();
+    expect(slowReactions(slow, sim, 'library')).toBeUndefined();
+    expect(slowRealRun(slow, half, sim, simAnswers)!.lateMs).toBeCloseTo(14.8 + (1.98 - 0.4 - 1) + 12, 6);
+  });
+
+  it('on time at both ends is no stall', () => {
+    const quick = [{ sends: [{ t: 0.5, key: 'AAAA db@ns1' }, { t: 1.2, key: 'AAAA db@ns1' }, { t: 2, key: 'A db@ns1' }, { t: 2.8, key: 'A db@ns1' }], replies: [0.8, 1.7, 2.3, 3.2] }];
+    const onTime = simAnswers.map((a) => ({ ...a, rtt: a.rtt + 0.3 }));
+    expect(serverLate(onTime, simAnswers)).toBeUndefined();
+    expect(slowRealRun(quick, onTime, sim, simAnswers)).toBeUndefined();
   });
 });
