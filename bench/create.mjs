@@ -388,7 +388,7 @@ const tsnetShared = {
   deps: null,
 };
 const TSNET_CLI = path.join(DIST, 'tsnet.js');
-const TSNET_LIB = path.join(DIST, 'lib.js');
+const TSNET_LIB = path.join(DIST, 'lib.mjs');
 
 async function loadTsnetLib() {
   if (tsnetShared.lib) return tsnetShared.lib;

@@ -21,7 +21,7 @@
 // and on SIGINT/SIGTERM/SIGHUP, and a leak check runs last.
 //
 // tsnet's driver runs from a bundle of src/ made here with esbuild the way scripts/bundle.mjs
-// makes dist/ (dist/lib.js does not export lookupReal); fake-dns runs from dist/.
+// makes dist/ (dist/lib.mjs does not export lookupReal); fake-dns runs from dist/.
 
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';

@@ -460,8 +460,8 @@ function writeInputs() {
 }
 
 /**
- * The run works on a copy of DIST: a rebuild of the shared dist/ during the run (hashed chunk names
- * change, lazily imported chunks vanish) would otherwise break the stub daemon or `tsnet rm` mid-run.
+ * The run works on a copy of DIST: a rebuild of the shared dist/ during the run (the bundles
+ * replaced under a running daemon) would otherwise break the stub daemon or `tsnet rm` mid-run.
  * pino and koffi stay external and resolve through a node_modules symlink next to the copy.
  */
 async function snapshotDist() {

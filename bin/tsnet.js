@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-const entry = new URL('../dist/tsnet.js', import.meta.url);
+// CommonJS (bin/package.json): loading the CLI from an ES module cost 12 ms of every run (measured
+// on `tsnet ls`: 140 ms against 128 for dist/tsnet.js itself, node -e 0 at 99).
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const entry = join(__dirname, '..', 'dist', 'tsnet.js');
 if (!existsSync(entry)) {
   process.stderr.write('tsnet: not built yet: run `npm run build` in the tsnet checkout\n');
   process.exit(2);
 }
-await import(entry.href);
+require(entry);

@@ -1,17 +1,19 @@
 // Bundles the CLI and the library into dist/ with esbuild: one parse instead of hundreds of module
-// loads keeps start-up close to bare Node. Commands stay in their own chunks (lazy imports).
+// loads keeps start-up close to bare Node.
 // Builds into a fresh directory and swaps it in, so a process running from dist/ meanwhile (a
 // stub daemon, a parallel test run) never sees a half-written or empty tree.
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const fresh = `dist.build-${process.pid}`;
 const old = `dist.old-${process.pid}`;
 rmSync(fresh, { recursive: true, force: true });
 
+// The library (src/index.ts): ES modules, its lazily imported parts in chunks of their own.
 await build({
-  entryPoints: { tsnet: 'src/cli/main.ts', lib: 'src/index.ts' },
+  entryPoints: { lib: 'src/index.ts' },
   outdir: fresh,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -25,24 +27,30 @@ await build({
   logLevel: 'warning',
 });
 
-// The CNI plugin: a runtime starts it for every ADD and DEL. One file, CommonJS, no chunks: against
-// the CLI's chunked ES modules it starts 35-40 ms sooner (one read and compile, no ES-module
-// linking, no facades over node: builtins). import.meta.url is the file's URL. The runtime runs the
-// loader (cni-plugin.cjs), which compiles the body with a V8 code cache (src/cli/cni-loader.ts).
-const plugin = {
+// The CLI and the CNI plugin: each a loader and a body. A body is one CommonJS file (no chunks):
+// against chunked ES modules it starts 25-40 ms sooner (one read and compile, no ES-module linking,
+// no facades over node: builtins), and its loader compiles it with a V8 code cache
+// (src/cli/code-cache.ts). import.meta.url is the file's URL. dist/ is a CommonJS package of its
+// own (package.json below): `node dist/tsnet.js` runs the CLI's loader.
+const cjs = {
   outdir: fresh,
-  outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  charset: 'ascii',
   external: ['koffi', 'pino'],
   define: { 'import.meta.url': '__tsnetModuleUrl' },
   banner: { js: "const __tsnetModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 };
-await build({ ...plugin, entryPoints: { 'cni-plugin-body': 'src/cli/cni-main.ts' } });
-await build({ ...plugin, entryPoints: { 'cni-plugin': 'src/cli/cni-loader.ts' } });
+// The CLI's body without its whitespace (names kept, for stack traces): 750 → 520 KB, ~5 ms less
+// to read and load on every run (measured on `tsnet create`).
+await build({ ...cjs, entryPoints: { 'tsnet-body': 'src/cli/main.ts' }, outExtension: { '.js': '.cjs' }, minifyWhitespace: true, minifySyntax: true });
+await build({ ...cjs, entryPoints: { tsnet: 'src/cli/cli-loader.ts' } });
+await build({ ...cjs, entryPoints: { 'cni-plugin-body': 'src/cli/cni-main.ts' }, outExtension: { '.js': '.cjs' } });
+await build({ ...cjs, entryPoints: { 'cni-plugin': 'src/cli/cni-loader.ts' }, outExtension: { '.js': '.cjs' } });
+writeFileSync(`${fresh}/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);
 
 if (existsSync('dist')) renameSync('dist', old);
 renameSync(fresh, 'dist');

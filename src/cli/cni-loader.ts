@@ -3,28 +3,17 @@
 // one runs there (cni-service.ts): the daemon has the code loaded and compiled, so the runtime
 // waits for Node's start-up and the work itself — the pattern of the reference `dhcp` plugin and
 // its daemon. Anything else, or no daemon, runs in this process: the plugin's bundle
-// (dist/cni-plugin-body.cjs) compiled with a V8 code cache.
-//
-// Why a code cache by hand: Node 20 has no compile cache of its own (module.enableCompileCache is
-// Node 22), and a short-lived process spends much of its life compiling functions on first call.
-// A cache is taken after a run, so it holds the functions that run compiled: one per CNI command.
-// Trust: the cache is code, run as root. It lives beside the bundle, is used only when owned like
-// the bundle and writable by no one else, and names the bundle's file identity (V8 itself checks
-// only the source's length) and the Node that wrote it. A missing, stale or rejected cache only
-// costs time: the bundle compiles from source and a new cache is written, atomically, if the
-// directory lets us.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// (dist/cni-plugin-body.cjs) compiled with a V8 code cache (code-cache.ts).
+import { lstatSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
 import { cniSocketPath, DEFAULT_ROOT, notRootOnly } from '../state/root.js';
 import { placementOf } from './cni-placement.js';
 import { readStdinText, STDIN_DEADLINE_MS, STDIN_MAX_BYTES } from './cni-stdin.js';
 import type { PluginOutput } from './cni-plugin.js';
+import { runCachedBundle } from './code-cache.js';
 
 const BODY = join(__dirname, 'cni-plugin-body.cjs');
-const MAGIC = 'tsnet-v8-code-cache 2';
 /** The commands that get a cache of their own (the file name comes from this list, never from the environment). */
 const COMMANDS = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'] as const;
 /** What the stub daemon takes: ADD is the runtime's wait before a container starts; CHECK is read-only. DEL stays here: deleting a veth holds the kernel ~20 ms, which would stall the daemon's DNS. */
@@ -124,59 +113,9 @@ function tryAgainLater(input: string, why: string): string {
 
 // ---- the body, in this process, with a code cache
 
-const header = (identity: string): string => `${MAGIC} ${identity} ${process.version}\n`;
-
-/** The cache at `path` for this bundle and this Node, if only the bundle's owner can have written it. */
-function readCache(path: string, identity: string, bodyOwner: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO planted there must not block us
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== bodyOwner || (st.mode & 0o022) !== 0) return undefined;
-    const bytes = readFileSync(fd);
-    const eol = bytes.indexOf(10);
-    return eol > 0 && bytes.subarray(0, eol + 1).toString('latin1') === header(identity) ? bytes.subarray(eol + 1) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeCache(path: string, data: Buffer, identity: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    // 'wx': a file (or symlink) someone left at that name is not written through
-    writeFileSync(tmp, Buffer.concat([Buffer.from(header(identity), 'latin1'), data]), { mode: 0o644, flag: 'wx' });
-    renameSync(tmp, path);
-  } catch {
-    rmSync(tmp, { force: true }); // a read-only or foreign directory: run without a cache
-  }
-}
-
 type Body = { runPluginRequest(env: NodeJS.ProcessEnv, input: string | Error, out: PluginOutput): Promise<number> };
 
-function loadBody(command: string | undefined): Body {
-  const source = readFileSync(BODY, 'utf8');
-  const st = statSync(BODY, { bigint: true });
-  // the bundle's file: bundle.mjs swaps dist/ whole, an edit in place moves the mtime
-  const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-  const known = COMMANDS.find((c) => c === command);
-  const path = known && `${BODY}.${known}.v8cache`;
-  const cachedData = path ? readCache(path, identity, Number(st.uid)) : undefined;
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BODY, cachedData });
-  // only the bundle's owner writes its caches (another's would never be used)
-  if (path && st.uid === BigInt(process.getuid?.() ?? -1) && (cachedData === undefined || script.cachedDataRejected === true)) {
-    // at exit: the functions this run compiled are in the cache too
-    process.once('exit', () => writeCache(path, script.createCachedData(), identity));
-  }
-  const run = script.runInThisContext() as (e: object, r: NodeRequire, m: object, f: string, d: string) => void;
-  const module = { exports: {} };
-  run.call(module.exports, module.exports, createRequire(BODY), module, BODY, dirname(BODY));
-  return module.exports as Body;
-}
+const loadBody = (command: string | undefined): Body => runCachedBundle(BODY, COMMANDS.find((c) => c === command)) as Body;
 
 async function main(): Promise<number> {
   const input = await readStdinText(STDIN_MAX_BYTES, STDIN_DEADLINE_MS).catch((err: Error) => err);

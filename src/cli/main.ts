@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The CLI: the only place that reads argv, prints results and exits. Command modules are
 // imported lazily so `tsnet --help` and short commands start fast.
 import { Command, CommanderError, Option } from 'commander';
@@ -186,9 +185,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+// Not a top-level await: the CLI is also bundled as a CommonJS script (run with a V8 code cache, see
+// code-cache.ts), where there is none.
+program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // Help and version are "errors" to exitOverride; usage mistakes exit 2.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
@@ -196,4 +195,4 @@ try {
     reportError(err);
     process.exitCode = exitCodeOf(err);
   }
-}
+});

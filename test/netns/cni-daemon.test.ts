@@ -149,8 +149,7 @@ describe.skipIf(!isRoot)('CNI plugin: the stub daemon takes ADD and CHECK', () =
   it('a plugin from another build of tsnet runs its request itself', async () => {
     // a copy of the built plugin is another dist/ directory: another build to the daemon
     const other = mkdtempSync(join(lab.root, 'build-'));
-    for (const f of ['cni-plugin.cjs', 'cni-plugin-body.cjs', 'tsnet.js']) copyFileSync(join(dirname(CNI_PLUGIN), f), join(other, f));
-    execFileSync('cp', ['-r', join(dirname(CNI_PLUGIN), 'chunks'), other]);
+    for (const f of ['cni-plugin.cjs', 'cni-plugin-body.cjs', 'tsnet.js', 'tsnet-body.cjs', 'package.json']) copyFileSync(join(dirname(CNI_PLUGIN), f), join(other, f));
     symlinkSync(join(dirname(CNI_PLUGIN), '../node_modules'), join(other, 'node_modules'));
     const ns = netns('5');
     const before = served();
