@@ -1,3 +1,5 @@
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
@@ -26,8 +28,6 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
     .action(async (container: string | undefined, names: string[], o: EngineCliOptions & { pid?: string; modes?: string; family?: string; whatIf?: string[]; live: boolean; observe?: string; json?: boolean; html?: string }) => {
       const { runDiagnose } = await import('../diagnose/diagnose.js');
       if (o.html !== undefined) {
-        const { accessSync, constants } = await import('node:fs');
-        const { dirname } = await import('node:path');
         try {
           accessSync(dirname(o.html), constants.W_OK);
         } catch {
@@ -60,7 +60,6 @@ export function registerDiagnoseCommand(program: Command, ctx: CliContext): void
       const report = await runDiagnose({ container: target, pid: o.pid, names: list, modes, family: o.family, whatIf: o.whatIf, live: o.live, observeMs }, deps, progress);
       if (progress) process.stderr.write('\r\x1b[K');
       if (o.html !== undefined) {
-        const { writeFileSync } = await import('node:fs');
         const { renderHtml } = await import('./diagnose-html.js');
         writeFileSync(o.html, renderHtml(report));
       }

@@ -1,5 +1,5 @@
 // tsnet trace: options and help; the capture and analysis are in src/trace/, the text in ./trace-render.ts.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Command as Commander } from 'commander';
 import type { CliContext } from './context.js';
 import { addEngineOptions, engineOptions, TARGET_HELP, type EngineCliOptions } from './engine-options.js';
@@ -42,8 +42,8 @@ export function registerTraceCommand(program: Commander, ctx: CliContext): void 
     const target = ref === undefined ? pidTarget(o.pid!) : containerTarget(deps, ref);
     if (cmd.length > 0 && target.record === undefined) throw (await usageError())(`a command can be run and traced only in a tsnet container; ${target.label} is not one`, 'run it there yourself and use --duration');
     const { runTrace } = await import('../trace/trace.js');
-    // loaded now: the command must start the moment the capture is open
-    const { spawn } = await import('node:child_process');
+    // loaded now: the command must start the moment the capture is open (node:child_process is
+    // imported statically: the CLI's CommonJS bundle runs no import() of a builtin)
     const { builtEntry } = await import('../built.js');
     const exec = () => spawn(process.execPath, [builtEntry('tsnet.js'), '--root', deps.paths.root, 'exec', target.record!.name, '--', ...cmd], { stdio: ['ignore', process.stderr, 'inherit'] });
     const abort = new AbortController();

@@ -78,4 +78,8 @@ describe.skipIf(!isRoot)('the CLI loader and its code cache', () => {
     expect(existsSync(join(dir, 'tsnet-body.cjs.nosuch.v8cache'))).toBe(false);
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"type":"commonjs"}\n');
   });
+
+  it('the body holds no import() (a script run by node:vm has no loader for it: an import() of a builtin threw)', () => {
+    expect(readFileSync(join(dir, 'tsnet-body.cjs'), 'utf8')).not.toMatch(/\bimport\(/);
+  });
 });
