@@ -6,7 +6,8 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const entry = join(__dirname, '..', 'dist', 'tsnet.js');
-if (!existsSync(entry)) {
+// the body: a dist/ built before the CLI was one (an ES-module tsnet.js) needs a build too
+if (!existsSync(join(__dirname, '..', 'dist', 'tsnet-body.cjs'))) {
   process.stderr.write('tsnet: not built yet: run `npm run build` in the tsnet checkout\n');
   process.exit(2);
 }

@@ -3,7 +3,7 @@
 // create`: against the CLI as chunked ES modules, no ES-module linking and no compiling of the
 // functions that run, ~30 ms less of a ~185 ms run (docs/benchmarks.md).
 import { join } from 'node:path';
-import { commandOf } from './cached-commands.js';
+import { cacheNameOf } from './cached-commands.js';
 import { runCachedBundle } from './code-cache.js';
 
-runCachedBundle(join(__dirname, 'tsnet-body.cjs'), commandOf(process.argv.slice(2)));
+runCachedBundle(join(__dirname, 'tsnet-body.cjs'), cacheNameOf(process.argv.slice(2), process.execArgv));

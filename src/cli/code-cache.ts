@@ -9,7 +9,7 @@
 // only the source's length) and the Node that wrote it. A missing, stale or rejected cache only
 // costs time: the bundle compiles from source and a new cache is written, atomically, if the
 // directory lets us.
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
@@ -44,17 +44,32 @@ function writeCache(path: string, data: Buffer, identity: string): void {
     writeFileSync(tmp, Buffer.concat([Buffer.from(header(identity), 'latin1'), data]), { mode: 0o644, flag: 'wx' });
     renameSync(tmp, path);
   } catch {
-    rmSync(tmp, { force: true }); // a read-only or foreign directory: run without a cache
+    try {
+      rmSync(tmp, { force: true }); // a read-only or foreign directory: run without a cache
+    } catch {
+      // nothing was written, or nothing can be removed there: either way no cache
+    }
   }
 }
 
 /**
  * Runs the CommonJS bundle `body` and returns its exports; with the cache `${body}.${cacheName}.v8cache`
- * when `cacheName` is given (callers pass a name from a fixed list, never from input).
+ * when `cacheName` is given (callers pass a name from a fixed list, never from input). A cache is
+ * written after a run that exited 0 (a failed or help-only run compiles only a corner of the code,
+ * and an accepted cache is never rewritten).
  */
 export function runCachedBundle(body: string, cacheName: string | undefined): unknown {
-  const source = readFileSync(body, 'utf8');
-  const st = statSync(body, { bigint: true });
+  // one descriptor for the source and its identity: a rebuild swapping dist/ between a read and a
+  // stat would label the old source's cache with the new file
+  const fd = openSync(body, constants.O_RDONLY);
+  let source: string;
+  let st: BigIntStats;
+  try {
+    st = fstatSync(fd, { bigint: true });
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   // the bundle's file: bundle.mjs swaps dist/ whole, an edit in place moves the mtime
   const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
   const path = cacheName && `${body}.${cacheName}.v8cache`;
@@ -63,7 +78,9 @@ export function runCachedBundle(body: string, cacheName: string | undefined): un
   // only the bundle's owner writes its caches (another's would never be used)
   if (path && st.uid === BigInt(process.getuid?.() ?? -1) && (cachedData === undefined || script.cachedDataRejected === true)) {
     // at exit: the functions this run compiled are in the cache too
-    process.once('exit', () => writeCache(path, script.createCachedData(), identity));
+    process.once('exit', (code) => {
+      if (code === 0) writeCache(path, script.createCachedData(), identity);
+    });
   }
   const run = script.runInThisContext() as (e: object, r: NodeRequire, m: object, f: string, d: string) => void;
   const module = { exports: {} };

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHED_COMMANDS, commandOf } from '../../src/cli/cached-commands.js';
+import { CACHED_COMMANDS, cacheNameOf, commandOf } from '../../src/cli/cached-commands.js';
 import { CLI, isRoot, run } from '../support/lab.js';
 
 const DIST = resolve(import.meta.dirname, '../../dist');
@@ -27,6 +27,16 @@ describe('which command line gets which code cache', () => {
     expect(commandOf(['../../etc/passwd'])).toBeUndefined();
     expect(commandOf(['nosuch', 'ls'])).toBeUndefined();
     expect(commandOf([])).toBeUndefined();
+  });
+
+  it('none for help; one of its own under V8 flags (V8 rejects a cache made under other flags)', () => {
+    expect(cacheNameOf(['create', 'web'])).toBe('create');
+    expect(cacheNameOf(['create', '--help'])).toBeUndefined();
+    expect(cacheNameOf(['-h'])).toBeUndefined();
+    const daemon = cacheNameOf(['stub', 'daemon'], ['--max-semi-space-size=2', '--max-old-space-size=256']);
+    expect(daemon).toMatch(/^stub-[0-9a-f]{1,8}$/);
+    expect(cacheNameOf(['stub', 'status'], ['--max-old-space-size=512'])).not.toBe(daemon);
+    expect(cacheNameOf(['stub', 'status'])).toBe('stub');
   });
 });
 
@@ -77,6 +87,16 @@ describe.skipIf(!isRoot)('the CLI loader and its code cache', () => {
     expect(r2.code).toBe(0);
     expect(existsSync(join(dir, 'tsnet-body.cjs.nosuch.v8cache'))).toBe(false);
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"type":"commonjs"}\n');
+  });
+
+  it('writes no cache after a run that failed (it compiled only a corner of the code)', async () => {
+    const r = await run(process.execPath, [join(dir, 'tsnet.js'), '--root', root, 'inspect', 'nosuch']);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(join(dir, 'tsnet-body.cjs.inspect.v8cache'))).toBe(false);
+  });
+
+  it('the body runs in strict mode, as the ES modules it is made of (its first statement says so)', () => {
+    expect(readFileSync(join(dir, 'tsnet-body.cjs'), 'utf8').startsWith("'use strict';\n")).toBe(true);
   });
 
   it('the body holds no import() (a script run by node:vm has no loader for it: an import() of a builtin threw)', () => {
