@@ -185,8 +185,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-// Not a top-level await: the CLI is also bundled as a CommonJS script (run with a V8 code cache, see
-// code-cache.ts), where there is none.
+// Not a top-level await: the CLI is bundled as a CommonJS script (dist/tsnet-body.cjs, run with a
+// V8 code cache: cli-loader.ts), where there is none.
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // Help and version are "errors" to exitOverride; usage mistakes exit 2.
